@@ -1,0 +1,43 @@
+/* common.h — status codes, error values and checked allocation shared by every module.
+ *
+ * Library code never prints and never exits: it returns an lt_status and, on failure,
+ * fills an lt_error with one line that says what went wrong and where. Only main()
+ * prints it and turns the status into the process's exit status. */
+#ifndef LINTRAIN_COMMON_H
+#define LINTRAIN_COMMON_H
+
+#include <stddef.h>
+
+#define LT_VERSION "0.1.0"
+
+/* Values double as exit statuses. */
+typedef enum {
+    LT_OK = 0,
+    LT_ERR = 1,       /* I/O, data or any other runtime failure */
+    LT_ECONFIG = 2,   /* bad config or command line; nothing was written */
+    LT_EDIVERGED = 3  /* NaN or Inf in the loss, gradient or weights */
+} lt_status;
+
+typedef struct {
+    char msg[1024];
+} lt_error;
+
+/* Formats the message into err (when non-NULL) and returns status, so that callers can
+ * write `return lt_fail(err, LT_ERR, "%s: ...", path);`. */
+lt_status lt_fail(lt_error *err, lt_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prefixes err->msg with "prefix: " (for adding context on the way up). */
+void lt_error_prefix(lt_error *err, const char *prefix);
+
+/* *out = a * b; returns 0, or -1 when the product overflows size_t. */
+int lt_size_mul(size_t a, size_t b, size_t *out);
+
+/* Zeroed array of count elements of size bytes; NULL with err filled when the size
+ * overflows or the allocation fails. what names the array in the message. */
+void *lt_calloc(size_t count, size_t size, const char *what, lt_error *err);
+
+/* Duplicates s (NULL gives NULL); NULL with err filled when out of memory. */
+char *lt_strdup(const char *s, lt_error *err);
+
+#endif

@@ -1,0 +1,25 @@
+/* evaluate.h — loss and accuracy of a model over a whole dataset, in chunks. */
+#ifndef LINTRAIN_EVALUATE_H
+#define LINTRAIN_EVALUATE_H
+
+#include <stddef.h>
+
+#include "lintrain/cifar.h"
+#include "lintrain/common.h"
+#include "lintrain/loss.h"
+#include "lintrain/model.h"
+#include "lintrain/preprocess.h"
+
+typedef struct {
+    size_t n;        /* records evaluated */
+    size_t correct;  /* records classified right */
+    double loss;     /* mean data loss (no penalty); 0 when n is 0 */
+    double accuracy; /* correct / n; 0 when n is 0 */
+} lt_eval;
+
+/* Evaluates m on every record of ds, preprocessed by p. */
+lt_status lt_evaluate(const lt_model *m, const lt_loss *loss, double margin,
+                      const lt_preprocess *p, const lt_dataset *ds, lt_eval *out,
+                      lt_error *err);
+
+#endif

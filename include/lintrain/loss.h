@@ -1,0 +1,27 @@
+/* loss.h — data losses of the linear classifier, as a table of name -> functions.
+ * Adding a loss is one entry in loss.c. */
+#ifndef LINTRAIN_LOSS_H
+#define LINTRAIN_LOSS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *name;
+    /* Sum over the n rows of the per-example loss L_i of scores (n, C) with labels y.
+     * When dscores is non-NULL, writes scale * dL_i/ds into dscores (n, C); dscores may
+     * alias scores. margin is the SVM's Delta (unused by softmax). */
+    double (*sum_and_grad)(const float *scores, const uint8_t *y, size_t n, size_t C,
+                           double margin, double scale, float *dscores);
+} lt_loss;
+
+/* The entry named name, or NULL. */
+const lt_loss *lt_loss_find(const char *name);
+
+/* The i-th name of the table, NULL past its end (for listings and suggestions). */
+const char *lt_loss_name_at(size_t i);
+
+/* Number of rows whose highest score (first one on ties) is the label. */
+size_t lt_count_correct(const float *scores, const uint8_t *y, size_t n, size_t C);
+
+#endif

@@ -1,0 +1,35 @@
+/* preprocess.h — turning uint8 pixels into the float features the model sees.
+ *
+ * Every kind is the per-feature affine map x' = (x - shift[d]) * scale[d], with shift
+ * and scale fitted on the training split only:
+ *   none         shift 0, scale 1
+ *   scale        shift 0, scale 1/255
+ *   mean_image   shift = mean training image (CS231n), scale 1
+ *   standardize  per-channel mean and 1/std, broadcast over the channel's 1024 pixels */
+#ifndef LINTRAIN_PREPROCESS_H
+#define LINTRAIN_PREPROCESS_H
+
+#include <stddef.h>
+
+#include "lintrain/cifar.h"
+#include "lintrain/common.h"
+
+typedef struct {
+    float *shift;  /* owned: (LT_CIFAR_D) */
+    float *scale;  /* owned: (LT_CIFAR_D) */
+} lt_preprocess;
+
+const char *lt_preprocess_name_at(size_t i);
+
+/* Fits the kind named kind on train. An unknown name is an error. */
+lt_status lt_preprocess_fit(lt_preprocess *p, const char *kind, const lt_dataset *train,
+                            lt_error *err);
+
+/* Writes rows of ds as features into out (n, LT_CIFAR_D): row i is record idx[i],
+ * or record start + i when idx is NULL. */
+void lt_preprocess_rows(const lt_preprocess *p, const lt_dataset *ds, const size_t *idx,
+                        size_t start, size_t n, float *out);
+
+void lt_preprocess_free(lt_preprocess *p);
+
+#endif

@@ -1,0 +1,50 @@
+/* runlog.h — what a run reports as it goes: the records handed to observers (the
+ * console) and written to the run folder's metrics.jsonl, and summary.json. */
+#ifndef LINTRAIN_RUNLOG_H
+#define LINTRAIN_RUNLOG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "lintrain/common.h"
+#include "lintrain/evaluate.h"
+#include "lintrain/fsutil.h"
+
+typedef struct {
+    long long step;   /* updates done, from 1 */
+    long long epoch;  /* from 1 */
+    double lr;        /* rate used by this update */
+    double loss;      /* batch loss: mean data loss + lambda * R(W) */
+} lt_step_report;
+
+typedef struct {
+    long long epoch, epochs, step;
+    double seconds;   /* since training started */
+    lt_eval train;    /* whole training split */
+    lt_eval val;      /* n = 0 when there is no validation split */
+} lt_epoch_report;
+
+typedef struct {
+    const char *status;   /* "ok" or "diverged" */
+    lt_eval train, val, test;
+    double train_penalty; /* lambda * R(W) at the end */
+    long long steps, epochs;
+    double seconds;
+} lt_summary;
+
+/* metrics.jsonl: one JSON object per line, flushed line by line so that a run that
+ * stops early leaves every line it wrote whole. */
+typedef struct {
+    FILE *f;
+    char path[LT_PATH_MAX];
+} lt_metrics;
+
+lt_status lt_metrics_open(lt_metrics *m, const char *dir, lt_error *err);
+lt_status lt_metrics_step(lt_metrics *m, const lt_step_report *r, lt_error *err);
+lt_status lt_metrics_epoch(lt_metrics *m, const lt_epoch_report *r, lt_error *err);
+lt_status lt_metrics_close(lt_metrics *m, lt_error *err);
+
+/* Writes dir/summary.json atomically. */
+lt_status lt_summary_write(const char *dir, const lt_summary *s, lt_error *err);
+
+#endif

@@ -1,0 +1,23 @@
+/* splits.h — the train / validation / test splits a config asks for.
+ *
+ * Validation is the last data.val_size records of the training files (so it does not
+ * move when data.limit_train changes); training is the first data.limit_train of the
+ * records before it (all of them when 0); test is data.test_file ("" for none). */
+#ifndef LINTRAIN_SPLITS_H
+#define LINTRAIN_SPLITS_H
+
+#include "lintrain/cifar.h"
+#include "lintrain/common.h"
+#include "lintrain/config.h"
+
+typedef struct {
+    lt_dataset train, val, test;
+    char class_names[LT_CIFAR_C][LT_CLASS_NAME_MAX];
+} lt_splits;
+
+/* Loads the data. A missing data folder says how to get CIFAR-10; sizes that do not
+ * fit the data (val_size, limit_train, batch_size) are LT_ECONFIG errors. */
+lt_status lt_splits_load(const lt_config *cfg, lt_splits *s, lt_error *err);
+void lt_splits_free(lt_splits *s);
+
+#endif

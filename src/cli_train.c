@@ -1,0 +1,249 @@
+/* cli_train.c — `lintrain [train]`: the command line, and the console that shows a
+ * run as it goes (lines on stdout; a progress bar on stderr when it is a terminal). */
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lintrain/cli.h"
+#include "lintrain/config.h"
+#include "lintrain/train.h"
+
+static const char USAGE[] =
+    "usage: lintrain [train] --config FILE [--set key.path=VALUE]... [--out DIR] [--quiet]\n"
+    "       lintrain --help | --version\n"
+    "\n"
+    "Trains a linear classifier (softmax or multiclass SVM) on CIFAR-10 as the JSON\n"
+    "config FILE says, and writes a run folder (config.json, metrics.jsonl,\n"
+    "summary.json, weights.npy, bias.npy).\n"
+    "\n"
+    "  --config FILE          the run's config (JSON); see README.md for every key\n"
+    "  --set key.path=VALUE   override one key, e.g. --set optimizer.lr=3e-4;\n"
+    "                         VALUE is parsed as JSON, else taken as a string; repeatable\n"
+    "  --out DIR              the run folder (same as --set output.dir=DIR)\n"
+    "  --quiet, -q            print only the final one-line summary\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 config or usage error, 3 diverged.\n";
+
+const char *lt_cli_usage(void)
+{
+    return USAGE;
+}
+
+typedef struct {
+    bool quiet;
+    bool bar;             /* draw a progress bar on stderr */
+    bool bar_shown;       /* a bar is on screen and must be cleared before a line */
+    double last_draw;
+    long long epoch, epochs;
+    size_t batch;
+} console;
+
+static void clear_bar(console *c)
+{
+    if (c->bar_shown) {
+        fputs("\r\033[K", stderr);
+        c->bar_shown = false;
+    }
+}
+
+static void on_start(void *ctx, const lt_run_info *info)
+{
+    console *c = ctx;
+    c->epochs = info->epochs;
+    c->epoch = 1;
+    c->batch = info->batch_size;
+    if (c->quiet) {
+        return;
+    }
+    printf("training on %zu images (%zu validation, %zu test): %lld epochs of %lld steps, "
+           "batch %zu -> %s\n",
+           info->n_train, info->n_val, info->n_test, info->epochs, info->steps_per_epoch,
+           info->batch_size, info->out_dir);
+    fflush(stdout);
+}
+
+static void on_step(void *ctx, const lt_step_report *r)
+{
+    console *c = ctx;
+    if (c->quiet) {
+        return;
+    }
+    clear_bar(c);
+    printf("step %7lld  epoch %3lld  lr %.3g  loss %.6g\n", r->step, r->epoch, r->lr, r->loss);
+    fflush(stdout);
+}
+
+static void on_progress(void *ctx, long long done, long long total, double seconds)
+{
+    console *c = ctx;
+    if (!c->bar || (done < total && seconds - c->last_draw < 0.1)) {
+        return;
+    }
+    c->last_draw = done < total ? seconds : 0.0;
+    enum { WIDTH = 30 };
+    int filled = (int)(WIDTH * done / total);
+    char bar[WIDTH + 1];
+    for (int i = 0; i < WIDTH; i++) {
+        bar[i] = i < filled ? '#' : '-';
+    }
+    bar[WIDTH] = '\0';
+    double rate = seconds > 0 ? (double)done * (double)c->batch / seconds : 0.0;
+    double eta = done > 0 ? seconds * (double)(total - done) / (double)done : 0.0;
+    fprintf(stderr, "\r\033[Kepoch %lld/%lld [%s] %lld/%lld  %.0f img/s  ETA %.0fs", c->epoch,
+            c->epochs, bar, done, total, rate, eta);
+    fflush(stderr);
+    c->bar_shown = true;
+}
+
+static void on_epoch(void *ctx, const lt_epoch_report *r)
+{
+    console *c = ctx;
+    c->epoch = r->epoch + 1;
+    if (c->quiet) {
+        return;
+    }
+    clear_bar(c);
+    printf("epoch %3lld/%lld  train_acc %.4f  train_loss %.6g", r->epoch, r->epochs,
+           r->train.accuracy, r->train.loss);
+    if (r->val.n > 0) {
+        printf("  val_acc %.4f  val_loss %.6g", r->val.accuracy, r->val.loss);
+    }
+    printf("  %.1fs\n", r->seconds);
+    fflush(stdout);
+}
+
+/* Prints "name value" for a split that has records, else nothing. */
+static void print_acc(const char *name, const lt_eval *e)
+{
+    if (e->n > 0) {
+        printf("  %s %.4f", name, e->accuracy);
+    }
+}
+
+static void print_summary(const lt_summary *s, const char *dir)
+{
+    printf("%s", s->status);
+    print_acc("train_acc", &s->train);
+    print_acc("val_acc", &s->val);
+    print_acc("test_acc", &s->test);
+    printf("  epochs %lld  steps %lld  %.1fs  %s\n", s->epochs, s->steps, s->seconds, dir);
+    fflush(stdout);
+}
+
+/* "output.dir=<dir as a JSON string>", so that a folder named 123 stays a string. */
+static char *out_dir_set(const char *dir)
+{
+    cJSON *s = cJSON_CreateString(dir);
+    char *quoted = s ? cJSON_PrintUnformatted(s) : NULL;
+    cJSON_Delete(s);
+    if (!quoted) {
+        return NULL;
+    }
+    size_t len = strlen(quoted) + sizeof "output.dir=";
+    char *set = malloc(len);
+    if (set) {
+        snprintf(set, len, "output.dir=%s", quoted);
+    }
+    free(quoted);
+    return set;
+}
+
+typedef struct {
+    const char *config;
+    const char **sets;    /* owned array; elements borrowed from argv (but the --out one) */
+    size_t n_sets;
+    char *out_set;        /* owned */
+    bool quiet, help;
+} train_args;
+
+/* The value of an option given as "--opt VALUE" or "--opt=VALUE", or NULL. */
+static const char *option_value(const char *name, int argc, char **argv, int *i)
+{
+    size_t len = strlen(name);
+    if (strncmp(argv[*i], name, len) != 0) {
+        return NULL;
+    }
+    if (argv[*i][len] == '=') {
+        return argv[*i] + len + 1;
+    }
+    if (argv[*i][len] == '\0' && *i + 1 < argc) {
+        return argv[++*i];
+    }
+    return NULL;
+}
+
+static int parse_args(int argc, char **argv, train_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->sets = calloc((size_t)argc + 1, sizeof *a->sets);
+    if (!a->sets) {
+        fprintf(stderr, "lintrain: out of memory\n");
+        return 1;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            a->help = true;
+        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+            a->quiet = true;
+        } else if ((v = option_value("--config", argc, argv, &i))) {
+            a->config = v;
+        } else if ((v = option_value("--set", argc, argv, &i))) {
+            a->sets[a->n_sets++] = v;
+        } else if ((v = option_value("--out", argc, argv, &i))) {
+            free(a->out_set);
+            a->out_set = out_dir_set(v);
+            if (!a->out_set) {
+                fprintf(stderr, "lintrain: out of memory\n");
+                return 1;
+            }
+        } else {
+            fprintf(stderr, "lintrain: unknown or incomplete option \"%s\" (try lintrain --help)\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    if (a->out_set) {
+        a->sets[a->n_sets++] = a->out_set; /* last, so it wins over any --set output.dir */
+    }
+    return 0;
+}
+
+int lt_cli_train(int argc, char **argv)
+{
+    train_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc == 0 && a.help) {
+        fputs(USAGE, stdout);
+    }
+    if (rc != 0 || a.help) {
+        free(a.sets);
+        free(a.out_set);
+        return rc;
+    }
+    lt_config cfg;
+    lt_error err = {{0}};
+    lt_status st = lt_config_load(&cfg, a.config, a.sets, a.n_sets, &err);
+    if (st == LT_OK) {
+        console c = {0};
+        c.quiet = a.quiet;
+        c.bar = !a.quiet && isatty(STDERR_FILENO);
+        lt_train_observer obs = {&c, on_start, on_step, on_progress, on_epoch};
+        lt_summary summary;
+        st = lt_train(&cfg, &obs, &summary, &err);
+        clear_bar(&c);
+        if (st == LT_OK) {
+            print_summary(&summary, cfg.output.dir);
+        }
+    }
+    if (st != LT_OK) {
+        fprintf(stderr, "lintrain: %s\n", err.msg);
+    }
+    lt_config_free(&cfg);
+    free(a.sets);
+    free(a.out_set);
+    return (int)st;
+}

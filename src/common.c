@@ -1,0 +1,77 @@
+/* common.c — error values and checked allocation. */
+#include "lintrain/common.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+lt_status lt_fail(lt_error *err, lt_status status, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+void lt_error_prefix(lt_error *err, const char *prefix)
+{
+    if (!err) {
+        return;
+    }
+    /* Shift the message right to make room; what no longer fits is cut at the end. */
+    size_t cap = sizeof err->msg, plen = strlen(prefix) + 2, mlen = strlen(err->msg);
+    if (plen >= cap) {
+        return;
+    }
+    if (mlen > cap - 1 - plen) {
+        mlen = cap - 1 - plen;
+    }
+    memmove(err->msg + plen, err->msg, mlen);
+    err->msg[plen + mlen] = '\0';
+    memcpy(err->msg, prefix, plen - 2);
+    err->msg[plen - 2] = ':';
+    err->msg[plen - 1] = ' ';
+}
+
+int lt_size_mul(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a) {
+        return -1;
+    }
+    *out = a * b;
+    return 0;
+}
+
+void *lt_calloc(size_t count, size_t size, const char *what, lt_error *err)
+{
+    size_t bytes;
+    if (lt_size_mul(count, size, &bytes) != 0) {
+        lt_fail(err, LT_ERR, "%s: size %zu x %zu overflows", what, count, size);
+        return NULL;
+    }
+    void *p = calloc(bytes ? bytes : 1, 1);
+    if (!p) {
+        lt_fail(err, LT_ERR, "%s: out of memory allocating %zu bytes", what, bytes);
+    }
+    return p;
+}
+
+char *lt_strdup(const char *s, lt_error *err)
+{
+    if (!s) {
+        return NULL;
+    }
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (!d) {
+        lt_fail(err, LT_ERR, "out of memory copying a string of %zu bytes", n);
+        return NULL;
+    }
+    memcpy(d, s, n);
+    return d;
+}

@@ -1,0 +1,40 @@
+/* evaluate.c — whole-dataset loss and accuracy, a chunk of rows at a time so that
+ * the float features never need more than a few MB. */
+#include "lintrain/evaluate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define EVAL_CHUNK 1024
+
+lt_status lt_evaluate(const lt_model *m, const lt_loss *loss, double margin,
+                      const lt_preprocess *p, const lt_dataset *ds, lt_eval *out,
+                      lt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (ds->n == 0) {
+        return LT_OK;
+    }
+    size_t rows = ds->n < EVAL_CHUNK ? ds->n : EVAL_CHUNK;
+    float *X = lt_calloc(rows * m->D, sizeof(float), "evaluation features", err);
+    float *scores = lt_calloc(rows * m->C, sizeof(float), "evaluation scores", err);
+    if (!X || !scores) {
+        free(X);
+        free(scores);
+        return LT_ERR;
+    }
+    double sum = 0.0;
+    for (size_t start = 0; start < ds->n; start += rows) {
+        size_t n = ds->n - start < rows ? ds->n - start : rows;
+        lt_preprocess_rows(p, ds, NULL, start, n, X);
+        lt_model_scores(m, X, n, scores);
+        out->correct += lt_count_correct(scores, ds->labels + start, n, m->C);
+        sum += loss->sum_and_grad(scores, ds->labels + start, n, m->C, margin, 0.0, NULL);
+    }
+    out->n = ds->n;
+    out->loss = sum / (double)ds->n;
+    out->accuracy = (double)out->correct / (double)ds->n;
+    free(X);
+    free(scores);
+    return LT_OK;
+}

@@ -1,0 +1,130 @@
+/* model.c — scores, loss and gradient of the linear classifier through sgemm. */
+#include "lintrain/model.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lintrain/npy.h"
+
+lt_status lt_model_create(lt_model *m, size_t D, size_t C, lt_error *err)
+{
+    memset(m, 0, sizeof *m);
+    size_t dc;
+    if (lt_size_mul(D, C, &dc) != 0 || dc > SIZE_MAX - C) {
+        return lt_fail(err, LT_ERR, "model: %zu x %zu weights overflow", D, C);
+    }
+    m->params = lt_calloc(dc + C, sizeof(float), "model parameters", err);
+    if (!m->params) {
+        return LT_ERR;
+    }
+    m->D = D;
+    m->C = C;
+    m->n_params = dc + C;
+    m->W = m->params;
+    m->b = m->params + dc;
+    return LT_OK;
+}
+
+void lt_model_free(lt_model *m)
+{
+    if (!m) {
+        return;
+    }
+    free(m->params);
+    memset(m, 0, sizeof *m);
+}
+
+/* Copies a .npy array of exactly the expected shape into dst. */
+static lt_status load_exact(const char *path, const size_t *want, int want_ndim, float *dst,
+                            const char *key, lt_error *err)
+{
+    float *data = NULL;
+    size_t shape[LT_NPY_MAX_DIMS];
+    int ndim = 0;
+    lt_status st = lt_npy_read_f32(path, &data, shape, &ndim, err);
+    if (st != LT_OK) {
+        lt_error_prefix(err, key);
+        return st;
+    }
+    size_t count = 1;
+    int same = ndim == want_ndim;
+    for (int k = 0; same && k < ndim; k++) {
+        same = shape[k] == want[k];
+        count *= want[k];
+    }
+    if (!same) {
+        free(data);
+        if (want_ndim == 2) {
+            return lt_fail(err, LT_ERR, "%s: %s has the wrong shape: expected (%zu, %zu)",
+                           key, path, want[0], want[1]);
+        }
+        return lt_fail(err, LT_ERR, "%s: %s has the wrong shape: expected (%zu,)", key, path,
+                       want[0]);
+    }
+    memcpy(dst, data, count * sizeof(float));
+    free(data);
+    return LT_OK;
+}
+
+lt_status lt_model_init(lt_model *m, const lt_config *cfg, lt_rng *rng, lt_error *err)
+{
+    size_t nW = m->D * m->C;
+    if (strcmp(cfg->model.init, "gaussian") == 0) {
+        for (size_t i = 0; i < nW; i++) {
+            m->W[i] = (float)(cfg->model.init_scale * lt_rng_normal(rng));
+        }
+    } else {
+        memset(m->W, 0, nW * sizeof(float));
+    }
+    memset(m->b, 0, m->C * sizeof(float));
+    if (cfg->model.init_weights) {
+        size_t want[2] = {m->D, m->C};
+        lt_status st = load_exact(cfg->model.init_weights, want, 2, m->W, "model.init_weights", err);
+        if (st != LT_OK) {
+            return st;
+        }
+    }
+    if (cfg->model.init_bias) {
+        size_t want[1] = {m->C};
+        lt_status st = load_exact(cfg->model.init_bias, want, 1, m->b, "model.init_bias", err);
+        if (st != LT_OK) {
+            return st;
+        }
+    }
+    return LT_OK;
+}
+
+void lt_model_scores(const lt_model *m, const float *X, size_t n, float *scores)
+{
+    for (size_t i = 0; i < n; i++) {
+        memcpy(scores + i * m->C, m->b, m->C * sizeof(float));
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)m->C, (int)m->D, 1.0f,
+                X, (int)m->D, m->W, (int)m->C, 1.0f, scores, (int)m->C);
+}
+
+double lt_model_loss_grad(const lt_model *m, const lt_loss *loss, double margin,
+                          const float *X, const uint8_t *y, size_t n, float *scores,
+                          float *grad, size_t *correct)
+{
+    size_t C = m->C;
+    lt_model_scores(m, X, n, scores);
+    if (correct) {
+        *correct = lt_count_correct(scores, y, n, C);
+    }
+    double scale = 1.0 / (double)n;
+    double sum = loss->sum_and_grad(scores, y, n, C, margin, scale, grad ? scores : NULL);
+    if (grad) {
+        float *gW = grad, *gb = grad + m->D * C;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m->D, (int)C, (int)n, 1.0f, X,
+                    (int)m->D, scores, (int)C, 0.0f, gW, (int)C);
+        memset(gb, 0, C * sizeof(float));
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < C; j++) {
+                gb[j] += scores[i * C + j];
+            }
+        }
+    }
+    return sum * scale;
+}

@@ -1,0 +1,119 @@
+/* preprocess.c — per-feature affine preprocessing fitted on the training split. */
+#include "lintrain/preprocess.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const KINDS[] = {"none", "scale", "mean_image", "standardize"};
+#define N_KINDS (sizeof KINDS / sizeof KINDS[0])
+#define PLANE (LT_CIFAR_D / 3) /* pixels per color channel */
+
+const char *lt_preprocess_name_at(size_t i)
+{
+    return i < N_KINDS ? KINDS[i] : NULL;
+}
+
+/* mean[d] over the records of ds, accumulated in double. */
+static void feature_means(const lt_dataset *ds, double *mean)
+{
+    memset(mean, 0, LT_CIFAR_D * sizeof *mean);
+    for (size_t i = 0; i < ds->n; i++) {
+        const uint8_t *x = ds->pixels + i * LT_CIFAR_D;
+        for (size_t d = 0; d < LT_CIFAR_D; d++) {
+            mean[d] += x[d];
+        }
+    }
+    for (size_t d = 0; d < LT_CIFAR_D; d++) {
+        mean[d] = ds->n ? mean[d] / (double)ds->n : 0.0;
+    }
+}
+
+/* Per-channel mean and population std over every pixel of that channel. */
+static void channel_stats(const lt_dataset *ds, double mean[3], double std[3])
+{
+    for (int c = 0; c < 3; c++) {
+        double s = 0.0, s2 = 0.0;
+        for (size_t i = 0; i < ds->n; i++) {
+            const uint8_t *x = ds->pixels + i * LT_CIFAR_D + (size_t)c * PLANE;
+            for (size_t k = 0; k < PLANE; k++) {
+                s += x[k];
+                s2 += (double)x[k] * x[k];
+            }
+        }
+        double count = (double)ds->n * PLANE;
+        mean[c] = count > 0 ? s / count : 0.0;
+        double var = count > 0 ? s2 / count - mean[c] * mean[c] : 0.0;
+        std[c] = var > 0 ? sqrt(var) : 0.0;
+    }
+}
+
+lt_status lt_preprocess_fit(lt_preprocess *p, const char *kind, const lt_dataset *train,
+                            lt_error *err)
+{
+    memset(p, 0, sizeof *p);
+    lt_status st = LT_ERR;
+    double *mean = NULL;
+    p->shift = lt_calloc(LT_CIFAR_D, sizeof(float), "preprocess shift", err);
+    p->scale = lt_calloc(LT_CIFAR_D, sizeof(float), "preprocess scale", err);
+    mean = lt_calloc(LT_CIFAR_D, sizeof(double), "preprocess mean", err);
+    if (!p->shift || !p->scale || !mean) {
+        goto fail;
+    }
+    for (size_t d = 0; d < LT_CIFAR_D; d++) {
+        p->scale[d] = 1.0f;
+    }
+    if (strcmp(kind, "none") == 0) {
+        /* identity */
+    } else if (strcmp(kind, "scale") == 0) {
+        for (size_t d = 0; d < LT_CIFAR_D; d++) {
+            p->scale[d] = 1.0f / 255.0f;
+        }
+    } else if (strcmp(kind, "mean_image") == 0) {
+        feature_means(train, mean);
+        for (size_t d = 0; d < LT_CIFAR_D; d++) {
+            p->shift[d] = (float)mean[d];
+        }
+    } else if (strcmp(kind, "standardize") == 0) {
+        double cm[3], cs[3];
+        channel_stats(train, cm, cs);
+        for (size_t d = 0; d < LT_CIFAR_D; d++) {
+            int c = (int)(d / PLANE);
+            p->shift[d] = (float)cm[c];
+            /* A constant channel has no spread to divide by: leave it centred only. */
+            p->scale[d] = cs[c] > 0 ? (float)(1.0 / cs[c]) : 1.0f;
+        }
+    } else {
+        st = lt_fail(err, LT_ECONFIG, "data.preprocess: unknown \"%s\"", kind);
+        goto fail;
+    }
+    free(mean);
+    return LT_OK;
+fail:
+    free(mean);
+    lt_preprocess_free(p);
+    return st;
+}
+
+void lt_preprocess_rows(const lt_preprocess *p, const lt_dataset *ds, const size_t *idx,
+                        size_t start, size_t n, float *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t r = idx ? idx[i] : start + i;
+        const uint8_t *x = ds->pixels + r * LT_CIFAR_D;
+        float *o = out + i * LT_CIFAR_D;
+        for (size_t d = 0; d < LT_CIFAR_D; d++) {
+            o[d] = ((float)x[d] - p->shift[d]) * p->scale[d];
+        }
+    }
+}
+
+void lt_preprocess_free(lt_preprocess *p)
+{
+    if (!p) {
+        return;
+    }
+    free(p->shift);
+    free(p->scale);
+    memset(p, 0, sizeof *p);
+}

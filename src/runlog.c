@@ -1,0 +1,131 @@
+/* runlog.c — metrics.jsonl and summary.json. Floats are printed with %.9g (float
+ * precision, round-trips) in the C locale; a non-finite value is written as null,
+ * since JSON has no NaN. */
+#include "lintrain/runlog.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "%.9g" of x, or "null" when x is not finite; buf holds at least 32 bytes. */
+static const char *num(char *buf, double x)
+{
+    if (!isfinite(x)) {
+        return "null";
+    }
+    snprintf(buf, 32, "%.9g", x);
+    return buf;
+}
+
+lt_status lt_metrics_open(lt_metrics *m, const char *dir, lt_error *err)
+{
+    memset(m, 0, sizeof *m);
+    lt_status st = lt_path_join(m->path, dir, "metrics.jsonl", err);
+    if (st != LT_OK) {
+        return st;
+    }
+    m->f = fopen(m->path, "w");
+    if (!m->f) {
+        return lt_fail(err, LT_ERR, "%s: cannot create: %s", m->path, strerror(errno));
+    }
+    return LT_OK;
+}
+
+static lt_status finish_line(lt_metrics *m, int printed, lt_error *err)
+{
+    if (printed < 0 || fflush(m->f) != 0) {
+        return lt_fail(err, LT_ERR, "%s: write failed: %s", m->path, strerror(errno));
+    }
+    return LT_OK;
+}
+
+lt_status lt_metrics_step(lt_metrics *m, const lt_step_report *r, lt_error *err)
+{
+    char a[32], b[32];
+    int n = fprintf(m->f, "{\"type\":\"step\",\"step\":%lld,\"epoch\":%lld,\"lr\":%s,\"loss\":%s}\n",
+                    r->step, r->epoch, num(a, r->lr), num(b, r->loss));
+    return finish_line(m, n, err);
+}
+
+lt_status lt_metrics_epoch(lt_metrics *m, const lt_epoch_report *r, lt_error *err)
+{
+    char a[32], b[32], c[32], d[32], e[32];
+    const char *val_acc = r->val.n ? num(c, r->val.accuracy) : "null";
+    const char *val_loss = r->val.n ? num(d, r->val.loss) : "null";
+    int n = fprintf(m->f,
+                    "{\"type\":\"epoch\",\"step\":%lld,\"epoch\":%lld,\"train_acc\":%s,"
+                    "\"train_loss\":%s,\"val_acc\":%s,\"val_loss\":%s,\"seconds\":%s}\n",
+                    r->step, r->epoch, num(a, r->train.accuracy), num(b, r->train.loss), val_acc,
+                    val_loss, num(e, r->seconds));
+    return finish_line(m, n, err);
+}
+
+lt_status lt_metrics_close(lt_metrics *m, lt_error *err)
+{
+    if (!m->f) {
+        return LT_OK;
+    }
+    int rc = fclose(m->f);
+    m->f = NULL;
+    if (rc != 0) {
+        return lt_fail(err, LT_ERR, "%s: close failed: %s", m->path, strerror(errno));
+    }
+    return LT_OK;
+}
+
+/* Adds a number, or null for a split that has no records or a non-finite value. */
+static void add_number(cJSON *o, const char *key, double x, int present)
+{
+    if (present && isfinite(x)) {
+        cJSON_AddNumberToObject(o, key, x);
+    } else {
+        cJSON_AddNullToObject(o, key);
+    }
+}
+
+lt_status lt_summary_write(const char *dir, const lt_summary *s, lt_error *err)
+{
+    char path[LT_PATH_MAX];
+    lt_status st = lt_path_join(path, dir, "summary.json", err);
+    if (st != LT_OK) {
+        return st;
+    }
+    cJSON *o = cJSON_CreateObject();
+    if (!o) {
+        return lt_fail(err, LT_ERR, "%s: out of memory", path);
+    }
+    cJSON_AddStringToObject(o, "status", s->status);
+    add_number(o, "train_acc", s->train.accuracy, s->train.n > 0);
+    add_number(o, "val_acc", s->val.accuracy, s->val.n > 0);
+    add_number(o, "test_acc", s->test.accuracy, s->test.n > 0);
+    add_number(o, "train_loss", s->train.loss + s->train_penalty, s->train.n > 0);
+    add_number(o, "train_data_loss", s->train.loss, s->train.n > 0);
+    add_number(o, "train_penalty", s->train_penalty, 1);
+    add_number(o, "val_loss", s->val.loss, s->val.n > 0);
+    add_number(o, "test_loss", s->test.loss, s->test.n > 0);
+    cJSON_AddNumberToObject(o, "n_train", (double)s->train.n);
+    cJSON_AddNumberToObject(o, "n_val", (double)s->val.n);
+    cJSON_AddNumberToObject(o, "n_test", (double)s->test.n);
+    cJSON_AddNumberToObject(o, "steps", (double)s->steps);
+    cJSON_AddNumberToObject(o, "epochs", (double)s->epochs);
+    add_number(o, "seconds", s->seconds, 1);
+    cJSON_AddStringToObject(o, "version", LT_VERSION);
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    if (!text) {
+        return lt_fail(err, LT_ERR, "%s: out of memory", path);
+    }
+    size_t len = strlen(text);
+    char *with_newline = realloc(text, len + 2);
+    if (!with_newline) {
+        free(text);
+        return lt_fail(err, LT_ERR, "%s: out of memory", path);
+    }
+    with_newline[len] = '\n';
+    with_newline[len + 1] = '\0';
+    st = lt_write_file_atomic(path, with_newline, len + 1, err);
+    free(with_newline);
+    return st;
+}

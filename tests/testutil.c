@@ -1,0 +1,119 @@
+/* testutil.c — helpers shared by the test programs. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+char *tu_mkdtemp(void)
+{
+    char tmpl[] = "/tmp/lintrain-test-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    char *copy = strdup(dir);
+    assert_non_null(copy);
+    return copy;
+}
+
+void tu_rmtree(const char *path)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "warning: could not remove %s\n", path);
+    }
+}
+
+void tu_write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    if (n > 0) {
+        assert_int_equal(fwrite(data, 1, n, f), n);
+    }
+    assert_int_equal(fclose(f), 0);
+}
+
+char *tu_read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len - 1 == 0) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    fclose(f);
+    buf[len] = '\0';
+    if (n) {
+        *n = len;
+    }
+    return buf;
+}
+
+int tu_run(const char *cmd, char **output)
+{
+    size_t len = strlen(cmd) + 16;
+    char *full = malloc(len);
+    assert_non_null(full);
+    snprintf(full, len, "(%s) 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    free(full);
+    assert_non_null(p);
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    buf[n] = '\0';
+    int status = pclose(p);
+    if (output) {
+        *output = buf;
+    } else {
+        free(buf);
+    }
+    if (status == -1 || !WIFEXITED(status)) {
+        return -1;
+    }
+    return WEXITSTATUS(status);
+}
+
+char *tu_join(const char *dir, const char *name)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(len);
+    assert_non_null(p);
+    snprintf(p, len, "%s/%s", dir, name);
+    return p;
+}
+
+void tu_assert_near(double a, double b, double tol, const char *expr, const char *file, int line)
+{
+    if (!(fabs(a - b) <= tol)) {
+        print_error("%s = %.17g, expected %.17g within %g\n", expr, a, b, tol);
+        _fail(file, line);
+    }
+}

@@ -1,0 +1,33 @@
+/* testutil.h — small helpers shared by the test programs (cmocka). */
+#ifndef LINTRAIN_TESTUTIL_H
+#define LINTRAIN_TESTUTIL_H
+
+#include <stddef.h>
+
+/* Creates a fresh temporary directory and returns its path (static storage per call
+ * slot is not shared: the result is malloc'ed, free it). Aborts the test on failure. */
+char *tu_mkdtemp(void);
+
+/* Removes a directory tree (rm -rf). */
+void tu_rmtree(const char *path);
+
+/* Writes n bytes to path, replacing it. Aborts the test on failure. */
+void tu_write_file(const char *path, const void *data, size_t n);
+
+/* Reads a whole file; *n gets its size. malloc'ed, NUL-terminated; NULL if unreadable. */
+char *tu_read_file(const char *path, size_t *n);
+
+/* Runs a shell command; stdout and stderr are captured together into *output
+ * (malloc'ed, may be NULL if not wanted). Returns the exit status, or -1 if the
+ * command did not exit normally. */
+int tu_run(const char *cmd, char **output);
+
+/* Fails the test unless |a − b| <= tol, in double (cmocka 1.1.5 compares floats only). */
+#define assert_near(a, b, tol) \
+    tu_assert_near((double)(a), (double)(b), (double)(tol), #a, __FILE__, __LINE__)
+void tu_assert_near(double a, double b, double tol, const char *expr, const char *file, int line);
+
+/* path joined: "dir/name" in a malloc'ed string. */
+char *tu_join(const char *dir, const char *name);
+
+#endif
