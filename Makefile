@@ -39,8 +39,9 @@ TEST_UTIL = $(BUILD)/tests/testutil.o
 
 all: lintrain
 
-lintrain: $(BUILD)/lintrain
-	cp $< $@
+# ./lintrain is the binary of the last mode built (release, DEBUG or SANITIZE).
+lintrain: $(BUILD)/lintrain FORCE
+	@cmp -s $< $@ || cp $< $@
 
 $(BUILD)/lintrain: $(BUILD)/main.o $(LIB)
 	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)

@@ -139,10 +139,10 @@ static void test_defaults_filled(void **state)
     assert_null(cfg.model.init_weights);
     assert_null(cfg.model.init_bias);
     assert_string_equal(cfg.regularization.type, "l2");
-    assert_true(cfg.regularization.lambda == 2.5e4);
+    assert_true(cfg.regularization.lambda == 1e3);
     assert_true(cfg.regularization.beta == 0.5);
     assert_string_equal(cfg.optimizer.name, "sgd");
-    assert_true(same_bits(cfg.optimizer.lr, 1e-7));
+    assert_true(same_bits(cfg.optimizer.lr, 3e-7));
     assert_string_equal(cfg.schedule.name, "constant");
     assert_int_equal(cfg.train.epochs, 10);
     assert_int_equal(cfg.train.batch_size, 256);
@@ -574,12 +574,12 @@ static void test_round_trip(void **state)
     lt_config c;
     load_ok(*state, "{}", NULL, 0, &c);
     char *third = lt_config_to_json(&c);
-    assert_has(third, "\"lr\":\t1e-07");
+    assert_has(third, "\"lr\":\t3e-07");
     free(path);
     path = put(*state, "third.json", third);
     lt_config d;
     assert_int_equal(lt_config_load(&d, path, NULL, 0, &err), LT_OK);
-    assert_true(same_bits(d.optimizer.lr, 1e-7));
+    assert_true(same_bits(d.optimizer.lr, 3e-7));
 
     free(first);
     free(second);
