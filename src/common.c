@@ -75,3 +75,22 @@ char *lt_strdup(const char *s, lt_error *err)
     memcpy(d, s, n);
     return d;
 }
+
+const void *lt_table_find(const void *table, size_t count, size_t stride, const char *name)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *const *entry = (const void *)((const char *)table + i * stride);
+        if (strcmp(*entry, name) == 0) {
+            return entry;
+        }
+    }
+    return NULL;
+}
+
+const char *lt_table_name_at(const void *table, size_t count, size_t stride, size_t i)
+{
+    if (i >= count) {
+        return NULL;
+    }
+    return *(const char *const *)(const void *)((const char *)table + i * stride);
+}

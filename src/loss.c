@@ -8,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "lintrain/common.h"
+
 /* L_i = −log(e^{s_y} / Σ_j e^{s_j}) = log Σ_j e^{s_j − m} − (s_y − m), m = max_j s_j,
  * so no exponential overflows. dL_i/ds_j = p_j − 1[j = y]. */
 static double softmax_sum_and_grad(const float *scores, const uint8_t *y, size_t n, size_t C,
@@ -80,17 +82,12 @@ static const lt_loss LOSSES[] = {
 
 const lt_loss *lt_loss_find(const char *name)
 {
-    for (size_t i = 0; i < N_LOSSES; i++) {
-        if (strcmp(LOSSES[i].name, name) == 0) {
-            return &LOSSES[i];
-        }
-    }
-    return NULL;
+    return lt_table_find(LOSSES, N_LOSSES, sizeof LOSSES[0], name);
 }
 
 const char *lt_loss_name_at(size_t i)
 {
-    return i < N_LOSSES ? LOSSES[i].name : NULL;
+    return lt_table_name_at(LOSSES, N_LOSSES, sizeof LOSSES[0], i);
 }
 
 size_t lt_count_correct(const float *scores, const uint8_t *y, size_t n, size_t C)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lintrain/common.h"
+
 /* lecture: w −= lr·∇L (vanilla minibatch SGD; full-batch GD when the batch is all data). */
 static void sgd_step(float *w, const float *g, float *const *state, size_t n, size_t n_decay,
                      double lr, long long t, const lt_config *cfg)
@@ -23,17 +25,12 @@ static const lt_optim_kind OPTIMIZERS[] = {
 
 const lt_optim_kind *lt_optim_find(const char *name)
 {
-    for (size_t i = 0; i < N_OPTIMIZERS; i++) {
-        if (strcmp(OPTIMIZERS[i].name, name) == 0) {
-            return &OPTIMIZERS[i];
-        }
-    }
-    return NULL;
+    return lt_table_find(OPTIMIZERS, N_OPTIMIZERS, sizeof OPTIMIZERS[0], name);
 }
 
 const char *lt_optim_name_at(size_t i)
 {
-    return i < N_OPTIMIZERS ? OPTIMIZERS[i].name : NULL;
+    return lt_table_name_at(OPTIMIZERS, N_OPTIMIZERS, sizeof OPTIMIZERS[0], i);
 }
 
 lt_status lt_optimizer_create(lt_optimizer *opt, const lt_config *cfg, size_t n,

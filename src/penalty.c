@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "lintrain/common.h"
+
 static float sign_of(float w)
 {
     return (float)((w > 0.0f) - (w < 0.0f));
@@ -82,15 +84,10 @@ static const lt_penalty PENALTIES[] = {
 
 const lt_penalty *lt_penalty_find(const char *name)
 {
-    for (size_t i = 0; i < N_PENALTIES; i++) {
-        if (strcmp(PENALTIES[i].name, name) == 0) {
-            return &PENALTIES[i];
-        }
-    }
-    return NULL;
+    return lt_table_find(PENALTIES, N_PENALTIES, sizeof PENALTIES[0], name);
 }
 
 const char *lt_penalty_name_at(size_t i)
 {
-    return i < N_PENALTIES ? PENALTIES[i].name : NULL;
+    return lt_table_name_at(PENALTIES, N_PENALTIES, sizeof PENALTIES[0], i);
 }

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "lintrain/common.h"
+
 static double constant_lr(const lt_config *cfg, double lr0, const lt_schedule_point *p)
 {
     (void)cfg, (void)p;
@@ -16,17 +18,12 @@ static const lt_schedule SCHEDULES[] = {
 
 const lt_schedule *lt_schedule_find(const char *name)
 {
-    for (size_t i = 0; i < N_SCHEDULES; i++) {
-        if (strcmp(SCHEDULES[i].name, name) == 0) {
-            return &SCHEDULES[i];
-        }
-    }
-    return NULL;
+    return lt_table_find(SCHEDULES, N_SCHEDULES, sizeof SCHEDULES[0], name);
 }
 
 const char *lt_schedule_name_at(size_t i)
 {
-    return i < N_SCHEDULES ? SCHEDULES[i].name : NULL;
+    return lt_table_name_at(SCHEDULES, N_SCHEDULES, sizeof SCHEDULES[0], i);
 }
 
 double lt_schedule_lr(const lt_schedule *s, const lt_config *cfg, const lt_schedule_point *p)

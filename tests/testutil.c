@@ -41,16 +41,12 @@ void tu_write_file(const char *path, const void *data, size_t n)
     assert_int_equal(fclose(f), 0);
 }
 
-char *tu_read_file(const char *path, size_t *n)
+/* Reads what is left of f into a malloc'ed, NUL-terminated buffer; *n gets its size. */
+static char *read_stream(FILE *f, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    size_t cap = 4096, len = 0;
+    size_t cap = 4096, len = 0, got;
     char *buf = malloc(cap);
     assert_non_null(buf);
-    size_t got;
     while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
         len += got;
         if (cap - len - 1 == 0) {
@@ -59,11 +55,21 @@ char *tu_read_file(const char *path, size_t *n)
             assert_non_null(buf);
         }
     }
-    fclose(f);
     buf[len] = '\0';
     if (n) {
         *n = len;
     }
+    return buf;
+}
+
+char *tu_read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return NULL;
+    }
+    char *buf = read_stream(f, n);
+    fclose(f);
     return buf;
 }
 
@@ -76,19 +82,7 @@ int tu_run(const char *cmd, char **output)
     FILE *p = popen(full, "r");
     free(full);
     assert_non_null(p);
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    size_t got;
-    while ((got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    buf[n] = '\0';
+    char *buf = read_stream(p, NULL);
     int status = pclose(p);
     if (output) {
         *output = buf;

@@ -40,4 +40,11 @@ void *lt_calloc(size_t count, size_t size, const char *what, lt_error *err);
 /* Duplicates s (NULL gives NULL); NULL with err filled when out of memory. */
 char *lt_strdup(const char *s, lt_error *err);
 
+/* Name tables: arrays of structs whose first member is `const char *name` (losses,
+ * penalties, optimizers, schedules). The entry named name, or NULL. */
+const void *lt_table_find(const void *table, size_t count, size_t stride, const char *name);
+
+/* The i-th entry's name, NULL past the end (for listings and "did you mean"). */
+const char *lt_table_name_at(const void *table, size_t count, size_t stride, size_t i);
+
 #endif
