@@ -7,6 +7,12 @@
 
 int main(int argc, char **argv)
 {
+    if (argc < 2) {
+        /* A bare `lintrain` would train on the full set with every default: show how
+         * to call it instead. */
+        fputs(lt_cli_usage(), stderr);
+        return LT_ECONFIG;
+    }
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(lt_cli_usage(), stdout);
         return 0;

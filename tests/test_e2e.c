@@ -214,6 +214,9 @@ static void test_usage_errors(void **state)
     free(out);
     assert_int_equal(tu_run("./lintrain frobnicate", &out), 2);
     free(out);
+    assert_int_equal(tu_run("./lintrain", &out), 2);
+    assert_non_null(strstr(out, "usage:"));
+    free(out);
     assert_int_equal(tu_run("./lintrain --help", &out), 0);
     assert_non_null(strstr(out, "--config"));
     free(out);
