@@ -58,10 +58,22 @@ static void on_start(void *ctx, const lt_run_info *info)
     if (c->quiet) {
         return;
     }
-    printf("training on %zu images (%zu validation, %zu test): %lld epochs of %lld steps, "
-           "batch %zu -> %s\n",
-           info->n_train, info->n_val, info->n_test, info->epochs, info->steps_per_epoch,
-           info->batch_size, info->out_dir);
+    printf("training on %zu images (%zu validation, %zu test): ", info->n_train, info->n_val,
+           info->n_test);
+    switch (info->family) {
+    case LT_OPTIM_FIRST_ORDER:
+        printf("%lld epochs of %lld steps, batch %zu", info->epochs, info->steps_per_epoch,
+               info->batch_size);
+        break;
+    case LT_OPTIM_LBFGS:
+        printf("L-BFGS, full batch, %lld epochs of at most %lld iterations", info->epochs,
+               info->steps_per_epoch);
+        break;
+    case LT_OPTIM_RANDOM_SEARCH:
+        printf("random search, %lld trials on the full training split", info->steps_per_epoch);
+        break;
+    }
+    printf(" -> %s\n", info->out_dir);
     fflush(stdout);
 }
 
@@ -73,6 +85,18 @@ static void on_step(void *ctx, const lt_step_report *r)
     }
     clear_bar(c);
     printf("step %7lld  epoch %3lld  lr %.3g  loss %.6g\n", r->step, r->epoch, r->lr, r->loss);
+    fflush(stdout);
+}
+
+static void on_trial(void *ctx, const lt_trial_report *r)
+{
+    console *c = ctx;
+    if (c->quiet) {
+        return;
+    }
+    clear_bar(c);
+    printf("trial %7lld/%lld  loss %.6g  best %.6g\n", r->trial, r->trials, r->loss,
+           r->best_loss);
     fflush(stdout);
 }
 
@@ -231,7 +255,7 @@ int lt_cli_train(int argc, char **argv)
         console c = {0};
         c.quiet = a.quiet;
         c.bar = !a.quiet && isatty(STDERR_FILENO);
-        lt_train_observer obs = {&c, on_start, on_step, on_progress, on_epoch};
+        lt_train_observer obs = {&c, on_start, on_step, on_progress, on_epoch, on_trial};
         lt_summary summary;
         st = lt_train(&cfg, &obs, &summary, &err);
         clear_bar(&c);

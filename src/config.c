@@ -101,6 +101,9 @@ typedef struct {
 
 static cJSON *default_output_dir(const char *config_path);
 
+/* The optimizers that take one gradient step per minibatch (optim.c's table). */
+#define FIRST_ORDER "sgd|momentum|nesterov|adagrad|rmsprop|adam|adamw"
+
 /* One line per key, in the order of the resolved config.json. */
 static const key_spec SCHEMA[] = {
     SECTION("data"),
@@ -125,15 +128,66 @@ static const key_spec SCHEMA[] = {
     {KEY("regularization.lambda", K_NUMBER, regularization.lambda, DEFAULT_LAMBDA), .lo = GE(0)},
     {KEY("regularization.beta", K_NUMBER, regularization.beta, "0.5"), .lo = GE(0)},
 
+    /* A key listed twice has a different default per optimizer; the two "only for"
+     * lists never overlap. Defaults: the lecture's, else PyTorch's (README). */
     SECTION("optimizer"),
     {KEY("optimizer.name", K_STRING, optimizer.name, "\"sgd\""), .name_at = lt_optim_name_at},
-    {KEY("optimizer.lr", K_NUMBER, optimizer.lr, "3e-7"), .lo = GT(0)},
+    {KEY("optimizer.lr", K_NUMBER, optimizer.lr, "3e-7"), .lo = GT(0),
+     .only = ONLY("optimizer.name", "sgd|momentum|nesterov")},
+    {KEY("optimizer.lr", K_NUMBER, optimizer.lr, "1e-2"), .lo = GT(0),
+     .only = ONLY("optimizer.name", "adagrad|rmsprop")},
+    {KEY("optimizer.lr", K_NUMBER, optimizer.lr, "1e-3"), .lo = GT(0),
+     .only = ONLY("optimizer.name", "adam|adamw")},
+    {KEY("optimizer.lr", K_NUMBER, optimizer.lr, "1"), .lo = GT(0),
+     .only = ONLY("optimizer.name", "lbfgs")},
+    {KEY("optimizer.rho", K_NUMBER, optimizer.rho, "0.9"), .lo = GE(0), .hi = LT(1),
+     .only = ONLY("optimizer.name", "momentum|nesterov")},
+    {KEY("optimizer.form", K_STRING, optimizer.form, "\"standard\""),
+     .choices = "standard|velocity", .only = ONLY("optimizer.name", "momentum")},
+    {KEY("optimizer.decay_rate", K_NUMBER, optimizer.decay_rate, "0.99"), .lo = GE(0),
+     .hi = LT(1), .only = ONLY("optimizer.name", "rmsprop")},
+    {KEY("optimizer.beta1", K_NUMBER, optimizer.beta1, "0.9"), .lo = GE(0), .hi = LT(1),
+     .only = ONLY("optimizer.name", "adam|adamw")},
+    {KEY("optimizer.beta2", K_NUMBER, optimizer.beta2, "0.999"), .lo = GE(0), .hi = LT(1),
+     .only = ONLY("optimizer.name", "adam|adamw")},
+    {KEY("optimizer.eps", K_NUMBER, optimizer.eps, "1e-7"), .lo = GT(0),
+     .only = ONLY("optimizer.name", "adagrad|rmsprop")},
+    {KEY("optimizer.eps", K_NUMBER, optimizer.eps, "1e-8"), .lo = GT(0),
+     .only = ONLY("optimizer.name", "adam|adamw")},
+    {KEY("optimizer.bias_correction", K_BOOL, optimizer.bias_correction, "true"),
+     .only = ONLY("optimizer.name", "adam|adamw")},
+    {KEY("optimizer.weight_decay", K_NUMBER, optimizer.weight_decay, "0.01"), .lo = GE(0),
+     .only = ONLY("optimizer.name", "adamw")},
+    {KEY("optimizer.history", K_INTEGER, optimizer.history, "10"), .lo = GE(1), .hi = LE(1000),
+     .only = ONLY("optimizer.name", "lbfgs")},
+    {KEY("optimizer.max_iter", K_INTEGER, optimizer.max_iter, "20"), .lo = GE(1), .hi = LE(1e6),
+     .only = ONLY("optimizer.name", "lbfgs")},
+    {KEY("optimizer.tolerance_grad", K_NUMBER, optimizer.tolerance_grad, "1e-7"), .lo = GE(0),
+     .only = ONLY("optimizer.name", "lbfgs")},
+    {KEY("optimizer.tolerance_change", K_NUMBER, optimizer.tolerance_change, "1e-9"),
+     .lo = GE(0), .only = ONLY("optimizer.name", "lbfgs")},
+    {KEY("optimizer.trials", K_INTEGER, optimizer.trials, "1000"), .lo = GE(1), .hi = LE(1e9),
+     .only = ONLY("optimizer.name", "random_search")},
+    {KEY("optimizer.init_scale", K_NUMBER, optimizer.init_scale, "1e-4"), .lo = GE(0),
+     .only = ONLY("optimizer.name", "random_search")},
 
-    SECTION("schedule"),
+    /* L-BFGS's line search sets its own steps and random search takes none. */
+    {.path = "schedule", .type = K_OBJECT, .only = ONLY("optimizer.name", FIRST_ORDER)},
     {KEY("schedule.name", K_STRING, schedule.name, "\"constant\""), .name_at = lt_schedule_name_at},
+    {KEY("schedule.unit", K_STRING, schedule.unit, "\"epoch\""), .choices = "epoch|step",
+     .only = ONLY("schedule.name", "step|cosine|linear|inverse_sqrt")},
+    {KEY("schedule.milestones", K_NUMLIST, schedule.milestones, "[]"), .lo = GE(0),
+     .only = ONLY("schedule.name", "step")},
+    {KEY("schedule.gamma", K_NUMBER, schedule.gamma, "0.1"), .lo = GT(0),
+     .only = ONLY("schedule.name", "step")},
+    {KEY("schedule.warmup_steps", K_INTEGER, schedule.warmup_steps, "0"), .lo = GE(0),
+     .hi = LE(INT_EXACT)},
+    {KEY("schedule.lr_scaling_base_batch", K_INTEGER, schedule.lr_scaling_base_batch, "0"),
+     .lo = GE(0), .hi = LE(INT_EXACT)},
 
     SECTION("train"),
-    {KEY("train.epochs", K_INTEGER, train.epochs, "10"), .lo = GE(1), .hi = LE(1e9)},
+    {KEY("train.epochs", K_INTEGER, train.epochs, "10"), .lo = GE(1), .hi = LE(1e9),
+     .only = ONLY("optimizer.name", FIRST_ORDER "|lbfgs")},
     {KEY("train.batch_size", K_INTEGER, train.batch_size, "256"), .lo = GE(0)},
     {KEY("train.shuffle", K_BOOL, train.shuffle, "true")},
     {KEY("train.seed", K_INTEGER, train.seed, "0"), .lo = GE(0), .hi = LE(INT_EXACT)},
@@ -942,8 +996,20 @@ static lt_status not_used(const load_ctx *c, cJSON *tree, const key_spec *k)
         label_len = (int)parent_len(ctl);
     }
     const cJSON *v = tree_get(tree, ctl, strlen(ctl));
-    char tmp[SHOW_MAX + 8], users[512];
+    char tmp[SHOW_MAX + 8], users[512], more[512];
     list_text(NULL, k->only.values, users, sizeof users);
+    /* The users of every entry for this path (a key listed once per default). */
+    for (size_t j = 0; j < c->n_keys; j++) {
+        const key_spec *o = &c->keys[j];
+        if (o != k && o->only.key && strcmp(o->path, k->path) == 0) {
+            size_t used_len = strlen(users);
+            list_text(NULL, o->only.values, more, sizeof more);
+            if (used_len + 2 + strlen(more) < sizeof users) {
+                memcpy(users + used_len, ", ", 2);
+                memcpy(users + used_len + 2, more, strlen(more) + 1);
+            }
+        }
+    }
     return fail_at(c, k->path, "%s: not used by %.*s \"%s\" (used by: %s)", k->path, label_len,
                    label, cJSON_IsString(v) ? show(v->valuestring, tmp, sizeof tmp) : "", users);
 }
@@ -993,7 +1059,16 @@ static lt_status resolve_key(const load_ctx *c, cJSON *user, cJSON *tree, size_t
         return st;
     }
     if (!used) {
-        return given ? not_used(c, tree, k) : LT_OK;
+        /* Another entry for the same path may be the one in use (a per-choice default). */
+        bool twin_used = false;
+        for (size_t j = 0; given && !twin_used && j < c->n_keys; j++) {
+            if (j != i && strcmp(c->keys[j].path, k->path) == 0) {
+                if ((st = is_used(c, tree, j, &twin_used)) != LT_OK) {
+                    return st;
+                }
+            }
+        }
+        return given && !twin_used ? not_used(c, tree, k) : LT_OK;
     }
     cJSON *v;
     st = take_value(c, k, from, given, &v);
@@ -1149,6 +1224,34 @@ static lt_status engine_load(const key_spec *keys, size_t n_keys, void *base, cJ
     return LT_OK;
 }
 
+/* Rules between keys of the real schema, after each key is valid on its own. Rules
+ * that need the data (warmup longer than the run, a batch larger than the split) are
+ * checked by the trainer, still before anything is written. */
+static lt_status cross_checks(const load_ctx *c, const lt_config *cfg)
+{
+    const char *opt = cfg->optimizer.name;
+    bool lbfgs = strcmp(opt, "lbfgs") == 0;
+    if ((lbfgs || strcmp(opt, "random_search") == 0) && cfg->train.batch_size != 0) {
+        return fail_at(c, "train.batch_size",
+                       "train.batch_size: optimizer \"%s\" %s: set it to 0 (full batch), got %lld",
+                       opt,
+                       lbfgs ? "is full-batch and deterministic (the lecture: \"disable all "
+                               "sources of noise\")"
+                             : "scores each trial on the whole training split",
+                       cfg->train.batch_size);
+    }
+    const char *pen = cfg->regularization.type;
+    if (lbfgs && cfg->regularization.lambda > 0 &&
+        (strcmp(pen, "l1") == 0 || strcmp(pen, "elastic_net") == 0)) {
+        return fail_at(c, "regularization.type",
+                       "regularization.type: \"%s\" is not differentiable where a weight is 0, "
+                       "and L-BFGS needs a smooth objective: use \"l2\" or \"none\" with "
+                       "optimizer \"lbfgs\" (or regularization.lambda 0)",
+                       pen);
+    }
+    return LT_OK;
+}
+
 lt_status lt_config_load(lt_config *cfg, const char *path, const char *const *sets,
                          size_t n_sets, lt_error *err)
 {
@@ -1163,7 +1266,12 @@ lt_status lt_config_load(lt_config *cfg, const char *path, const char *const *se
         return st;
     }
     cfg->resolved = tree;
-    return LT_OK;
+    load_ctx c = {SCHEMA, N_SCHEMA, path, sets, n_sets, err};
+    st = cross_checks(&c, cfg);
+    if (st != LT_OK) {
+        lt_config_free(cfg);
+    }
+    return st;
 }
 
 /* Replaces every finite number under node by a raw item holding fmt_num's exact text;

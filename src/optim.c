@@ -1,25 +1,160 @@
-/* optim.c — the optimizer table and the state every optimizer shares.
- * Each update rule is a small static function that names the formula it implements. */
+/* optim.c — the optimizer table and the first-order update rules of the lecture.
+ *
+ * Each rule is a small static function that names the formula it implements, written
+ * as the lecture writes it. g is the gradient of data loss + λR(W); t counts updates
+ * from 1; lr is this update's scheduled rate. Arithmetic is done in double per element
+ * and stored in float (parameters and state are float arrays). */
 #include "lintrain/optim.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lintrain/common.h"
 
-/* lecture: w −= lr·∇L (vanilla minibatch SGD; full-batch GD when the batch is all data). */
+/* lecture: w −= lr·g (minibatch SGD; full-batch gradient descent when the batch is all
+ * the data, per-sample SGD with a batch of 1). = torch.optim.SGD. */
 static void sgd_step(float *w, const float *g, float *const *state, size_t n, size_t n_decay,
                      double lr, long long t, const lt_config *cfg)
 {
     (void)state, (void)n_decay, (void)t, (void)cfg;
-    float a = (float)lr;
     for (size_t i = 0; i < n; i++) {
-        w[i] -= a * g[i];
+        w[i] = (float)(w[i] - lr * g[i]);
     }
 }
 
+/* lecture (SGD+Momentum): v = ρv + g; w −= lr·v.
+ * = torch.optim.SGD(momentum=ρ, dampening=0): its first buffer is g, and ρ·0 + g is g.
+ * form "velocity", the lecture's alternate form: v = ρv − lr·g; w += v. At a constant
+ * rate the two give the same w (v_velocity = −lr·v_standard); when the rate changes
+ * they differ, since the velocity form carries the old rates inside v. */
+static void momentum_step(float *w, const float *g, float *const *state, size_t n,
+                          size_t n_decay, double lr, long long t, const lt_config *cfg)
+{
+    (void)n_decay, (void)t;
+    float *v = state[0];
+    double rho = cfg->optimizer.rho;
+    if (strcmp(cfg->optimizer.form, "velocity") == 0) {
+        for (size_t i = 0; i < n; i++) {
+            double vi = rho * v[i] - lr * g[i];
+            v[i] = (float)vi;
+            w[i] = (float)(w[i] + vi);
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double vi = rho * v[i] + g[i];
+        v[i] = (float)vi;
+        w[i] = (float)(w[i] - lr * vi);
+    }
+}
+
+/* lecture (Nesterov momentum, change of variables x̃ = x + ρv):
+ *   old_v = v; v = ρv − lr·g; w −= ρ·old_v − (1+ρ)·v.
+ * At a constant rate this is torch.optim.SGD(momentum=ρ, nesterov=True), whose buffer
+ * is −v/lr. */
+static void nesterov_step(float *w, const float *g, float *const *state, size_t n,
+                          size_t n_decay, double lr, long long t, const lt_config *cfg)
+{
+    (void)n_decay, (void)t;
+    float *v = state[0];
+    double rho = cfg->optimizer.rho;
+    for (size_t i = 0; i < n; i++) {
+        double old_v = v[i];
+        double vi = rho * old_v - lr * g[i];
+        v[i] = (float)vi;
+        w[i] = (float)(w[i] - (rho * old_v - (1.0 + rho) * vi));
+    }
+}
+
+/* lecture (AdaGrad): s += g²; w −= lr·g/(√s + eps).
+ * = torch.optim.Adagrad(lr_decay=0, initial_accumulator_value=0, eps). */
+static void adagrad_step(float *w, const float *g, float *const *state, size_t n,
+                         size_t n_decay, double lr, long long t, const lt_config *cfg)
+{
+    (void)n_decay, (void)t;
+    float *s = state[0];
+    double eps = cfg->optimizer.eps;
+    for (size_t i = 0; i < n; i++) {
+        double gi = g[i];
+        double si = s[i] + gi * gi;
+        s[i] = (float)si;
+        w[i] = (float)(w[i] - lr * gi / (sqrt(si) + eps));
+    }
+}
+
+/* lecture (RMSProp): s = d·s + (1−d)·g²; w −= lr·g/(√s + eps).
+ * = torch.optim.RMSprop(alpha=d, eps, momentum=0, centered=False). */
+static void rmsprop_step(float *w, const float *g, float *const *state, size_t n,
+                         size_t n_decay, double lr, long long t, const lt_config *cfg)
+{
+    (void)n_decay, (void)t;
+    float *s = state[0];
+    double d = cfg->optimizer.decay_rate, eps = cfg->optimizer.eps;
+    for (size_t i = 0; i < n; i++) {
+        double gi = g[i];
+        double si = d * s[i] + (1.0 - d) * gi * gi;
+        s[i] = (float)si;
+        w[i] = (float)(w[i] - lr * gi / (sqrt(si) + eps));
+    }
+}
+
+/* lecture (Adam, full form):
+ *   m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+ *   m̂ = m/(1−β1^t); v̂ = v/(1−β2^t); w −= lr·m̂/(√v̂ + eps).
+ * Without bias correction it is the lecture's "Adam (almost)": m̂ = m, v̂ = v, whose
+ * first step is lr·(1−β1)/√(1−β2) ≈ 3.16·lr per weight (kept to show that problem).
+ * AdamW adds the decoupled decay w −= lr·weight_decay·w on the first n_decay entries
+ * (W), from the weights before this update, as torch.optim.AdamW does (it multiplies
+ * by 1 − lr·weight_decay first; the Adam step does not depend on w). */
+static void adam_update(float *w, const float *g, float *const *state, size_t n,
+                        size_t n_decay, double lr, long long t, const lt_config *cfg,
+                        double weight_decay)
+{
+    float *m = state[0], *v = state[1];
+    double b1 = cfg->optimizer.beta1, b2 = cfg->optimizer.beta2, eps = cfg->optimizer.eps;
+    double c1 = 1.0, c2 = 1.0;
+    if (cfg->optimizer.bias_correction) {
+        c1 = 1.0 - pow(b1, (double)t);
+        c2 = 1.0 - pow(b2, (double)t);
+    }
+    for (size_t i = 0; i < n; i++) {
+        double gi = g[i];
+        double mi = b1 * m[i] + (1.0 - b1) * gi;
+        double vi = b2 * v[i] + (1.0 - b2) * gi * gi;
+        m[i] = (float)mi;
+        v[i] = (float)vi;
+        double m_hat = mi / c1, v_hat = vi / c2;
+        double decay = i < n_decay ? lr * weight_decay * w[i] : 0.0;
+        w[i] = (float)(w[i] - decay - lr * m_hat / (sqrt(v_hat) + eps));
+    }
+}
+
+/* = torch.optim.Adam(betas=(β1, β2), eps, weight_decay=0) with bias correction. */
+static void adam_step(float *w, const float *g, float *const *state, size_t n, size_t n_decay,
+                      double lr, long long t, const lt_config *cfg)
+{
+    adam_update(w, g, state, n, n_decay, lr, t, cfg, 0.0);
+}
+
+/* = torch.optim.AdamW(betas, eps, weight_decay) with W in a group of its own and b in
+ * one with weight_decay 0. */
+static void adamw_step(float *w, const float *g, float *const *state, size_t n,
+                       size_t n_decay, double lr, long long t, const lt_config *cfg)
+{
+    adam_update(w, g, state, n, n_decay, lr, t, cfg, cfg->optimizer.weight_decay);
+}
+
 static const lt_optim_kind OPTIMIZERS[] = {
-    {"sgd", 0, sgd_step},
+    {"sgd", LT_OPTIM_FIRST_ORDER, 0, sgd_step},
+    {"momentum", LT_OPTIM_FIRST_ORDER, 1, momentum_step},
+    {"nesterov", LT_OPTIM_FIRST_ORDER, 1, nesterov_step},
+    {"adagrad", LT_OPTIM_FIRST_ORDER, 1, adagrad_step},
+    {"rmsprop", LT_OPTIM_FIRST_ORDER, 1, rmsprop_step},
+    {"adam", LT_OPTIM_FIRST_ORDER, 2, adam_step},
+    {"adamw", LT_OPTIM_FIRST_ORDER, 2, adamw_step},
+    {"lbfgs", LT_OPTIM_LBFGS, 0, NULL},
+    {"random_search", LT_OPTIM_RANDOM_SEARCH, 0, NULL},
 };
 #define N_OPTIMIZERS (sizeof OPTIMIZERS / sizeof OPTIMIZERS[0])
 

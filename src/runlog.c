@@ -62,6 +62,14 @@ lt_status lt_metrics_epoch(lt_metrics *m, const lt_epoch_report *r, lt_error *er
     return finish_line(m, n, err);
 }
 
+lt_status lt_metrics_trial(lt_metrics *m, const lt_trial_report *r, lt_error *err)
+{
+    char a[32], b[32];
+    int n = fprintf(m->f, "{\"type\":\"trial\",\"trial\":%lld,\"loss\":%s,\"best_loss\":%s}\n",
+                    r->trial, num(a, r->loss), num(b, r->best_loss));
+    return finish_line(m, n, err);
+}
+
 lt_status lt_metrics_close(lt_metrics *m, lt_error *err)
 {
     if (!m->f) {

@@ -1,18 +1,63 @@
-/* schedule.c — learning-rate schedules: pure functions of the update index. */
+/* schedule.c — learning-rate schedules of the lecture: pure functions of the update
+ * index (see schedule.h for p, T, warmup and the linear scaling rule). */
 #include "lintrain/schedule.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "lintrain/common.h"
 
-static double constant_lr(const lt_config *cfg, double lr0, const lt_schedule_point *p)
+#define PI 3.14159265358979323846
+
+/* lr0 */
+static double constant_factor(const lt_config *cfg, double p, double T)
 {
-    (void)cfg, (void)p;
-    return lr0;
+    (void)cfg, (void)p, (void)T;
+    return 1.0;
+}
+
+/* Step decay: lr0·γ^(number of milestones ≤ p), = torch's MultiStepLR (a milestone
+ * listed twice counts twice). */
+static double step_factor(const lt_config *cfg, double p, double T)
+{
+    (void)T;
+    const lt_numlist *m = &cfg->schedule.milestones;
+    double f = 1.0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->items[i] <= p) {
+            f *= cfg->schedule.gamma;
+        }
+    }
+    return f;
+}
+
+/* Cosine: lr0·½(1 + cos(πp/T)). */
+static double cosine_factor(const lt_config *cfg, double p, double T)
+{
+    (void)cfg;
+    return 0.5 * (1.0 + cos(PI * p / T));
+}
+
+/* Linear: lr0·(1 − p/T). */
+static double linear_factor(const lt_config *cfg, double p, double T)
+{
+    (void)cfg;
+    return 1.0 - p / T;
+}
+
+/* Inverse sqrt: lr0/√(p+1). */
+static double inverse_sqrt_factor(const lt_config *cfg, double p, double T)
+{
+    (void)cfg, (void)T;
+    return 1.0 / sqrt(p + 1.0);
 }
 
 static const lt_schedule SCHEDULES[] = {
-    {"constant", constant_lr},
+    {"constant", constant_factor},
+    {"step", step_factor},
+    {"cosine", cosine_factor},
+    {"linear", linear_factor},
+    {"inverse_sqrt", inverse_sqrt_factor},
 };
 #define N_SCHEDULES (sizeof SCHEDULES / sizeof SCHEDULES[0])
 
@@ -26,7 +71,33 @@ const char *lt_schedule_name_at(size_t i)
     return lt_table_name_at(SCHEDULES, N_SCHEDULES, sizeof SCHEDULES[0], i);
 }
 
+double lt_schedule_base_lr(const lt_config *cfg, long long batch_size)
+{
+    double lr0 = cfg->optimizer.lr;
+    if (cfg->schedule.lr_scaling_base_batch > 0) {
+        lr0 = lr0 * (double)batch_size / (double)cfg->schedule.lr_scaling_base_batch;
+    }
+    return lr0;
+}
+
 double lt_schedule_lr(const lt_schedule *s, const lt_config *cfg, const lt_schedule_point *p)
 {
-    return s->lr_at(cfg, cfg->optimizer.lr, p);
+    double lr0 = lt_schedule_base_lr(cfg, p->batch_size);
+    /* A constant schedule has no unit key; its factor ignores p and T. */
+    int by_step = cfg->schedule.unit && strcmp(cfg->schedule.unit, "step") == 0;
+    double pos, T;
+    if (by_step) {
+        pos = (double)p->step;
+        T = (double)p->total_steps;
+    } else {
+        long long spe = p->steps_per_epoch > 0 ? p->steps_per_epoch : 1;
+        pos = (double)(p->step / spe);
+        T = (double)(p->total_steps / spe);
+    }
+    double lr = lr0 * s->factor(cfg, pos, T);
+    long long warm = cfg->schedule.warmup_steps;
+    if (warm > 0 && p->step + 1 < warm) {
+        lr *= (double)(p->step + 1) / (double)warm;
+    }
+    return lr;
 }

@@ -12,6 +12,7 @@
 
 #include "lintrain/evaluate.h"
 #include "lintrain/fsutil.h"
+#include "lintrain/lbfgs.h"
 #include "lintrain/loss.h"
 #include "lintrain/model.h"
 #include "lintrain/npy.h"
@@ -22,10 +23,11 @@
 #include "lintrain/schedule.h"
 #include "lintrain/splits.h"
 
-/* PCG32 streams: init and shuffling draw from separate streams, so that changing the
- * init does not change the order in which the data is seen. */
+/* PCG32 streams: init, shuffling and random search draw from separate streams, so
+ * that changing one does not change what the others draw. */
 #define STREAM_INIT 1
 #define STREAM_SHUFFLE 2
+#define STREAM_SEARCH 3
 
 typedef struct {
     const lt_config *cfg;
@@ -36,12 +38,14 @@ typedef struct {
     lt_splits data;
     lt_preprocess prep;
     lt_model model;
+    const lt_optim_kind *kind;
     lt_optimizer opt;
     lt_rng rng_shuffle;
     lt_metrics metrics;
     size_t batch;               /* rows per update */
-    long long steps_per_epoch;
-    long long step;             /* updates done */
+    long long epochs;           /* 1 for random search */
+    long long steps_per_epoch;  /* L-BFGS: at most; random search: trials */
+    long long step;             /* updates done (L-BFGS iterations, search trials) */
     size_t *order;              /* owned: (n_train) this epoch's order of records */
     float *X;                   /* owned: (batch, D) features of the current batch */
     uint8_t *y;                 /* owned: (batch) its labels */
@@ -50,6 +54,12 @@ typedef struct {
     int full_batch_ready;       /* X and y hold the whole training split already */
     double t0;
     lt_epoch_report last_epoch;
+    /* L-BFGS only */
+    long long epoch;            /* the epoch running */
+    long long iter0;            /* iterations done before this epoch */
+    double epoch_t0;
+    lt_status iter_status;      /* a failure in the iteration callback */
+    lt_error iter_err;
 } trainer;
 
 static double now_seconds(void)
@@ -64,14 +74,36 @@ static lt_status setup(trainer *t, lt_error *err)
     const lt_config *cfg = t->cfg;
     t->loss = lt_loss_find(cfg->model.loss);
     t->penalty = lt_penalty_find(cfg->regularization.type);
-    t->schedule = lt_schedule_find(cfg->schedule.name);
+    /* L-BFGS and random search have no schedule section (its name is NULL). */
+    t->schedule = cfg->schedule.name ? lt_schedule_find(cfg->schedule.name) : NULL;
     lt_status st = lt_splits_load(cfg, &t->data, err);
     if (st != LT_OK) {
         return st;
     }
     size_t n = t->data.train.n;
+    t->kind = lt_optim_find(cfg->optimizer.name);
     t->batch = cfg->train.batch_size == 0 ? n : (size_t)cfg->train.batch_size;
-    t->steps_per_epoch = (long long)((n + t->batch - 1) / t->batch);
+    switch (t->kind->family) {
+    case LT_OPTIM_FIRST_ORDER:
+        t->epochs = cfg->train.epochs;
+        t->steps_per_epoch = (long long)((n + t->batch - 1) / t->batch);
+        break;
+    case LT_OPTIM_LBFGS:
+        t->epochs = cfg->train.epochs;
+        t->steps_per_epoch = cfg->optimizer.max_iter;
+        break;
+    case LT_OPTIM_RANDOM_SEARCH:
+        t->epochs = 1;
+        t->steps_per_epoch = cfg->optimizer.trials;
+        break;
+    }
+    long long total = t->steps_per_epoch * t->epochs;
+    if (t->kind->family == LT_OPTIM_FIRST_ORDER && cfg->schedule.warmup_steps > total) {
+        return lt_fail(err, LT_ECONFIG,
+                       "schedule.warmup_steps: %lld is more than the run's %lld updates "
+                       "(%lld epochs of %lld)",
+                       cfg->schedule.warmup_steps, total, t->epochs, t->steps_per_epoch);
+    }
     if ((st = lt_preprocess_fit(&t->prep, cfg->data.preprocess, &t->data.train, err)) != LT_OK ||
         (st = lt_model_create(&t->model, LT_CIFAR_D, LT_CIFAR_C, err)) != LT_OK) {
         return st;
@@ -168,7 +200,8 @@ static lt_status update(trainer *t, size_t first, size_t rows, long long epoch, 
     double lambda = cfg->regularization.lambda, beta = cfg->regularization.beta;
     *loss = data_loss + lambda * t->penalty->value(m->W, nW, beta);
     t->penalty->add_grad(m->W, nW, lambda, beta, t->grad);
-    lt_schedule_point p = {t->step, t->steps_per_epoch, t->steps_per_epoch * cfg->train.epochs};
+    lt_schedule_point p = {t->step, t->steps_per_epoch, t->steps_per_epoch * t->epochs,
+                           (long long)t->batch};
     *lr = lt_schedule_lr(t->schedule, cfg, &p);
     if (!isfinite(*loss) || !all_finite(t->grad, m->n_params)) {
         return lt_fail(err, LT_EDIVERGED,
@@ -226,7 +259,7 @@ static lt_status end_epoch(trainer *t, long long epoch, lt_error *err)
     lt_epoch_report *r = &t->last_epoch;
     double margin = t->cfg->model.svm_margin;
     r->epoch = epoch;
-    r->epochs = t->cfg->train.epochs;
+    r->epochs = t->epochs;
     r->step = t->step;
     lt_status st = lt_evaluate(&t->model, t->loss, margin, &t->prep, &t->data.train, &r->train, err);
     if (st == LT_OK) {
@@ -294,9 +327,172 @@ static void trainer_free(trainer *t)
     free(t->grad);
 }
 
+/* ---- L-BFGS: full batch, one PyTorch step() per epoch ----------------------------- */
+
+/* The objective data loss + λR(W) over the whole training split, at x (double). */
+static lt_status lbfgs_eval(void *ctx, const double *x, double *f, double *g, lt_error *err)
+{
+    trainer *t = ctx;
+    const lt_config *cfg = t->cfg;
+    lt_model *m = &t->model;
+    size_t nW = m->D * m->C, n = t->data.train.n;
+    for (size_t i = 0; i < m->n_params; i++) {
+        m->params[i] = (float)x[i];
+    }
+    double lambda = cfg->regularization.lambda, beta = cfg->regularization.beta;
+    double loss = lt_model_loss_grad(m, t->loss, cfg->model.svm_margin, t->X, t->y, n,
+                                     t->scores, t->grad, NULL);
+    loss += lambda * t->penalty->value(m->W, nW, beta);
+    t->penalty->add_grad(m->W, nW, lambda, beta, t->grad);
+    if (!isfinite(loss) || !all_finite(t->grad, m->n_params)) {
+        return lt_fail(err, LT_EDIVERGED,
+                       "diverged in L-BFGS iteration %lld (epoch %lld): the %s is not finite; "
+                       "try a lower optimizer.lr",
+                       t->step + 1, t->epoch, isfinite(loss) ? "gradient" : "loss");
+    }
+    *f = loss;
+    for (size_t i = 0; i < m->n_params; i++) {
+        g[i] = t->grad[i];
+    }
+    return LT_OK;
+}
+
+/* After each iteration: the step line (lr = the step length the line search chose). */
+static void lbfgs_on_iter(void *ctx, const lt_lbfgs_iter *it)
+{
+    trainer *t = ctx;
+    const lt_train_observer *obs = t->obs;
+    t->step = it->iter;
+    if (t->iter_status != LT_OK) {
+        return;
+    }
+    long long log_every = t->cfg->train.log_every;
+    if (log_every > 0 && t->step % log_every == 0) {
+        lt_step_report r = {t->step, t->epoch, it->t, it->loss};
+        t->iter_status = lt_metrics_step(&t->metrics, &r, &t->iter_err);
+        if (t->iter_status == LT_OK && obs->on_step) {
+            obs->on_step(obs->ctx, &r);
+        }
+    }
+    if (obs->on_progress) {
+        obs->on_progress(obs->ctx, it->iter - t->iter0, t->steps_per_epoch,
+                         now_seconds() - t->epoch_t0);
+    }
+}
+
+static lt_status train_lbfgs(trainer *t, lt_error *err)
+{
+    const lt_config *cfg = t->cfg;
+    lt_model *m = &t->model;
+    lt_lbfgs L;
+    double *x = lt_calloc(m->n_params, sizeof *x, "L-BFGS weights", err);
+    lt_status st = x ? lt_lbfgs_create(&L, m->n_params, (int)cfg->optimizer.history,
+                                       cfg->optimizer.max_iter, cfg->optimizer.lr,
+                                       cfg->optimizer.tolerance_grad,
+                                       cfg->optimizer.tolerance_change, lbfgs_eval, t, err)
+                     : LT_ERR;
+    if (st != LT_OK) {
+        free(x);
+        return st;
+    }
+    L.on_iter = lbfgs_on_iter;
+    for (size_t i = 0; i < m->n_params; i++) {
+        x[i] = m->params[i];
+    }
+    gather_batch(t, 0, t->data.train.n);
+    for (long long e = 1; e <= t->epochs && st == LT_OK; e++) {
+        lt_lbfgs_stop stop = LT_LBFGS_MAX_ITER;
+        long long iters;
+        t->epoch = e;
+        t->iter0 = t->step;
+        t->epoch_t0 = now_seconds();
+        st = lt_lbfgs_step(&L, x, &stop, &iters, err);
+        if (st == LT_OK && t->iter_status != LT_OK) {
+            st = t->iter_status;
+            *err = t->iter_err;
+        }
+        /* The weights are x: the line search leaves the model at its last trial point. */
+        for (size_t i = 0; i < m->n_params; i++) {
+            m->params[i] = (float)x[i];
+        }
+        if (st == LT_OK) {
+            st = end_epoch(t, e, err);
+        }
+        /* Converged: more calls would find nothing to do (PyTorch returns at once). */
+        if (stop == LT_LBFGS_GRAD || stop == LT_LBFGS_CHANGE || stop == LT_LBFGS_DIRECTION) {
+            break;
+        }
+    }
+    lt_lbfgs_free(&L);
+    free(x);
+    return st;
+}
+
+/* ---- random search: the lecture's Strategy #1 -------------------------------------- */
+
+/* Samples W and b from N(0, init_scale²) for each trial and keeps the lowest training
+ * loss (data loss + λR over the whole training split); the model ends as the best. */
+static lt_status train_random_search(trainer *t, lt_error *err)
+{
+    const lt_config *cfg = t->cfg;
+    const lt_train_observer *obs = t->obs;
+    lt_model *m = &t->model;
+    size_t nW = m->D * m->C, n = t->data.train.n;
+    double scale = cfg->optimizer.init_scale;
+    double lambda = cfg->regularization.lambda, beta = cfg->regularization.beta;
+    float *best = lt_calloc(m->n_params, sizeof *best, "best weights", err);
+    if (!best) {
+        return LT_ERR;
+    }
+    lt_rng rng;
+    lt_rng_seed(&rng, (uint64_t)cfg->train.seed, STREAM_SEARCH);
+    gather_batch(t, 0, n);
+    double best_loss = INFINITY, epoch_t0 = now_seconds();
+    lt_status st = LT_OK;
+    for (long long k = 1; k <= cfg->optimizer.trials && st == LT_OK; k++) {
+        for (size_t i = 0; i < m->n_params; i++) {  /* W row-major, then b */
+            m->params[i] = (float)(scale * lt_rng_normal(&rng));
+        }
+        double loss = lt_model_loss_grad(m, t->loss, cfg->model.svm_margin, t->X, t->y, n,
+                                         t->scores, NULL, NULL);
+        loss += lambda * t->penalty->value(m->W, nW, beta);
+        if (loss < best_loss) {  /* a non-finite loss is never the best */
+            best_loss = loss;
+            memcpy(best, m->params, m->n_params * sizeof *best);
+        }
+        t->step = k;
+        lt_trial_report r = {k, cfg->optimizer.trials, loss, best_loss};
+        st = lt_metrics_trial(&t->metrics, &r, err);
+        long long log_every = cfg->train.log_every;
+        if (st == LT_OK && obs->on_trial && log_every > 0 && k % log_every == 0) {
+            obs->on_trial(obs->ctx, &r);
+        }
+        if (obs->on_progress) {
+            obs->on_progress(obs->ctx, k, cfg->optimizer.trials, now_seconds() - epoch_t0);
+        }
+    }
+    if (st == LT_OK && !isfinite(best_loss)) {
+        st = lt_fail(err, LT_EDIVERGED,
+                     "diverged: no trial of random search had a finite loss; "
+                     "try a lower optimizer.init_scale");
+    }
+    if (st == LT_OK) {
+        memcpy(m->params, best, m->n_params * sizeof *best);
+        st = end_epoch(t, 1, err);
+    }
+    free(best);
+    return st;
+}
+
 static lt_status train_epochs(trainer *t, lt_error *err)
 {
-    for (long long e = 1; e <= t->cfg->train.epochs; e++) {
+    if (t->kind->family == LT_OPTIM_LBFGS) {
+        return train_lbfgs(t, err);
+    }
+    if (t->kind->family == LT_OPTIM_RANDOM_SEARCH) {
+        return train_random_search(t, err);
+    }
+    for (long long e = 1; e <= t->epochs; e++) {
         lt_status st = run_epoch(t, e, err);
         if (st == LT_OK) {
             st = end_epoch(t, e, err);
@@ -329,7 +525,7 @@ lt_status lt_train(const lt_config *cfg, const lt_train_observer *obs, lt_summar
     }
     if (t.obs->on_start) {
         lt_run_info info = {t.data.train.n, t.data.val.n, t.data.test.n, t.steps_per_epoch,
-                            cfg->train.epochs, t.batch, cfg->output.dir};
+                            t.epochs, t.batch, cfg->output.dir, t.kind->family};
         t.obs->on_start(t.obs->ctx, &info);
     }
     st = train_epochs(&t, err);

@@ -190,7 +190,8 @@ static void test_output_dir_from_file_name(void **state)
 }
 
 /* The resolved JSON lists sections and keys in schema order, whatever the file's order,
- * and holds every key of the schema (none is conditional yet). */
+ * and holds every key of the schema that applies to every run (the others: see
+ * test_optimizer_keys). */
 static void test_resolved_in_schema_order(void **state)
 {
     lt_config cfg;
@@ -213,6 +214,9 @@ static void test_resolved_in_schema_order(void **state)
         prev = at;
     }
     for (size_t i = 0; i < N_SCHEMA; i++) {
+        if (SCHEMA[i].only.key) {
+            continue;
+        }
         if (!tree_get(cfg.resolved, SCHEMA[i].path, strlen(SCHEMA[i].path))) {
             print_error("%s is not in the resolved config\n", SCHEMA[i].path);
             fail();
@@ -617,6 +621,189 @@ static void test_free_is_safe(void **state)
     free(path);
 }
 
+/* ---- optimizer and schedule keys ------------------------------------------------------------ */
+
+/* Loads with sets only; fails the test unless it loads. */
+static void load_sets(const char *const *sets, size_t n, lt_config *cfg)
+{
+    lt_error err = {{0}};
+    lt_status st = lt_config_load(cfg, NULL, sets, n, &err);
+    if (st != LT_OK) {
+        print_error("unexpected failure: %s\n", err.msg);
+    }
+    assert_int_equal(st, LT_OK);
+}
+
+static bool resolved_has(const lt_config *cfg, const char *path)
+{
+    return tree_get(cfg->resolved, path, strlen(path)) != NULL;
+}
+
+/* Each optimizer gets its own keys with their defaults, and only those. */
+static void test_optimizer_keys(void **state)
+{
+    (void)state;
+    lt_config cfg;
+    const char *sgd[] = {"optimizer.name=sgd"};
+    load_sets(sgd, 1, &cfg);
+    assert_true(same_bits(cfg.optimizer.lr, 3e-7));
+    assert_false(resolved_has(&cfg, "optimizer.rho"));
+    assert_false(resolved_has(&cfg, "optimizer.eps"));
+    assert_true(resolved_has(&cfg, "schedule.warmup_steps"));
+    assert_false(resolved_has(&cfg, "schedule.unit"));  /* constant: no unit */
+    lt_config_free(&cfg);
+
+    const char *mom[] = {"optimizer.name=momentum"};
+    load_sets(mom, 1, &cfg);
+    assert_true(cfg.optimizer.rho == 0.9);
+    assert_string_equal(cfg.optimizer.form, "standard");
+    assert_true(same_bits(cfg.optimizer.lr, 3e-7));
+    lt_config_free(&cfg);
+
+    /* A key listed once per default: eps is the lecture's 1e-7 for AdaGrad... */
+    const char *ada[] = {"optimizer.name=adagrad"};
+    load_sets(ada, 1, &cfg);
+    assert_true(same_bits(cfg.optimizer.eps, 1e-7));
+    assert_true(same_bits(cfg.optimizer.lr, 1e-2));
+    lt_config_free(&cfg);
+    const char *rms[] = {"optimizer.name=rmsprop"};
+    load_sets(rms, 1, &cfg);
+    assert_true(cfg.optimizer.decay_rate == 0.99);
+    assert_true(same_bits(cfg.optimizer.eps, 1e-7));
+    lt_config_free(&cfg);
+    /* ...and 1e-8 for Adam, whose other keys come too; a given value wins either way. */
+    const char *adam[] = {"optimizer.name=adam"};
+    load_sets(adam, 1, &cfg);
+    assert_true(same_bits(cfg.optimizer.eps, 1e-8));
+    assert_true(same_bits(cfg.optimizer.lr, 1e-3));
+    assert_true(cfg.optimizer.beta1 == 0.9 && cfg.optimizer.beta2 == 0.999);
+    assert_true(cfg.optimizer.bias_correction);
+    assert_false(resolved_has(&cfg, "optimizer.weight_decay"));
+    char *json = lt_config_to_json(&cfg);
+    const char *first = strstr(json, "\"eps\"");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "\"eps\""));  /* listed once in config.json */
+    free(json);
+    lt_config_free(&cfg);
+    const char *adam_eps[] = {"optimizer.name=adamw", "optimizer.eps=1e-6"};
+    load_sets(adam_eps, 2, &cfg);
+    assert_true(same_bits(cfg.optimizer.eps, 1e-6));
+    assert_true(cfg.optimizer.weight_decay == 0.01);
+    lt_config_free(&cfg);
+
+    const char *lbfgs[] = {"optimizer.name=lbfgs", "train.batch_size=0"};
+    load_sets(lbfgs, 2, &cfg);
+    assert_true(cfg.optimizer.lr == 1.0);
+    assert_int_equal(cfg.optimizer.history, 10);
+    assert_int_equal(cfg.optimizer.max_iter, 20);
+    assert_true(same_bits(cfg.optimizer.tolerance_grad, 1e-7));
+    assert_true(same_bits(cfg.optimizer.tolerance_change, 1e-9));
+    assert_false(resolved_has(&cfg, "schedule"));
+    assert_null(cfg.schedule.name);
+    assert_int_equal(cfg.train.epochs, 10);
+    lt_config_free(&cfg);
+
+    const char *rs[] = {"optimizer.name=random_search", "train.batch_size=0"};
+    load_sets(rs, 2, &cfg);
+    assert_int_equal(cfg.optimizer.trials, 1000);
+    assert_true(same_bits(cfg.optimizer.init_scale, 1e-4));
+    assert_false(resolved_has(&cfg, "optimizer.lr"));
+    assert_false(resolved_has(&cfg, "train.epochs"));
+    assert_false(resolved_has(&cfg, "schedule"));
+    lt_config_free(&cfg);
+
+    const char *step[] = {"schedule.name=step"};
+    load_sets(step, 1, &cfg);
+    assert_string_equal(cfg.schedule.unit, "epoch");
+    assert_int_equal(cfg.schedule.milestones.n, 0);
+    assert_true(cfg.schedule.gamma == 0.1);
+    lt_config_free(&cfg);
+}
+
+/* A key given where it does not apply names every optimizer that uses it. */
+static void test_optimizer_keys_not_used(void **state)
+{
+    EXPECT(*state, "{\"optimizer\": {\"rho\": 0.5}}",
+           "optimizer.rho: not used by optimizer \"sgd\" (used by: momentum, nesterov)");
+    EXPECT(*state, "{\"optimizer\": {\"name\": \"momentum\", \"eps\": 1e-8}}",
+           "optimizer.eps: not used by optimizer \"momentum\" (used by: adagrad, rmsprop, adam, "
+           "adamw)");
+    EXPECT(*state,
+           "{\"optimizer\": {\"name\": \"random_search\", \"lr\": 1}, \"train\": "
+           "{\"batch_size\": 0}}",
+           "optimizer.lr: not used by optimizer \"random_search\" (used by: sgd, momentum, "
+           "nesterov, adagrad, rmsprop, adam, adamw, lbfgs)");
+    EXPECT(*state,
+           "{\"optimizer\": {\"name\": \"lbfgs\"}, \"schedule\": {\"name\": \"cosine\"}, "
+           "\"train\": {\"batch_size\": 0}}",
+           "schedule: not used by optimizer \"lbfgs\"");
+    EXPECT(*state,
+           "{\"optimizer\": {\"name\": \"random_search\"}, \"train\": {\"epochs\": 3, "
+           "\"batch_size\": 0}}",
+           "train.epochs: not used by optimizer \"random_search\"");
+    EXPECT(*state, "{\"schedule\": {\"name\": \"cosine\", \"gamma\": 0.5}}",
+           "schedule.gamma: not used by schedule \"cosine\" (used by: step)");
+    EXPECT(*state, "{\"optimizer\": {\"name\": \"adam\", \"beta2\": 1}}",
+           "optimizer.beta2: must be in [0, 1), got 1");
+    EXPECT(*state, "{\"optimizer\": {\"name\": \"momentum\", \"form\": \"velocty\"}}",
+           "optimizer.form: unknown \"velocty\" (did you mean \"velocity\"?");
+    EXPECT(*state, "{\"schedule\": {\"name\": \"step\", \"milestones\": [3, -1]}}",
+           "schedule.milestones[1]: must be >= 0, got -1");
+    EXPECT(*state, "{\"schedule\": {\"name\": \"cosinus\"}}",
+           "schedule.name: unknown \"cosinus\" (did you mean \"cosine\"?");
+}
+
+/* Rules between keys: L-BFGS and random search are full-batch; L-BFGS needs a smooth
+ * penalty. A --set that fixes the file is enough. */
+static void test_cross_field_rules(void **state)
+{
+    EXPECT(*state, "{\"optimizer\": {\"name\": \"lbfgs\"}}",
+           "train.batch_size: optimizer \"lbfgs\" is full-batch and deterministic",
+           "set it to 0 (full batch), got 256");
+    EXPECT(*state, "{\"optimizer\": {\"name\": \"random_search\"}, \"train\": {\"batch_size\": 1}}",
+           "train.batch_size: optimizer \"random_search\" scores each trial on the whole",
+           "got 1");
+    EXPECT(*state,
+           "{\"optimizer\": {\"name\": \"lbfgs\"}, \"train\": {\"batch_size\": 0}, "
+           "\"regularization\": {\"type\": \"l1\"}}",
+           "regularization.type: \"l1\" is not differentiable", "use \"l2\" or \"none\"");
+    EXPECT(*state,
+           "{\"optimizer\": {\"name\": \"lbfgs\"}, \"train\": {\"batch_size\": 0}, "
+           "\"regularization\": {\"type\": \"elastic_net\"}}",
+           "regularization.type: \"elastic_net\" is not differentiable");
+    const char *sets[] = {"optimizer.name=lbfgs"};
+    expect_error(*state, "{\"train\": {\"batch_size\": 64}}", sets, 1, NULL,
+                 "config.json: train.batch_size: optimizer \"lbfgs\"", NULL);
+    lt_config cfg;
+    const char *fixed[] = {"optimizer.name=lbfgs", "train.batch_size=0",
+                           "regularization.type=l1", "regularization.lambda=0"};
+    load_ok(*state, "{\"train\": {\"batch_size\": 64}}", fixed, 4, &cfg);
+    lt_config_free(&cfg);
+}
+
+/* The resolved config of a run with optimizer and schedule keys loads back the same. */
+static void test_round_trip_optimizer_keys(void **state)
+{
+    const char *sets[] = {"optimizer.name=adamw", "optimizer.lr=3e-4", "optimizer.beta2=0.98",
+                          "optimizer.bias_correction=false", "schedule.name=step",
+                          "schedule.milestones=[10, 15]", "schedule.unit=step",
+                          "schedule.warmup_steps=100", "schedule.lr_scaling_base_batch=128"};
+    lt_config a, b;
+    load_ok(*state, "{}", sets, sizeof sets / sizeof sets[0], &a);
+    char *json = lt_config_to_json(&a);
+    load_ok(*state, json, NULL, 0, &b);
+    char *again = lt_config_to_json(&b);
+    assert_string_equal(json, again);
+    assert_false(b.optimizer.bias_correction);
+    assert_int_equal(b.schedule.milestones.n, 2);
+    assert_true(b.schedule.milestones.items[1] == 15.0);
+    assert_int_equal(b.schedule.lr_scaling_base_batch, 128);
+    free(json);
+    free(again);
+    lt_config_free(&a);
+    lt_config_free(&b);
+}
+
 /* ---- the engine with tables of its own ------------------------------------------------------ */
 
 typedef struct {
@@ -842,6 +1029,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_set_fixes_file, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_round_trip, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_free_is_safe, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_optimizer_keys, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_optimizer_keys_not_used, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_cross_field_rules, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_round_trip_optimizer_keys, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_only_for, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_lists, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_schema_mistakes, setup_dir, remove_dir),

@@ -1,6 +1,7 @@
 /* test_e2e.c — the lintrain binary end to end on the committed sample: the run folder,
  * determinism, exit statuses, and that a config error writes nothing.
  * Runs from the repository root (make test does), against ./lintrain. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -252,6 +253,236 @@ static void test_divergence_exit_3(void **state)
     cJSON_Delete(s);
 }
 
+/* What each optimizer needs on the sample for a short run. */
+static const struct {
+    const char *name;
+    const char *args;
+} OPTIMIZER_RUNS[] = {
+    {"sgd", "--set optimizer.name=sgd --set optimizer.lr=1e-7"},
+    {"momentum", "--set optimizer.name=momentum --set optimizer.lr=1e-8"},
+    {"momentum_v", "--set optimizer.name=momentum --set optimizer.lr=1e-8 "
+                   "--set optimizer.form=velocity"},
+    {"nesterov", "--set optimizer.name=nesterov --set optimizer.lr=1e-8"},
+    {"adagrad", "--set optimizer.name=adagrad --set optimizer.lr=1e-5"},
+    {"rmsprop", "--set optimizer.name=rmsprop --set optimizer.lr=1e-6"},
+    {"adam", "--set optimizer.name=adam --set optimizer.lr=1e-6"},
+    {"adamw", "--set optimizer.name=adamw --set optimizer.lr=1e-6 "
+              "--set optimizer.weight_decay=10 --set regularization.type=none"},
+    {"lbfgs", "--set optimizer.name=lbfgs --set optimizer.max_iter=5 --set train.batch_size=0"},
+    /* The sample config's optimizer.lr and train.epochs do not apply: replace the
+     * sections whole. */
+    {"random_search", "--set optimizer='{\"name\": \"random_search\", \"trials\": 20}' "
+                      "--set train='{\"batch_size\": 0, \"threads\": 1}'"},
+};
+
+static char *weights_path(const char *dir)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s/weights.npy", dir);
+    return tu_join(tmp, name);
+}
+
+/* Same config and seed: the same weights.npy, byte for byte, for every optimizer; and
+ * each optimizer's weights differ from the others' (none falls back to another). */
+static void test_every_optimizer_deterministic(void **state)
+{
+    (void)state;
+    size_t n = sizeof OPTIMIZER_RUNS / sizeof OPTIMIZER_RUNS[0];
+    for (size_t i = 0; i < n; i++) {
+        const char *base = "--config configs/quickstart.json --quiet --set train.epochs=2 "
+                           "--set train.threads=1";
+        if (strcmp(OPTIMIZER_RUNS[i].name, "random_search") == 0) {
+            base = "--config configs/quickstart.json --quiet";
+        }
+        char args[2048], d1[128], d2[128];
+        snprintf(args, sizeof args, "%s %s", base, OPTIMIZER_RUNS[i].args);
+        snprintf(d1, sizeof d1, "det_%s_1", OPTIMIZER_RUNS[i].name);
+        snprintf(d2, sizeof d2, "det_%s_2", OPTIMIZER_RUNS[i].name);
+        char *out = NULL;
+        int rc = lintrain(d1, args, &out);
+        if (rc != 0) {
+            fail_msg("%s: exit %d: %s", OPTIMIZER_RUNS[i].name, rc, out);
+        }
+        free(out);
+        assert_int_equal(lintrain(d2, args, NULL), 0);
+        char *a = weights_path(d1), *b = weights_path(d2);
+        if (!same_file(a, b)) {
+            fail_msg("%s: two runs of one config wrote different weights", OPTIMIZER_RUNS[i].name);
+        }
+        for (size_t j = 0; j < i; j++) {
+            char dj[128];
+            snprintf(dj, sizeof dj, "det_%s_1", OPTIMIZER_RUNS[j].name);
+            char *c = weights_path(dj);
+            if (same_file(a, c)) {
+                fail_msg("%s and %s wrote the same weights", OPTIMIZER_RUNS[i].name,
+                         OPTIMIZER_RUNS[j].name);
+            }
+            free(c);
+        }
+        free(a);
+        free(b);
+    }
+}
+
+/* Reads metrics.jsonl of run dir: one cJSON per line, in a NULL-ended array. */
+static cJSON **metrics_lines(const char *dir, int *count)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/metrics.jsonl", tmp, dir);
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    size_t cap = 16, n = 0;
+    cJSON **lines = malloc(cap * sizeof *lines);
+    assert_non_null(lines);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (n + 2 > cap) {
+            cap *= 2;
+            lines = realloc(lines, cap * sizeof *lines);
+            assert_non_null(lines);
+        }
+        lines[n] = cJSON_Parse(line);
+        assert_non_null(lines[n]);
+        n++;
+    }
+    lines[n] = NULL;
+    free(text);
+    *count = (int)n;
+    return lines;
+}
+
+static void free_lines(cJSON **lines)
+{
+    for (int i = 0; lines[i]; i++) {
+        cJSON_Delete(lines[i]);
+    }
+    free(lines);
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, key);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+static const char *type_of(const cJSON *o)
+{
+    return cJSON_GetObjectItem(o, "type")->valuestring;
+}
+
+/* The rate of every update is in metrics.jsonl (log_every 1) and is the schedule's:
+ * cosine by step with 5 warmup updates, the sample's 18 updates per epoch, 3 epochs. */
+static void test_schedule_rates_logged(void **state)
+{
+    (void)state;
+    assert_int_equal(lintrain("sched", "--config configs/quickstart.json --quiet "
+                                        "--set train.epochs=3 --set train.log_every=1 "
+                                        "--set optimizer.lr=1e-7 --set schedule.name=cosine "
+                                        "--set schedule.unit=step --set schedule.warmup_steps=5",
+                              NULL),
+                     0);
+    int n;
+    cJSON **lines = metrics_lines("sched", &n);
+    int steps = 0;
+    const double T = 3 * 18;
+    for (int i = 0; lines[i]; i++) {
+        if (strcmp(type_of(lines[i]), "step") != 0) {
+            continue;
+        }
+        double k = num(lines[i], "step") - 1;
+        double want = 1e-7 * 0.5 * (1 + cos(3.14159265358979323846 * k / T));
+        if (k + 1 < 5) {
+            want *= (k + 1) / 5;
+        }
+        assert_close(num(lines[i], "lr"), want, 1e-8 * want);
+        steps++;
+    }
+    assert_int_equal(steps, 54);
+    free_lines(lines);
+}
+
+/* Random search logs each trial's loss and the best so far, and keeps the best. */
+static void test_random_search_log(void **state)
+{
+    (void)state;
+    assert_int_equal(lintrain("rs", "--config configs/quickstart.json --quiet "
+                                     "--set optimizer='{\"name\": \"random_search\", "
+                                     "\"trials\": 30}' --set train='{\"batch_size\": 0}' "
+                                     "--set regularization.lambda=0",
+                              NULL),
+                     0);
+    int n;
+    cJSON **lines = metrics_lines("rs", &n);
+    int trials = 0;
+    double best = INFINITY;
+    for (int i = 0; lines[i]; i++) {
+        if (strcmp(type_of(lines[i]), "trial") != 0) {
+            continue;
+        }
+        trials++;
+        assert_int_equal((int)num(lines[i], "trial"), trials);
+        best = fmin(best, num(lines[i], "loss"));
+        assert_true(num(lines[i], "best_loss") == best);
+    }
+    assert_int_equal(trials, 30);
+    free_lines(lines);
+    cJSON *s = read_json("rs", "summary.json");
+    assert_int_equal((int)cJSON_GetObjectItem(s, "steps")->valuedouble, 30);
+    /* The weights kept are the best trial's: their training loss is best_loss. */
+    assert_close(cJSON_GetObjectItem(s, "train_loss")->valuedouble, best, 1e-6);
+    cJSON_Delete(s);
+}
+
+/* L-BFGS logs each iteration (lr = the step length) and never raises the loss. */
+static void test_lbfgs_log(void **state)
+{
+    (void)state;
+    assert_int_equal(lintrain("lb", "--config configs/quickstart.json --quiet "
+                                     "--set optimizer.name=lbfgs --set train.batch_size=0 "
+                                     "--set train.epochs=2 --set train.log_every=1 "
+                                     "--set optimizer.max_iter=8",
+                              NULL),
+                     0);
+    int n;
+    cJSON **lines = metrics_lines("lb", &n);
+    double prev = INFINITY;
+    int iters = 0, epochs = 0;
+    for (int i = 0; lines[i]; i++) {
+        if (strcmp(type_of(lines[i]), "epoch") == 0) {
+            epochs++;
+            continue;
+        }
+        iters++;
+        assert_true(num(lines[i], "loss") <= prev);
+        assert_true(num(lines[i], "lr") >= 0);
+        prev = num(lines[i], "loss");
+    }
+    /* At most max_iter per epoch; fewer when the line searches use up the epoch's
+     * max_iter·5/4 evaluations (as in PyTorch). */
+    assert_true(iters >= 2 && iters <= 16);
+    assert_true(epochs >= 1 && epochs <= 2);
+    free_lines(lines);
+}
+
+/* Refusals that depend on the optimizer or the data: exit 2, nothing written. */
+static void test_optimizer_refusals(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    int rc = lintrain("lbmini", "--config configs/quickstart.json --set optimizer.name=lbfgs",
+                      &out);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(out, "train.batch_size: optimizer \"lbfgs\" is full-batch"));
+    free(out);
+    assert_false(exists("lbmini", NULL));
+    rc = lintrain("warm", "--config configs/quickstart.json --set train.epochs=2 "
+                          "--set schedule.warmup_steps=37", &out);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(out, "schedule.warmup_steps: 37 is more than the run's 36 updates"));
+    free(out);
+    assert_false(exists("warm", NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +494,11 @@ int main(void)
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_missing_dataset_hint),
         cmocka_unit_test(test_divergence_exit_3),
+        cmocka_unit_test(test_every_optimizer_deterministic),
+        cmocka_unit_test(test_schedule_rates_logged),
+        cmocka_unit_test(test_random_search_log),
+        cmocka_unit_test(test_lbfgs_log),
+        cmocka_unit_test(test_optimizer_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

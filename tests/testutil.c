@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include <cJSON.h>
 
 char *tu_mkdtemp(void)
 {
@@ -110,4 +111,29 @@ void tu_assert_near(double a, double b, double tol, const char *expr, const char
         print_error("%s = %.17g, expected %.17g within %g\n", expr, a, b, tol);
         _fail(file, line);
     }
+}
+
+void tu_assert_close(double a, double b, double rel, const char *expr, const char *file, int line)
+{
+    double scale = fabs(b) > 1.0 ? fabs(b) : 1.0;
+    if (!(fabs(a - b) <= rel * scale)) {
+        print_error("%s = %.17g, expected %.17g within %g relative\n", expr, a, b, rel);
+        _fail(file, line);
+    }
+}
+
+void *tu_load_json(const char *path)
+{
+    char *text = tu_read_file(path, NULL);
+    if (!text) {
+        print_error("cannot read %s (the tests run from the repository root)\n", path);
+        fail();
+    }
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    if (!j) {
+        print_error("%s is not JSON\n", path);
+        fail();
+    }
+    return j;
 }

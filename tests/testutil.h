@@ -27,6 +27,16 @@ int tu_run(const char *cmd, char **output);
     tu_assert_near((double)(a), (double)(b), (double)(tol), #a, __FILE__, __LINE__)
 void tu_assert_near(double a, double b, double tol, const char *expr, const char *file, int line);
 
+/* Fails the test unless |a − b| <= rel·max(1, |b|): relative for large values, absolute
+ * near zero. */
+#define assert_close(a, b, rel) \
+    tu_assert_close((double)(a), (double)(b), (double)(rel), #a, __FILE__, __LINE__)
+void tu_assert_close(double a, double b, double rel, const char *expr, const char *file, int line);
+
+/* Parses the JSON file at path (a cJSON *, to be freed with cJSON_Delete); aborts the
+ * test when it is missing or not JSON. */
+void *tu_load_json(const char *path);
+
 /* path joined: "dir/name" in a malloc'ed string. */
 char *tu_join(const char *dir, const char *name);
 

@@ -45,12 +45,32 @@ typedef struct {
         double lambda;            /* strength: loss = data loss + lambda * R(W) */
         double beta;              /* elastic net: R = sum(beta * W^2 + |W|) */
     } regularization;
+    /* Keys an optimizer does not use are zero (see the schema's "only for"). */
     struct {
-        const char *name;         /* a name of the optimizer table (optim.h) */
-        double lr;                /* base learning rate */
+        const char *name;         /* a name of the optimizer table (optim.h), "lbfgs" or
+                                   * "random_search" */
+        double lr;                /* base learning rate (lbfgs: initial step length) */
+        double rho;               /* momentum, nesterov: friction */
+        const char *form;         /* momentum: "standard" (v = ρv + g) or "velocity" */
+        double eps;               /* adagrad, rmsprop, adam, adamw */
+        double decay_rate;        /* rmsprop */
+        double beta1, beta2;      /* adam, adamw */
+        bool bias_correction;     /* adam, adamw */
+        double weight_decay;      /* adamw: decoupled, on W only */
+        long long history;        /* lbfgs: (s, y) pairs kept */
+        long long max_iter;       /* lbfgs: iterations per epoch */
+        double tolerance_grad;    /* lbfgs: stop when max |g| <= this */
+        double tolerance_change;  /* lbfgs: stop when a step or loss change is below this */
+        long long trials;         /* random_search */
+        double init_scale;        /* random_search: std of the sampled W and b */
     } optimizer;
     struct {
         const char *name;         /* a name of the schedule table (schedule.h) */
+        const char *unit;         /* "epoch" or "step": what p and T count */
+        lt_numlist milestones;    /* step: values of p where the rate drops */
+        double gamma;             /* step: factor per milestone passed */
+        long long warmup_steps;   /* linear warmup, in updates; 0 = none */
+        long long lr_scaling_base_batch; /* linear scaling rule; 0 = off */
     } schedule;
     struct {
         long long epochs;

@@ -1,8 +1,12 @@
-/* optim.h — first-order optimizers as a table of name -> update rule.
+/* optim.h — the optimizers, as a table of name -> family and update rule.
  *
  * Parameters, gradient and optimizer state are flat float arrays of n elements
  * (W then b), so every update is one loop over n and a checkpoint is a sequence of
- * writes. The first n_decay elements are W (weight decay applies to them only). */
+ * writes. The first n_decay elements are W (weight decay applies to them only).
+ *
+ * Three families: first-order rules (one update per minibatch gradient, here), L-BFGS
+ * (full batch, its own line search: lbfgs.h) and random search (no gradient at all:
+ * train.c samples and scores). The trainer picks its loop from the family. */
 #ifndef LINTRAIN_OPTIM_H
 #define LINTRAIN_OPTIM_H
 
@@ -11,15 +15,25 @@
 #include "lintrain/common.h"
 #include "lintrain/config.h"
 
+typedef enum {
+    LT_OPTIM_FIRST_ORDER,  /* step() below, one per minibatch */
+    LT_OPTIM_LBFGS,        /* lbfgs.h */
+    LT_OPTIM_RANDOM_SEARCH /* the lecture's Strategy #1 */
+} lt_optim_family;
+
 typedef struct {
     const char *name;
+    lt_optim_family family;
     int n_state;   /* arrays of n floats of state (velocity, moments...) */
-    /* One update of w (n) with gradient g (n) at rate lr; t counts updates from 1. */
+    /* One update of w (n) with gradient g (n) at rate lr; t counts updates from 1.
+     * NULL for the families other than LT_OPTIM_FIRST_ORDER. */
     void (*step)(float *w, const float *g, float *const *state, size_t n, size_t n_decay,
                  double lr, long long t, const lt_config *cfg);
 } lt_optim_kind;
 
+/* The entry named name, or NULL. */
 const lt_optim_kind *lt_optim_find(const char *name);
+/* The i-th name of the table, NULL past its end (for listings and suggestions). */
 const char *lt_optim_name_at(size_t i);
 
 #define LT_OPTIM_MAX_STATE 4
@@ -32,11 +46,13 @@ typedef struct {
     long long t;                       /* updates done so far */
 } lt_optimizer;
 
-/* Prepares the optimizer named by cfg->optimizer.name for n parameters. */
+/* Prepares the optimizer named by cfg->optimizer.name for n parameters (any family;
+ * only a first-order one may then be stepped). */
 lt_status lt_optimizer_create(lt_optimizer *opt, const lt_config *cfg, size_t n,
                               size_t n_decay, lt_error *err);
-/* One update at rate lr. */
+/* One update at rate lr (first-order family only). */
 void lt_optimizer_step(lt_optimizer *opt, float *w, const float *g, double lr);
+/* Frees the state; accepts NULL and an optimizer never created. */
 void lt_optimizer_free(lt_optimizer *opt);
 
 #endif

@@ -13,9 +13,17 @@
 typedef struct {
     long long step;   /* updates done, from 1 */
     long long epoch;  /* from 1 */
-    double lr;        /* rate used by this update */
+    double lr;        /* rate used by this update (L-BFGS: the line search's step length) */
     double loss;      /* batch loss: mean data loss + lambda * R(W) */
 } lt_step_report;
+
+/* Random search: one per trial. */
+typedef struct {
+    long long trial;      /* from 1 */
+    long long trials;
+    double loss;          /* training loss (data + lambda * R) of this trial's sample */
+    double best_loss;     /* lowest so far, this one included */
+} lt_trial_report;
 
 typedef struct {
     long long epoch, epochs, step;
@@ -42,6 +50,7 @@ typedef struct {
 lt_status lt_metrics_open(lt_metrics *m, const char *dir, lt_error *err);
 lt_status lt_metrics_step(lt_metrics *m, const lt_step_report *r, lt_error *err);
 lt_status lt_metrics_epoch(lt_metrics *m, const lt_epoch_report *r, lt_error *err);
+lt_status lt_metrics_trial(lt_metrics *m, const lt_trial_report *r, lt_error *err);
 lt_status lt_metrics_close(lt_metrics *m, lt_error *err);
 
 /* Writes dir/summary.json atomically. */

@@ -1,7 +1,7 @@
 /* train.h — one training run from a validated config to a finished run folder.
  *
  * The trainer does not print: it hands step and epoch records to an observer (the
- * console in main.c), and writes the run folder: config.json, metrics.jsonl,
+ * console in cli_train.c), and writes the run folder: config.json, metrics.jsonl,
  * summary.json, weights.npy (float32 (3072, 10)) and bias.npy (float32 (10,)). */
 #ifndef LINTRAIN_TRAIN_H
 #define LINTRAIN_TRAIN_H
@@ -10,13 +10,16 @@
 
 #include "lintrain/common.h"
 #include "lintrain/config.h"
+#include "lintrain/optim.h"
 #include "lintrain/runlog.h"
 
 typedef struct {
     size_t n_train, n_val, n_test;
-    long long steps_per_epoch, epochs;
+    long long steps_per_epoch;  /* L-BFGS: iterations at most; random search: trials */
+    long long epochs;           /* random search: 1 */
     size_t batch_size;    /* rows per update (the last batch of an epoch may be smaller) */
     const char *out_dir;
+    lt_optim_family family;
 } lt_run_info;
 
 /* Every callback may be NULL. */
@@ -27,6 +30,8 @@ typedef struct {
     void (*on_progress)(void *ctx, long long step_in_epoch, long long steps_per_epoch,
                         double epoch_seconds);                 /* after every update */
     void (*on_epoch)(void *ctx, const lt_epoch_report *r);
+    void (*on_trial)(void *ctx, const lt_trial_report *r);    /* random search, every
+                                                                  log_every trials */
 } lt_train_observer;
 
 /* Trains as cfg says. Returns LT_OK, LT_ERR (data or I/O), LT_ECONFIG (a size that
