@@ -1,0 +1,39 @@
+/* cli_args.h — the command-line options every subcommand shares: --config FILE,
+ * --set key.path=VALUE (repeatable, in order) and --out DIR, parsed the same way
+ * everywhere and handed to lt_config_load. */
+#ifndef LINTRAIN_CLI_ARGS_H
+#define LINTRAIN_CLI_ARGS_H
+
+#include <stddef.h>
+
+typedef struct {
+    const char *config;   /* borrowed from argv; NULL when not given */
+    const char **sets;    /* owned array; elements borrowed from argv (but out_set) */
+    size_t n_sets;
+    char *out_set;        /* owned: "output.dir=<DIR as a JSON string>", or NULL */
+} lt_cli_config_args;
+
+/* Prepares a for at most argc options; returns 0, or -1 when out of memory. */
+int lt_cli_config_args_init(lt_cli_config_args *a, int argc);
+
+/* The value of argv[*i] when it is option name given as "NAME VALUE" (then *i moves
+ * to VALUE) or "NAME=VALUE"; NULL when argv[*i] is another option or lacks a value. */
+const char *lt_cli_option_value(const char *name, int argc, char **argv, int *i);
+
+/* Consumes argv[*i] when it is --config, --set, or (with allow_out) --out. Returns 1
+ * when consumed, 0 when argv[*i] is none of them, -1 when out of memory. */
+int lt_cli_config_option(lt_cli_config_args *a, int allow_out, int argc, char **argv, int *i);
+
+/* Appends the --out override last, so that it wins over any --set output.dir. Call
+ * once, after the last option. */
+void lt_cli_config_args_finish(lt_cli_config_args *a);
+
+void lt_cli_config_args_free(lt_cli_config_args *a);
+
+/* Prints "lintrain: unknown or incomplete option ..." for argv[i] and returns 2. */
+int lt_cli_bad_option(const char *command, const char *arg);
+
+/* Whether arg is --help or -h. */
+int lt_cli_is_help(const char *arg);
+
+#endif

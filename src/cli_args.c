@@ -1,0 +1,95 @@
+/* cli_args.c — --config, --set and --out, shared by every subcommand. */
+#include "lintrain/cli_args.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lt_cli_config_args_init(lt_cli_config_args *a, int argc)
+{
+    memset(a, 0, sizeof *a);
+    a->sets = calloc((size_t)(argc > 0 ? argc : 0) + 1, sizeof *a->sets);
+    return a->sets ? 0 : -1;
+}
+
+const char *lt_cli_option_value(const char *name, int argc, char **argv, int *i)
+{
+    size_t len = strlen(name);
+    if (strncmp(argv[*i], name, len) != 0) {
+        return NULL;
+    }
+    if (argv[*i][len] == '=') {
+        return argv[*i] + len + 1;
+    }
+    if (argv[*i][len] == '\0' && *i + 1 < argc) {
+        return argv[++*i];
+    }
+    return NULL;
+}
+
+/* "output.dir=<dir as a JSON string>", so that a folder named 123 stays a string. */
+static char *out_dir_set(const char *dir)
+{
+    cJSON *s = cJSON_CreateString(dir);
+    char *quoted = s ? cJSON_PrintUnformatted(s) : NULL;
+    cJSON_Delete(s);
+    if (!quoted) {
+        return NULL;
+    }
+    size_t len = strlen(quoted) + sizeof "output.dir=";
+    char *set = malloc(len);
+    if (set) {
+        snprintf(set, len, "output.dir=%s", quoted);
+    }
+    free(quoted);
+    return set;
+}
+
+int lt_cli_config_option(lt_cli_config_args *a, int allow_out, int argc, char **argv, int *i)
+{
+    const char *v;
+    if ((v = lt_cli_option_value("--config", argc, argv, i))) {
+        a->config = v;
+    } else if ((v = lt_cli_option_value("--set", argc, argv, i))) {
+        a->sets[a->n_sets++] = v;
+    } else if (allow_out && (v = lt_cli_option_value("--out", argc, argv, i))) {
+        free(a->out_set);
+        a->out_set = out_dir_set(v);
+        if (!a->out_set) {
+            return -1;
+        }
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+void lt_cli_config_args_finish(lt_cli_config_args *a)
+{
+    if (a->out_set) {
+        a->sets[a->n_sets++] = a->out_set;
+    }
+}
+
+void lt_cli_config_args_free(lt_cli_config_args *a)
+{
+    if (!a) {
+        return;
+    }
+    free(a->sets);
+    free(a->out_set);
+    memset(a, 0, sizeof *a);
+}
+
+int lt_cli_bad_option(const char *command, const char *arg)
+{
+    fprintf(stderr, "lintrain: unknown or incomplete option \"%s\" (try lintrain %s%s--help)\n",
+            arg, command ? command : "", command ? " " : "");
+    return 2;
+}
+
+int lt_cli_is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
