@@ -6,7 +6,7 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 CC      ?= cc
-PKGS     = openblas libcjson
+PKGS     = openblas libcjson libpng
 TESTPKGS = cmocka
 
 ifeq ($(SANITIZE),1)

@@ -2,6 +2,9 @@
 #include "lintrain/cli_args.h"
 
 #include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,4 +95,30 @@ int lt_cli_bad_option(const char *command, const char *arg)
 int lt_cli_is_help(const char *arg)
 {
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int lt_cli_parse_count(const char *option, const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v > SIZE_MAX) {
+        fprintf(stderr, "lintrain: %s: expected a whole number, got \"%s\"\n", option, s);
+        return 2;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+int lt_cli_parse_positive(const char *option, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno != 0 || !isfinite(v) || !(v > 0)) {
+        fprintf(stderr, "lintrain: %s: expected a number above 0, got \"%s\"\n", option, s);
+        return 2;
+    }
+    *out = v;
+    return 0;
 }

@@ -110,18 +110,22 @@ const char *lt_loss_name_at(size_t i)
     return i < N_LOSSES ? LOSSES[i].name : NULL;
 }
 
+size_t lt_argmax(const float *s, size_t C)
+{
+    size_t best = 0;
+    for (size_t j = 1; j < C; j++) {
+        if (s[j] > s[best]) {
+            best = j;
+        }
+    }
+    return best;
+}
+
 size_t lt_count_correct(const float *scores, const uint8_t *y, size_t n, size_t C)
 {
     size_t correct = 0;
     for (size_t i = 0; i < n; i++) {
-        const float *s = scores + i * C;
-        size_t best = 0;
-        for (size_t j = 1; j < C; j++) {
-            if (s[j] > s[best]) {
-                best = j;
-            }
-        }
-        correct += best == y[i];
+        correct += lt_argmax(scores + i * C, C) == y[i];
     }
     return correct;
 }

@@ -36,4 +36,9 @@ int lt_cli_bad_option(const char *command, const char *arg);
 /* Whether arg is --help or -h. */
 int lt_cli_is_help(const char *arg);
 
+/* Strict numbers for option values (strtoull / strtod, the whole string, no overflow,
+ * finite). Print "lintrain: OPTION: ..." and return 2 when s is not one; else 0. */
+int lt_cli_parse_count(const char *option, const char *s, size_t *out);
+int lt_cli_parse_positive(const char *option, const char *s, double *out);
+
 #endif
