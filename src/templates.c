@@ -52,7 +52,7 @@ static void draw_tile(lt_image *im, const float *W, size_t C, size_t k, double l
     }
 }
 
-lt_status lt_templates_draw(const float *W, size_t C, const char names[][LT_CLASS_NAME_MAX],
+lt_status lt_templates_draw(const float *W, size_t C, char names[][LT_CLASS_NAME_MAX],
                             lt_image *out, lt_error *err)
 {
     size_t n = (size_t)LT_CIFAR_D * C;
@@ -90,7 +90,7 @@ lt_status lt_templates_draw(const float *W, size_t C, const char names[][LT_CLAS
 }
 
 lt_status lt_templates_write(const char *path, const float *W, size_t C,
-                             const char names[][LT_CLASS_NAME_MAX], lt_error *err)
+                             char names[][LT_CLASS_NAME_MAX], lt_error *err)
 {
     lt_image im;
     lt_status st = lt_templates_draw(W, C, names, &im, err);
