@@ -58,11 +58,11 @@ lt_status lt_templates_draw(const float *W, size_t C, char names[][LT_CLASS_NAME
     size_t n = (size_t)LT_CIFAR_D * C;
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < n; i++) {
+        if (!isfinite(W[i])) {
+            return lt_fail(err, LT_ERR, "weight templates: W holds a NaN or an infinity");
+        }
         lo = W[i] < lo ? W[i] : lo;
         hi = W[i] > hi ? W[i] : hi;
-    }
-    if (!isfinite(lo) || !isfinite(hi)) {
-        return lt_fail(err, LT_ERR, "weight templates: W holds a NaN or an infinity");
     }
     size_t cols = C < PER_ROW ? C : PER_ROW, rows = (C + PER_ROW - 1) / PER_ROW;
     size_t cell_h = TILE + GAP / 2 + LABEL_H;
