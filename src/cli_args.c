@@ -122,3 +122,58 @@ int lt_cli_parse_positive(const char *option, const char *s, double *out)
     *out = v;
     return 0;
 }
+
+int lt_cli_parse(const char *command, int argc, char **argv, int allow_out,
+                 lt_cli_config_args *a, int *help, lt_cli_extra_fn extra, void *ctx)
+{
+    *help = 0;
+    if (lt_cli_config_args_init(a, argc) != 0) {
+        fprintf(stderr, "lintrain: out of memory\n");
+        return 1;
+    }
+    for (int i = 1; i < argc; i++) {
+        int used = lt_cli_config_option(a, allow_out, argc, argv, &i);
+        if (used < 0) {
+            fprintf(stderr, "lintrain: out of memory\n");
+            return 1;
+        }
+        if (used) {
+            continue;
+        }
+        if (lt_cli_is_help(argv[i])) {
+            *help = 1;
+            continue;
+        }
+        int rc = extra ? extra(ctx, argc, argv, &i) : 0;
+        if (rc == 0) {
+            return lt_cli_bad_option(command, argv[i]);
+        }
+        if (rc != 1) {
+            return rc;
+        }
+    }
+    lt_cli_config_args_finish(a);
+    return 0;
+}
+
+static int run_option(void *ctx, int argc, char **argv, int *i)
+{
+    const char *v = lt_cli_option_value("--run", argc, argv, i);
+    if (v) {
+        *(const char **)ctx = v;
+    }
+    return v != NULL;
+}
+
+int lt_cli_parse_run(const char *command, int argc, char **argv, lt_cli_config_args *a,
+                     const char **dir, int *help)
+{
+    *dir = NULL;
+    int rc = lt_cli_parse(command, argc, argv, 0, a, help, run_option, (void *)dir);
+    if (rc == 0 && !*help && !*dir) {
+        fprintf(stderr, "lintrain: %s needs --run DIR (try lintrain %s --help)\n", command,
+                command);
+        return 2;
+    }
+    return rc;
+}

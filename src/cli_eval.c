@@ -161,34 +161,12 @@ static lt_status evaluate_run(lt_run *run, lt_error *err)
 int lt_cli_eval(int argc, char **argv)
 {
     lt_cli_config_args a;
-    const char *dir = NULL;
-    int help = 0, rc = 0;
-    if (lt_cli_config_args_init(&a, argc) != 0) {
-        fprintf(stderr, "lintrain: out of memory\n");
-        return 1;
-    }
-    for (int i = 1; i < argc && rc == 0; i++) {
-        const char *v;
-        int used = lt_cli_config_option(&a, 0, argc, argv, &i);
-        if (used < 0) {
-            rc = 1;
-        } else if (used) {
-            continue;
-        } else if (lt_cli_is_help(argv[i])) {
-            help = 1;
-        } else if ((v = lt_cli_option_value("--run", argc, argv, &i))) {
-            dir = v;
-        } else {
-            rc = lt_cli_bad_option("eval", argv[i]);
-        }
-    }
+    const char *dir;
+    int help;
+    int rc = lt_cli_parse_run("eval", argc, argv, &a, &dir, &help);
     if (rc == 0 && help) {
         fputs(USAGE, stdout);
-    } else if (rc == 0 && !dir) {
-        fprintf(stderr, "lintrain: eval needs --run DIR (try lintrain eval --help)\n");
-        rc = 2;
     } else if (rc == 0) {
-        lt_cli_config_args_finish(&a);
         lt_run run;
         lt_error err = {{0}};
         lt_status st = lt_run_open(&run, dir, a.config, a.sets, a.n_sets, 0, &err);

@@ -34,49 +34,37 @@ typedef struct {
     int help;
 } gc_args;
 
+static int gc_option(void *ctx, int argc, char **argv, int *i)
+{
+    gc_args *a = ctx;
+    const char *v;
+    size_t seed;
+    int rc;
+    if ((v = lt_cli_option_value("--samples", argc, argv, i))) {
+        rc = lt_cli_parse_count("--samples", v, &a->opts.samples);
+    } else if ((v = lt_cli_option_value("--checks", argc, argv, i))) {
+        rc = lt_cli_parse_count("--checks", v, &a->opts.checks);
+    } else if ((v = lt_cli_option_value("--h", argc, argv, i))) {
+        rc = lt_cli_parse_positive("--h", v, &a->opts.h);
+    } else if ((v = lt_cli_option_value("--seed", argc, argv, i))) {
+        rc = lt_cli_parse_count("--seed", v, &seed);
+        a->opts.seed = seed;
+    } else {
+        return 0;
+    }
+    return rc == 0 ? 1 : rc;
+}
+
 static int parse_args(int argc, char **argv, gc_args *a)
 {
     memset(a, 0, sizeof *a);
     a->opts = lt_gradcheck_defaults();
-    if (lt_cli_config_args_init(&a->cfg, argc) != 0) {
-        fprintf(stderr, "lintrain: out of memory\n");
-        return 1;
-    }
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        size_t seed;
-        int rc = 0, used = lt_cli_config_option(&a->cfg, 0, argc, argv, &i);
-        if (used < 0) {
-            fprintf(stderr, "lintrain: out of memory\n");
-            return 1;
-        }
-        if (used) {
-            continue;
-        }
-        if (lt_cli_is_help(argv[i])) {
-            a->help = 1;
-        } else if ((v = lt_cli_option_value("--samples", argc, argv, &i))) {
-            rc = lt_cli_parse_count("--samples", v, &a->opts.samples);
-        } else if ((v = lt_cli_option_value("--checks", argc, argv, &i))) {
-            rc = lt_cli_parse_count("--checks", v, &a->opts.checks);
-        } else if ((v = lt_cli_option_value("--h", argc, argv, &i))) {
-            rc = lt_cli_parse_positive("--h", v, &a->opts.h);
-        } else if ((v = lt_cli_option_value("--seed", argc, argv, &i))) {
-            rc = lt_cli_parse_count("--seed", v, &seed);
-            a->opts.seed = seed;
-        } else {
-            return lt_cli_bad_option("gradcheck", argv[i]);
-        }
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    if (!a->help && (a->opts.samples == 0 || a->opts.checks == 0)) {
+    int rc = lt_cli_parse("gradcheck", argc, argv, 0, &a->cfg, &a->help, gc_option, a);
+    if (rc == 0 && !a->help && (a->opts.samples == 0 || a->opts.checks == 0)) {
         fprintf(stderr, "lintrain: gradcheck: --samples and --checks must be at least 1\n");
         return 2;
     }
-    lt_cli_config_args_finish(&a->cfg);
-    return 0;
+    return rc;
 }
 
 static void print_point(const lt_gradcheck_point *p)

@@ -115,51 +115,39 @@ static int curves(const char *dir)
     return 0;
 }
 
+/* templates.png, drawn from the run's weights and class names. */
+static lt_status templates(const char *dir, const lt_cli_config_args *a, lt_error *err)
+{
+    lt_run run;
+    char path[LT_PATH_MAX];
+    lt_status st = lt_run_open(&run, dir, a->config, a->sets, a->n_sets, LT_RUN_NO_PREPROCESS,
+                               err);
+    if (st != LT_OK) {
+        return st;
+    }
+    st = lt_path_join(path, dir, LT_TEMPLATES_FILE, err);
+    if (st == LT_OK) {
+        st = lt_templates_write(path, run.model.W, run.model.C, run.class_names, err);
+    }
+    lt_run_free(&run);
+    if (st == LT_OK) {
+        printf("wrote %s\n", path);
+    }
+    return st;
+}
+
 int lt_cli_plot(int argc, char **argv)
 {
     lt_cli_config_args a;
-    const char *dir = NULL;
-    int help = 0, rc = 0;
-    if (lt_cli_config_args_init(&a, argc) != 0) {
-        fprintf(stderr, "lintrain: out of memory\n");
-        return 1;
-    }
-    for (int i = 1; i < argc && rc == 0; i++) {
-        const char *v;
-        int used = lt_cli_config_option(&a, 0, argc, argv, &i);
-        if (used < 0) {
-            rc = 1;
-        } else if (used) {
-            continue;
-        } else if (lt_cli_is_help(argv[i])) {
-            help = 1;
-        } else if ((v = lt_cli_option_value("--run", argc, argv, &i))) {
-            dir = v;
-        } else {
-            rc = lt_cli_bad_option("plot", argv[i]);
-        }
-    }
+    const char *dir;
+    int help;
+    int rc = lt_cli_parse_run("plot", argc, argv, &a, &dir, &help);
     if (rc == 0 && help) {
         fputs(USAGE, stdout);
-    } else if (rc == 0 && !dir) {
-        fprintf(stderr, "lintrain: plot needs --run DIR (try lintrain plot --help)\n");
-        rc = 2;
     } else if (rc == 0) {
-        lt_cli_config_args_finish(&a);
-        lt_run run;
         lt_error err = {{0}};
-        char path[LT_PATH_MAX];
-        lt_status st = lt_run_open(&run, dir, a.config, a.sets, a.n_sets, LT_RUN_NO_PREPROCESS,
-                                   &err);
+        lt_status st = templates(dir, &a, &err);
         if (st == LT_OK) {
-            st = lt_path_join(path, dir, LT_TEMPLATES_FILE, &err);
-            if (st == LT_OK) {
-                st = lt_templates_write(path, run.model.W, run.model.C, run.class_names, &err);
-            }
-            lt_run_free(&run);
-        }
-        if (st == LT_OK) {
-            printf("wrote %s\n", path);
             rc = curves(dir);
         } else {
             fprintf(stderr, "lintrain: %s\n", err.msg);

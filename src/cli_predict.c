@@ -45,43 +45,38 @@ typedef struct {
     int json, help;
 } predict_args;
 
+static int predict_option(void *ctx, int argc, char **argv, int *i)
+{
+    predict_args *a = ctx;
+    const char *v;
+    if (strcmp(argv[*i], "--json") == 0) {
+        a->json = 1;
+    } else if ((v = lt_cli_option_value("--run", argc, argv, i))) {
+        a->dir = v;
+    } else if ((v = lt_cli_option_value("--top", argc, argv, i))) {
+        if (lt_cli_parse_count("--top", v, &a->top) != 0) {
+            return 2;
+        }
+    } else if (argv[*i][0] == '-' && argv[*i][1] != '\0') {
+        return 0;
+    } else {
+        a->images[a->n_images++] = argv[*i];
+    }
+    return 1;
+}
+
 static int parse_args(int argc, char **argv, predict_args *a)
 {
     memset(a, 0, sizeof *a);
     a->top = 3;
     a->images = calloc((size_t)argc + 1, sizeof *a->images);
-    if (!a->images || lt_cli_config_args_init(&a->cfg, argc) != 0) {
+    if (!a->images) {
         fprintf(stderr, "lintrain: out of memory\n");
         return 1;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int used = lt_cli_config_option(&a->cfg, 0, argc, argv, &i);
-        if (used < 0) {
-            fprintf(stderr, "lintrain: out of memory\n");
-            return 1;
-        }
-        if (used) {
-            continue;
-        }
-        if (lt_cli_is_help(argv[i])) {
-            a->help = 1;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            a->json = 1;
-        } else if ((v = lt_cli_option_value("--run", argc, argv, &i))) {
-            a->dir = v;
-        } else if ((v = lt_cli_option_value("--top", argc, argv, &i))) {
-            if (lt_cli_parse_count("--top", v, &a->top) != 0) {
-                return 2;
-            }
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return lt_cli_bad_option("predict", argv[i]);
-        } else {
-            a->images[a->n_images++] = argv[i];
-        }
-    }
-    if (a->help) {
-        return 0;
+    int rc = lt_cli_parse("predict", argc, argv, 0, &a->cfg, &a->help, predict_option, a);
+    if (rc != 0 || a->help) {
+        return rc;
     }
     if (!a->dir || a->n_images == 0) {
         fprintf(stderr, "lintrain: predict needs --run DIR and at least one image "
@@ -92,7 +87,6 @@ static int parse_args(int argc, char **argv, predict_args *a)
         fprintf(stderr, "lintrain: --top: must be in [1, %d], got %zu\n", NC, a->top);
         return 2;
     }
-    lt_cli_config_args_finish(&a->cfg);
     return 0;
 }
 

@@ -146,32 +146,24 @@ typedef struct {
     bool quiet, help;
 } train_args;
 
+static int train_option(void *ctx, int argc, char **argv, int *i)
+{
+    (void)argc;
+    train_args *a = ctx;
+    if (strcmp(argv[*i], "--quiet") == 0 || strcmp(argv[*i], "-q") == 0) {
+        a->quiet = true;
+        return 1;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, train_args *a)
 {
     memset(a, 0, sizeof *a);
-    if (lt_cli_config_args_init(&a->cfg, argc) != 0) {
-        fprintf(stderr, "lintrain: out of memory\n");
-        return 1;
-    }
-    for (int i = 1; i < argc; i++) {
-        int used = lt_cli_config_option(&a->cfg, 1, argc, argv, &i);
-        if (used < 0) {
-            fprintf(stderr, "lintrain: out of memory\n");
-            return 1;
-        }
-        if (used) {
-            continue;
-        }
-        if (lt_cli_is_help(argv[i])) {
-            a->help = true;
-        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
-            a->quiet = true;
-        } else {
-            return lt_cli_bad_option(NULL, argv[i]);
-        }
-    }
-    lt_cli_config_args_finish(&a->cfg);
-    return 0;
+    int help;
+    int rc = lt_cli_parse(NULL, argc, argv, 1, &a->cfg, &help, train_option, a);
+    a->help = help;
+    return rc;
 }
 
 int lt_cli_train(int argc, char **argv)

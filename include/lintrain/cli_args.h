@@ -30,6 +30,24 @@ void lt_cli_config_args_finish(lt_cli_config_args *a);
 
 void lt_cli_config_args_free(lt_cli_config_args *a);
 
+/* A subcommand's own options: consumes argv[*i] (moving *i past a value) and returns
+ * 1, or returns 0 when argv[*i] is not one of them, or an exit status >= 2 after
+ * printing why the value is wrong. */
+typedef int (*lt_cli_extra_fn)(void *ctx, int argc, char **argv, int *i);
+
+/* Parses argv[1..argc) of subcommand command: --help/-h sets *help; --config, --set
+ * (and --out when allow_out) fill a (initialised here; free it with
+ * lt_cli_config_args_free in every case); anything else goes to extra (may be NULL);
+ * what nobody takes is an error. Returns 0, or the exit status to return (1 when out
+ * of memory, 2 usage). lt_cli_config_args_finish has been called on success. */
+int lt_cli_parse(const char *command, int argc, char **argv, int allow_out,
+                 lt_cli_config_args *a, int *help, lt_cli_extra_fn extra, void *ctx);
+
+/* lt_cli_parse for the subcommands whose only own option is --run DIR (required
+ * unless --help is given). */
+int lt_cli_parse_run(const char *command, int argc, char **argv, lt_cli_config_args *a,
+                     const char **dir, int *help);
+
 /* Prints "lintrain: unknown or incomplete option ..." for argv[i] and returns 2. */
 int lt_cli_bad_option(const char *command, const char *arg);
 
