@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cJSON.h>
 #include <cmocka.h>
 
@@ -25,6 +26,7 @@
 #define N_IMAGES 12
 
 static char *tmp;
+static char cwd[4096]; /* the repository root, where ./lintrain is */
 
 static int run(const char *fmt, char **out, ...)
     __attribute__((format(printf, 1, 3)));
@@ -109,6 +111,9 @@ static int setup(void **state)
 {
     (void)state;
     tmp = tu_mkdtemp();
+    if (!getcwd(cwd, sizeof cwd)) {
+        return -1;
+    }
     const char *common = "--config configs/quickstart.json --quiet --set train.epochs=2 "
                          "--set train.threads=1";
     if (run("./lintrain %s --out '%s/sm'", NULL, common, tmp) != 0 ||
@@ -268,7 +273,7 @@ static void test_predict_json(void **state)
     int rc = run("cd '%s/img' && '%s/lintrain' predict --run ../sm --json --top 10 "
                  "0.png 1.png 2.png 3.png 4.png 5.png 6.png 7.png 8.png 9.png 10.png 11.png "
                  "big.png 2>/dev/null",
-                 &out, tmp, getenv("PWD"));
+                 &out, tmp, cwd);
     if (rc != 0) {
         fail_msg("exit %d: %s", rc, out);
     }
@@ -319,7 +324,7 @@ static void test_predict_svm_and_broken_files(void **state)
     char *out = NULL;
     int rc = run("cd '%s/img' && '%s/lintrain' predict --run ../svm --json 0.png "
                  "notapng.png missing.png 1.png 2>&1 >/dev/null",
-                 &out, tmp, getenv("PWD"));
+                 &out, tmp, cwd);
     assert_int_equal(rc, 1);
     assert_non_null(strstr(out, "notapng.png: not a PNG file"));
     assert_non_null(strstr(out, "missing.png"));
@@ -327,7 +332,7 @@ static void test_predict_svm_and_broken_files(void **state)
     /* The good images are still predicted; SVM runs give scores and no "prob". */
     rc = run("cd '%s/img' && '%s/lintrain' predict --run ../svm --json 0.png notapng.png "
              "1.png 2>/dev/null",
-             &out, tmp, getenv("PWD"));
+             &out, tmp, cwd);
     assert_int_equal(rc, 1);
     int lines = 0;
     for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
