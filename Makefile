@@ -5,8 +5,10 @@
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man/man1
+SHAREDIR ?= $(PREFIX)/share/lintrain
 CC      ?= cc
-PKGS     = openblas libcjson
+PKGS     = openblas libcjson libpng
 TESTPKGS = cmocka
 
 ifeq ($(SANITIZE),1)
@@ -86,9 +88,13 @@ sanitize: deps
 install: lintrain
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 lintrain $(DESTDIR)$(BINDIR)/lintrain
+	install -d $(DESTDIR)$(MANDIR) $(DESTDIR)$(SHAREDIR)
+	install -m 644 lintrain.1 $(DESTDIR)$(MANDIR)/lintrain.1
+	install -m 755 scripts/plot_curves $(DESTDIR)$(SHAREDIR)/plot_curves
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lintrain
+	rm -f $(DESTDIR)$(MANDIR)/lintrain.1 $(DESTDIR)$(SHAREDIR)/plot_curves
 
 clean:
 	rm -rf build lintrain

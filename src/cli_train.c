@@ -1,6 +1,5 @@
 /* cli_train.c — `lintrain [train]`: the command line, and the console that shows a
  * run as it goes (lines on stdout; a progress bar on stderr when it is a terminal). */
-#include <cJSON.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,16 +7,25 @@
 #include <unistd.h>
 
 #include "lintrain/cli.h"
+#include "lintrain/cli_args.h"
 #include "lintrain/config.h"
 #include "lintrain/train.h"
 
 static const char USAGE[] =
     "usage: lintrain [train] --config FILE [--set key.path=VALUE]... [--out DIR] [--quiet]\n"
-    "       lintrain --help | --version\n"
+    "       lintrain gradcheck --config FILE [--set ...] [--samples N] [--checks K] [--h H]\n"
+    "                          [--seed S]\n"
+    "       lintrain eval --run DIR [--config FILE] [--set ...]\n"
+    "       lintrain predict --run DIR [--top K] [--json] [--config FILE] [--set ...]\n"
+    "                        IMAGE.png...\n"
+    "       lintrain plot --run DIR [--config FILE] [--set ...]\n"
+    "       lintrain SUBCOMMAND --help | lintrain --help | --version\n"
     "\n"
     "Trains a linear classifier (softmax or multiclass SVM) on CIFAR-10 as the JSON\n"
     "config FILE says, and writes a run folder (config.json, metrics.jsonl,\n"
-    "summary.json, weights.npy, bias.npy).\n"
+    "summary.json, weights.npy, bias.npy, preprocess.npy, templates.png). gradcheck\n"
+    "checks the gradient, eval and predict use a finished run, plot redraws its\n"
+    "pictures; see lintrain SUBCOMMAND --help and man lintrain.\n"
     "\n"
     "  --config FILE          the run's config (JSON); see README.md for every key\n"
     "  --set key.path=VALUE   override one key, e.g. --set optimizer.lr=3e-4;\n"
@@ -157,83 +165,29 @@ static void print_summary(const lt_summary *s, const char *dir)
     fflush(stdout);
 }
 
-/* "output.dir=<dir as a JSON string>", so that a folder named 123 stays a string. */
-static char *out_dir_set(const char *dir)
-{
-    cJSON *s = cJSON_CreateString(dir);
-    char *quoted = s ? cJSON_PrintUnformatted(s) : NULL;
-    cJSON_Delete(s);
-    if (!quoted) {
-        return NULL;
-    }
-    size_t len = strlen(quoted) + sizeof "output.dir=";
-    char *set = malloc(len);
-    if (set) {
-        snprintf(set, len, "output.dir=%s", quoted);
-    }
-    free(quoted);
-    return set;
-}
-
 typedef struct {
-    const char *config;
-    const char **sets;    /* owned array; elements borrowed from argv (but the --out one) */
-    size_t n_sets;
-    char *out_set;        /* owned */
+    lt_cli_config_args cfg;   /* --config, --set, --out */
     bool quiet, help;
 } train_args;
 
-/* The value of an option given as "--opt VALUE" or "--opt=VALUE", or NULL. */
-static const char *option_value(const char *name, int argc, char **argv, int *i)
+static int train_option(void *ctx, int argc, char **argv, int *i)
 {
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0) {
-        return NULL;
+    (void)argc;
+    train_args *a = ctx;
+    if (strcmp(argv[*i], "--quiet") == 0 || strcmp(argv[*i], "-q") == 0) {
+        a->quiet = true;
+        return 1;
     }
-    if (argv[*i][len] == '=') {
-        return argv[*i] + len + 1;
-    }
-    if (argv[*i][len] == '\0' && *i + 1 < argc) {
-        return argv[++*i];
-    }
-    return NULL;
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, train_args *a)
 {
     memset(a, 0, sizeof *a);
-    a->sets = calloc((size_t)argc + 1, sizeof *a->sets);
-    if (!a->sets) {
-        fprintf(stderr, "lintrain: out of memory\n");
-        return 1;
-    }
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            a->help = true;
-        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
-            a->quiet = true;
-        } else if ((v = option_value("--config", argc, argv, &i))) {
-            a->config = v;
-        } else if ((v = option_value("--set", argc, argv, &i))) {
-            a->sets[a->n_sets++] = v;
-        } else if ((v = option_value("--out", argc, argv, &i))) {
-            free(a->out_set);
-            a->out_set = out_dir_set(v);
-            if (!a->out_set) {
-                fprintf(stderr, "lintrain: out of memory\n");
-                return 1;
-            }
-        } else {
-            fprintf(stderr, "lintrain: unknown or incomplete option \"%s\" (try lintrain --help)\n",
-                    argv[i]);
-            return 2;
-        }
-    }
-    if (a->out_set) {
-        a->sets[a->n_sets++] = a->out_set; /* last, so it wins over any --set output.dir */
-    }
-    return 0;
+    int help;
+    int rc = lt_cli_parse(NULL, argc, argv, 1, &a->cfg, &help, train_option, a);
+    a->help = help;
+    return rc;
 }
 
 int lt_cli_train(int argc, char **argv)
@@ -244,13 +198,12 @@ int lt_cli_train(int argc, char **argv)
         fputs(USAGE, stdout);
     }
     if (rc != 0 || a.help) {
-        free(a.sets);
-        free(a.out_set);
+        lt_cli_config_args_free(&a.cfg);
         return rc;
     }
     lt_config cfg;
     lt_error err = {{0}};
-    lt_status st = lt_config_load(&cfg, a.config, a.sets, a.n_sets, &err);
+    lt_status st = lt_config_load(&cfg, a.cfg.config, a.cfg.sets, a.cfg.n_sets, &err);
     if (st == LT_OK) {
         console c = {0};
         c.quiet = a.quiet;
@@ -267,7 +220,6 @@ int lt_cli_train(int argc, char **argv)
         fprintf(stderr, "lintrain: %s\n", err.msg);
     }
     lt_config_free(&cfg);
-    free(a.sets);
-    free(a.out_set);
+    lt_cli_config_args_free(&a.cfg);
     return (int)st;
 }

@@ -11,7 +11,25 @@ lt_status lt_evaluate(const lt_model *m, const lt_loss *loss, double margin,
                       const lt_preprocess *p, const lt_dataset *ds, lt_eval *out,
                       lt_error *err)
 {
+    return lt_evaluate_confusion(m, loss, margin, p, ds, out, NULL, err);
+}
+
+void lt_confusion_add(const float *scores, const uint8_t *y, size_t n, size_t C,
+                      size_t *confusion)
+{
+    for (size_t i = 0; i < n; i++) {
+        confusion[(size_t)y[i] * C + lt_argmax(scores + i * C, C)]++;
+    }
+}
+
+lt_status lt_evaluate_confusion(const lt_model *m, const lt_loss *loss, double margin,
+                                const lt_preprocess *p, const lt_dataset *ds, lt_eval *out,
+                                size_t *confusion, lt_error *err)
+{
     memset(out, 0, sizeof *out);
+    if (confusion) {
+        memset(confusion, 0, m->C * m->C * sizeof *confusion);
+    }
     if (ds->n == 0) {
         return LT_OK;
     }
@@ -29,6 +47,9 @@ lt_status lt_evaluate(const lt_model *m, const lt_loss *loss, double margin,
         lt_preprocess_rows(p, ds, NULL, start, n, X);
         lt_model_scores(m, X, n, scores);
         out->correct += lt_count_correct(scores, ds->labels + start, n, m->C);
+        if (confusion) {
+            lt_confusion_add(scores, ds->labels + start, n, m->C, confusion);
+        }
         sum += loss->sum_and_grad(scores, ds->labels + start, n, m->C, margin, 0.0, NULL);
     }
     out->n = ds->n;

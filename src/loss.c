@@ -12,71 +12,88 @@
 
 /* L_i = −log(e^{s_y} / Σ_j e^{s_j}) = log Σ_j e^{s_j − m} − (s_y − m), m = max_j s_j,
  * so no exponential overflows. dL_i/ds_j = p_j − 1[j = y]. */
-static double softmax_sum_and_grad(const float *scores, const uint8_t *y, size_t n, size_t C,
-                                   double margin, double scale, float *dscores)
+static double softmax_row(const double *s, size_t y, size_t C, double margin, double *ds)
 {
     (void)margin;
-    double total = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const float *s = scores + i * C;
-        float max = s[0];
-        for (size_t j = 1; j < C; j++) {
-            max = s[j] > max ? s[j] : max;
-        }
-        double sum = 0.0;
+    double max = s[0];
+    for (size_t j = 1; j < C; j++) {
+        max = s[j] > max ? s[j] : max;
+    }
+    double sum = 0.0;
+    for (size_t j = 0; j < C; j++) {
+        sum += exp(s[j] - max);
+    }
+    double log_sum = log(sum);
+    if (ds) {
         for (size_t j = 0; j < C; j++) {
-            sum += exp((double)s[j] - max);
-        }
-        double log_sum = log(sum);
-        total += log_sum - ((double)s[y[i]] - max);
-        if (dscores) {
-            float *d = dscores + i * C;
-            for (size_t j = 0; j < C; j++) {
-                double p = exp((double)s[j] - max - log_sum);
-                d[j] = (float)(scale * (p - (j == y[i] ? 1.0 : 0.0)));
-            }
+            ds[j] = exp(s[j] - max - log_sum) - (j == y ? 1.0 : 0.0);
         }
     }
-    return total;
+    return log_sum - (s[y] - max);
 }
 
 /* L_i = Σ_{j≠y} max(0, s_j − s_y + Δ). Where a margin is > 0 it is active:
  * dL_i/ds_j = 1 and dL_i/ds_y loses 1 for each active j. A margin of exactly 0
  * (the kink) counts as inactive. */
-static double svm_sum_and_grad(const float *scores, const uint8_t *y, size_t n, size_t C,
-                               double margin, double scale, float *dscores)
+static double svm_row(const double *s, size_t y, size_t C, double margin, double *ds)
 {
     double total = 0.0;
+    size_t active = 0;
+    for (size_t j = 0; j < C; j++) {
+        double m = j == y ? 0.0 : s[j] - s[y] + margin;
+        if (m > 0.0) {
+            total += m;
+            active++;
+        }
+        if (ds) {
+            ds[j] = m > 0.0 ? 1.0 : 0.0;
+        }
+    }
+    if (ds) {
+        ds[y] = -(double)active;
+    }
+    return total;
+}
+
+#define MAX_CLASSES 256
+
+/* The float batch form of a row function: rows go through double, so that the float
+ * scores training uses and the double ones the gradient check uses share one formula.
+ * dscores may alias scores (a row is read whole before it is written). */
+static double batch_f32(lt_loss_row_fn row, const float *scores, const uint8_t *y, size_t n,
+                        size_t C, double margin, double scale, float *dscores)
+{
+    double s[MAX_CLASSES], ds[MAX_CLASSES];
+    double total = 0.0;
     for (size_t i = 0; i < n; i++) {
-        const float *s = scores + i * C;
-        size_t yi = y[i];
-        double sy = s[yi];
-        size_t active = 0;
-        /* Read every score before writing: dscores may alias scores. */
-        double m[256];
         for (size_t j = 0; j < C; j++) {
-            m[j] = j == yi ? 0.0 : (double)s[j] - sy + margin;
+            s[j] = scores[i * C + j];
         }
-        for (size_t j = 0; j < C; j++) {
-            if (j != yi && m[j] > 0.0) {
-                total += m[j];
-                active++;
-            }
-        }
+        total += row(s, y[i], C, margin, dscores ? ds : NULL);
         if (dscores) {
-            float *d = dscores + i * C;
             for (size_t j = 0; j < C; j++) {
-                d[j] = (j != yi && m[j] > 0.0) ? (float)scale : 0.0f;
+                dscores[i * C + j] = (float)(scale * ds[j]);
             }
-            d[yi] = (float)(-scale * (double)active);
         }
     }
     return total;
 }
 
+static double softmax_sum_and_grad(const float *scores, const uint8_t *y, size_t n, size_t C,
+                                   double margin, double scale, float *dscores)
+{
+    return batch_f32(softmax_row, scores, y, n, C, margin, scale, dscores);
+}
+
+static double svm_sum_and_grad(const float *scores, const uint8_t *y, size_t n, size_t C,
+                               double margin, double scale, float *dscores)
+{
+    return batch_f32(svm_row, scores, y, n, C, margin, scale, dscores);
+}
+
 static const lt_loss LOSSES[] = {
-    {"softmax", softmax_sum_and_grad},
-    {"svm", svm_sum_and_grad},
+    {"softmax", softmax_sum_and_grad, softmax_row},
+    {"svm", svm_sum_and_grad, svm_row},
 };
 #define N_LOSSES (sizeof LOSSES / sizeof LOSSES[0])
 
@@ -90,18 +107,22 @@ const char *lt_loss_name_at(size_t i)
     return lt_table_name_at(LOSSES, N_LOSSES, sizeof LOSSES[0], i);
 }
 
+size_t lt_argmax(const float *s, size_t C)
+{
+    size_t best = 0;
+    for (size_t j = 1; j < C; j++) {
+        if (s[j] > s[best]) {
+            best = j;
+        }
+    }
+    return best;
+}
+
 size_t lt_count_correct(const float *scores, const uint8_t *y, size_t n, size_t C)
 {
     size_t correct = 0;
     for (size_t i = 0; i < n; i++) {
-        const float *s = scores + i * C;
-        size_t best = 0;
-        for (size_t j = 1; j < C; j++) {
-            if (s[j] > s[best]) {
-                best = j;
-            }
-        }
-        correct += best == y[i];
+        correct += lt_argmax(scores + i * C, C) == y[i];
     }
     return correct;
 }

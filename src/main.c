@@ -24,6 +24,18 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "train") == 0) {
         return lt_cli_train(argc - 1, argv + 1);
     }
+    if (argc >= 2 && strcmp(argv[1], "gradcheck") == 0) {
+        return lt_cli_gradcheck(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "eval") == 0) {
+        return lt_cli_eval(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "predict") == 0) {
+        return lt_cli_predict(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "plot") == 0) {
+        return lt_cli_plot(argc - 1, argv + 1);
+    }
     if (argc >= 2 && argv[1][0] != '-') {
         fprintf(stderr, "lintrain: unknown command \"%s\" (try lintrain --help)\n", argv[1]);
         return LT_ECONFIG;

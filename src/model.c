@@ -95,6 +95,16 @@ lt_status lt_model_init(lt_model *m, const lt_config *cfg, lt_rng *rng, lt_error
     return LT_OK;
 }
 
+lt_status lt_model_load(lt_model *m, const char *weights, const char *bias, lt_error *err)
+{
+    size_t wshape[2] = {m->D, m->C}, bshape[1] = {m->C};
+    lt_status st = load_exact(weights, wshape, 2, m->W, "weights", err);
+    if (st == LT_OK) {
+        st = load_exact(bias, bshape, 1, m->b, "bias", err);
+    }
+    return st;
+}
+
 void lt_model_scores(const lt_model *m, const float *X, size_t n, float *scores)
 {
     for (size_t i = 0; i < n; i++) {

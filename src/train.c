@@ -20,6 +20,7 @@
 #include "lintrain/penalty.h"
 #include "lintrain/preprocess.h"
 #include "lintrain/rng.h"
+#include "lintrain/runfolder.h"
 #include "lintrain/schedule.h"
 #include "lintrain/splits.h"
 
@@ -535,6 +536,10 @@ lt_status lt_train(const lt_config *cfg, const lt_train_observer *obs, lt_summar
         end = summarize(&t, out, st == LT_OK ? "ok" : "diverged", &end_err);
         if (end == LT_OK && st == LT_OK) {
             end = write_weights(&t, &end_err);
+        }
+        if (end == LT_OK && st == LT_OK) {
+            end = lt_run_write_extras(cfg->output.dir, &t.model, &t.prep, t.data.class_names,
+                                      &end_err);
         }
         if (end == LT_OK) {
             end = lt_summary_write(cfg->output.dir, out, &end_err);

@@ -1,4 +1,5 @@
-/* evaluate.h — loss and accuracy of a model over a whole dataset, in chunks. */
+/* evaluate.h — loss, accuracy and confusion matrix of a model over a whole dataset,
+ * in chunks. */
 #ifndef LINTRAIN_EVALUATE_H
 #define LINTRAIN_EVALUATE_H
 
@@ -21,5 +22,16 @@ typedef struct {
 lt_status lt_evaluate(const lt_model *m, const lt_loss *loss, double margin,
                       const lt_preprocess *p, const lt_dataset *ds, lt_eval *out,
                       lt_error *err);
+
+/* lt_evaluate that also counts the confusion matrix: confusion (C, C) row-major gets,
+ * at [t][k], the number of records of true class t predicted as k (the highest score,
+ * the first on ties). Row sums are the class counts, the diagonal the correct ones. */
+lt_status lt_evaluate_confusion(const lt_model *m, const lt_loss *loss, double margin,
+                                const lt_preprocess *p, const lt_dataset *ds, lt_eval *out,
+                                size_t *confusion, lt_error *err);
+
+/* Adds n rows of scores (n, C) with labels y to confusion (C, C). */
+void lt_confusion_add(const float *scores, const uint8_t *y, size_t n, size_t C,
+                      size_t *confusion);
 
 #endif

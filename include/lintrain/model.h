@@ -30,6 +30,10 @@ void lt_model_free(lt_model *m);
  * when given (shapes must be (D, C) and (C,)). */
 lt_status lt_model_init(lt_model *m, const lt_config *cfg, lt_rng *rng, lt_error *err);
 
+/* Reads W and b from .npy files of shapes (D, C) and (C,) (a run folder's
+ * weights.npy and bias.npy). */
+lt_status lt_model_load(lt_model *m, const char *weights, const char *bias, lt_error *err);
+
 /* scores (n, C) = X (n, D) · W + b. */
 void lt_model_scores(const lt_model *m, const float *X, size_t n, float *scores);
 
