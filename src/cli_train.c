@@ -9,10 +9,13 @@
 
 #include "lintrain/cli.h"
 #include "lintrain/config.h"
+#include "lintrain/fsutil.h"
+#include "lintrain/interrupt.h"
 #include "lintrain/train.h"
 
 static const char USAGE[] =
     "usage: lintrain [train] --config FILE [--set key.path=VALUE]... [--out DIR] [--quiet]\n"
+    "       lintrain [train] --resume DIR [--quiet]\n"
     "       lintrain --help | --version\n"
     "\n"
     "Trains a linear classifier (softmax or multiclass SVM) on CIFAR-10 as the JSON\n"
@@ -23,9 +26,15 @@ static const char USAGE[] =
     "  --set key.path=VALUE   override one key, e.g. --set optimizer.lr=3e-4;\n"
     "                         VALUE is parsed as JSON, else taken as a string; repeatable\n"
     "  --out DIR              the run folder (same as --set output.dir=DIR)\n"
+    "  --resume DIR           continue the run in DIR from its checkpoint.bin, with its\n"
+    "                         own config.json\n"
     "  --quiet, -q            print only the final one-line summary\n"
     "\n"
-    "Exit status: 0 ok, 1 failure, 2 config or usage error, 3 diverged.\n";
+    "SIGINT or SIGTERM (Ctrl-C) finishes the update under way, writes DIR/checkpoint.bin\n"
+    "and exits with 130 or 143; a second one stops at once.\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 config or usage error, 3 diverged,\n"
+    "130/143 interrupted (resumable).\n";
 
 const char *lt_cli_usage(void)
 {
@@ -55,8 +64,13 @@ static void on_start(void *ctx, const lt_run_info *info)
     c->epochs = info->epochs;
     c->epoch = 1;
     c->batch = info->batch_size;
+    c->epoch = info->resumed_epochs + 1;
     if (c->quiet) {
         return;
+    }
+    if (info->resumed_step > 0 || info->resumed_epochs > 0) {
+        printf("resuming %s after step %lld (%lld epochs done)\n", info->out_dir,
+               info->resumed_step, info->resumed_epochs);
     }
     printf("training on %zu images (%zu validation, %zu test): %lld epochs of %lld steps, "
            "batch %zu -> %s\n",
@@ -153,9 +167,11 @@ static char *out_dir_set(const char *dir)
 
 typedef struct {
     const char *config;
+    const char *resume;   /* run folder to continue, or NULL */
     const char **sets;    /* owned array; elements borrowed from argv (but the --out one) */
     size_t n_sets;
     char *out_set;        /* owned */
+    char config_buf[LT_PATH_MAX]; /* DIR/config.json for --resume */
     bool quiet, help;
 } train_args;
 
@@ -175,6 +191,24 @@ static const char *option_value(const char *name, int argc, char **argv, int *i)
     return NULL;
 }
 
+/* --resume DIR is --config DIR/config.json --set output.dir=DIR. */
+static int resume_args(train_args *a)
+{
+    lt_error err;
+    if (lt_path_join(a->config_buf, a->resume, "config.json", &err) != LT_OK) {
+        fprintf(stderr, "lintrain: --resume: %s\n", err.msg);
+        return 2;
+    }
+    a->config = a->config_buf;
+    a->out_set = out_dir_set(a->resume);
+    if (!a->out_set) {
+        fprintf(stderr, "lintrain: out of memory\n");
+        return 1;
+    }
+    a->sets[a->n_sets++] = a->out_set;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, train_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -191,6 +225,8 @@ static int parse_args(int argc, char **argv, train_args *a)
             a->quiet = true;
         } else if ((v = option_value("--config", argc, argv, &i))) {
             a->config = v;
+        } else if ((v = option_value("--resume", argc, argv, &i))) {
+            a->resume = v;
         } else if ((v = option_value("--set", argc, argv, &i))) {
             a->sets[a->n_sets++] = v;
         } else if ((v = option_value("--out", argc, argv, &i))) {
@@ -205,6 +241,14 @@ static int parse_args(int argc, char **argv, train_args *a)
                     argv[i]);
             return 2;
         }
+    }
+    if (a->resume && (a->config || a->n_sets > 0 || a->out_set)) {
+        fprintf(stderr, "lintrain: --resume takes the run folder's own config.json; it cannot "
+                        "be combined with --config, --set or --out\n");
+        return 2;
+    }
+    if (a->resume && !a->help) {
+        return resume_args(a);
     }
     if (a->out_set) {
         a->sets[a->n_sets++] = a->out_set; /* last, so it wins over any --set output.dir */
@@ -233,7 +277,12 @@ int lt_cli_train(int argc, char **argv)
         c.bar = !a.quiet && isatty(STDERR_FILENO);
         lt_train_observer obs = {&c, on_start, on_step, on_progress, on_epoch};
         lt_summary summary;
-        st = lt_train(&cfg, &obs, &summary, &err);
+        if (lt_interrupt_install() != 0) {
+            fprintf(stderr, "lintrain: warning: cannot catch SIGINT/SIGTERM; an interrupted run "
+                            "keeps only its last epoch checkpoint\n");
+        }
+        st = a.resume ? lt_train_resume(&cfg, &obs, &summary, &err)
+                      : lt_train(&cfg, &obs, &summary, &err);
         clear_bar(&c);
         if (st == LT_OK) {
             print_summary(&summary, cfg.output.dir);
@@ -245,5 +294,9 @@ int lt_cli_train(int argc, char **argv)
     lt_config_free(&cfg);
     free(a.sets);
     free(a.out_set);
+    if (st == LT_EINTERRUPTED) {
+        return 128 + lt_interrupt_pending();
+    }
+    lt_interrupt_uninstall();
     return (int)st;
 }
