@@ -226,7 +226,7 @@ static lt_status check_header(const unsigned char *h, size_t n, const char *what
     if (memcmp(h, MAGIC, sizeof MAGIC) != 0) {
         return lt_fail(err, LT_ERR, "%s: not a lintrain checkpoint (bad magic number)", what);
     }
-    if (lt_crc32(0, h, 52) != get_u32(h + 52)) {
+    if (lt_crc32(0, h, 52) != get_u32(h + 52) || get_u64(h + 56) != 0) {
         return lt_fail(err, LT_ERR, "%s: damaged: the header's checksum does not match", what);
     }
     uint32_t version = get_u32(h + 8);

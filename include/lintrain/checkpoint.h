@@ -11,7 +11,7 @@
  *          40  u64 body bytes (the file is exactly 64 + this long)
  *          48  u32 CRC-32 of the body
  *          52  u32 CRC-32 of header bytes [0, 52)
- *          56  8 zero bytes (reserved)
+ *          56  8 zero bytes (reserved; checked)
  *   block   0  name, NUL-padded to 24 bytes (at least one NUL)
  *          24  u32 element type (lt_ckpt_type)
  *          28  u32 zero (reserved)
