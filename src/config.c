@@ -620,8 +620,11 @@ static lt_status apply_set(const load_ctx *c, cJSON *root, const char *set)
     }
     size_t len = (size_t)(eq - set);
     if (has_empty_component(set, len)) {
-        return lt_fail(c->err, LT_ECONFIG, "--set \"%s\": empty key name in \"%.*s\"",
-                       show(set, tmp, sizeof tmp), (int)(len < SHOW_MAX ? len : SHOW_MAX), set);
+        /* The key part alone, shown like any user string (fuzzing found a raw newline). */
+        char key[SHOW_MAX + 8], shown_key[SHOW_MAX + 8];
+        snprintf(key, sizeof key, "%.*s", (int)(len < SHOW_MAX ? len : SHOW_MAX), set);
+        return lt_fail(c->err, LT_ECONFIG, "--set \"%s\": empty key name in \"%s\"",
+                       show(set, tmp, sizeof tmp), show(key, shown_key, sizeof shown_key));
     }
     char *keys = malloc(len + 1);
     cJSON *value = cJSON_ParseWithOpts(eq + 1, NULL, 1);
