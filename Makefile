@@ -119,7 +119,8 @@ fuzz: fuzz-build
 	done
 
 # make memcheck: the quick start under valgrind's memcheck (DEBUG build: valgrind does
-# not know every instruction -march=native may pick); any error or leak fails.
+# not know every instruction -march=native may pick; one OpenBLAS thread, since valgrind
+# runs threads one at a time); any error or leak fails.
 MEMCHECK_OUT = build/memcheck-run
 memcheck:
 	@scripts/deps.sh valgrind
@@ -127,7 +128,8 @@ memcheck:
 	rm -rf $(MEMCHECK_OUT)
 	valgrind --tool=memcheck --error-exitcode=99 --leak-check=full --show-leak-kinds=all \
 	    --errors-for-leak-kinds=definite,indirect,possible --track-origins=yes \
-	    ./lintrain --config configs/quickstart.json --out $(MEMCHECK_OUT) --quiet
+	    ./lintrain --config configs/quickstart.json --out $(MEMCHECK_OUT) --quiet \
+	    --set train.threads=1
 
 install: lintrain
 	install -d $(DESTDIR)$(BINDIR)

@@ -4,11 +4,13 @@
 #include "lintrain/train.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "lintrain/checkpoint.h"
@@ -360,7 +362,13 @@ static lt_status restore_checkpoint(trainer *t, lt_error *err)
 {
     char path[LT_PATH_MAX];
     lt_checkpoint ck;
+    struct stat sb;
     lt_status st = lt_path_join(path, t->cfg->output.dir, CKPT_FILE, err);
+    if (st == LT_OK && stat(path, &sb) != 0 && errno == ENOENT) {
+        return lt_fail(err, LT_ERR, "%s: cannot open: no such file (the run wrote no "
+                       "checkpoint: it stopped before its first, or train.checkpoint_every "
+                       "is 0)", path);
+    }
     if (st == LT_OK) {
         st = lt_checkpoint_read(&ck, path, err);
     }
@@ -580,6 +588,14 @@ static lt_status train_epochs(trainer *t, lt_error *err)
         lt_status st = run_epoch(t, e, err);
         if (st == LT_OK) {
             st = end_epoch(t, e, err);
+        }
+        if (st == LT_OK && !isfinite(t->last_epoch.train.loss)) {
+            /* Finite weights can still overflow the scores: never checkpoint that. */
+            lt_schedule_point p = {t->step - 1, t->steps_per_epoch,
+                                   t->steps_per_epoch * t->cfg->train.epochs};
+            st = lt_fail(err, LT_EDIVERGED, "diverged at step %lld (epoch %lld, lr %.3g): the "
+                         "training loss is not finite at the epoch's end; try a lower "
+                         "optimizer.lr", t->step, e, lt_schedule_lr(t->schedule, t->cfg, &p));
         }
         if (st == LT_OK && every > 0 && e % every == 0) {
             st = save_checkpoint(t, e, 0, err);
