@@ -62,9 +62,8 @@ static void on_start(void *ctx, const lt_run_info *info)
 {
     console *c = ctx;
     c->epochs = info->epochs;
-    c->epoch = 1;
-    c->batch = info->batch_size;
     c->epoch = info->resumed_epochs + 1;
+    c->batch = info->batch_size;
     if (c->quiet) {
         return;
     }
