@@ -37,7 +37,7 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o
 
-.PHONY: all deps run test check-tests sanitize install uninstall clean FORCE
+.PHONY: all deps run test check-tests sanitize fuzz fuzz-build memcheck install uninstall clean FORCE
 
 all: lintrain
 
@@ -85,6 +85,54 @@ sanitize: deps
 	$(MAKE) SANITIZE=1 lintrain
 	$(MAKE) SANITIZE=1 check-tests
 
+# ---- reliability tools (README, "Reliability") --------------------------------------
+# make fuzz FUZZ_SECONDS=N: builds each libFuzzer harness of tests/fuzz/ with clang,
+# ASan and UBSan, and runs it N seconds on its committed seeds and past findings. New
+# inputs go to build/fuzz/corpus/, crashes to build/fuzz/crash-<harness>-*; a crash is
+# fixed and its input kept in tests/fuzz/regress/<harness>/ (make test replays them).
+FUZZ_SECONDS ?= 60
+FUZZ_CC    ?= clang
+FUZZ_PKGS  ?= clang libclang-rt-14-dev
+FUZZERS     = config cifar checkpoint
+FUZZ_BUILD  = build/fuzz
+FUZZ_CFLAGS = -std=c11 $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined -D_POSIX_C_SOURCE=200809L -Iinclude \
+              $(shell pkg-config --cflags $(PKGS))
+FUZZ_OBJ    = $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/%.o)
+
+$(FUZZ_BUILD)/%.o: src/%.c
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+
+fuzz-build:
+	@scripts/deps.sh $(FUZZ_PKGS)
+	$(MAKE) $(FUZZERS:%=$(FUZZ_BUILD)/fuzz_%)
+
+fuzz: fuzz-build
+	@for h in $(FUZZERS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$h tests/fuzz/regress/$$h; \
+	    echo "== fuzz_$$h for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BUILD)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	        -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$h- \
+	        $(FUZZ_BUILD)/corpus/$$h tests/fuzz/seeds/$$h tests/fuzz/regress/$$h || exit 1; \
+	done
+
+# make memcheck: the quick start under valgrind's memcheck (DEBUG build: valgrind does
+# not know every instruction -march=native may pick; one OpenBLAS thread, since valgrind
+# runs threads one at a time); any error or leak fails.
+MEMCHECK_OUT = build/memcheck-run
+memcheck:
+	@scripts/deps.sh valgrind
+	$(MAKE) DEBUG=1 lintrain
+	rm -rf $(MEMCHECK_OUT)
+	valgrind --tool=memcheck --error-exitcode=99 --leak-check=full --show-leak-kinds=all \
+	    --errors-for-leak-kinds=definite,indirect,possible --track-origins=yes \
+	    ./lintrain --config configs/quickstart.json --out $(MEMCHECK_OUT) --quiet \
+	    --set train.threads=1
+
 install: lintrain
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 lintrain $(DESTDIR)$(BINDIR)/lintrain
@@ -99,4 +147,4 @@ uninstall:
 clean:
 	rm -rf build lintrain
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(FUZZ_BUILD)/*.d)

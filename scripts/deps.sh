@@ -1,8 +1,9 @@
 #!/bin/sh
-# Installs lintrain's build and test dependencies from Debian's archive.
+# Installs lintrain's build and test dependencies from Debian's archive, plus any
+# package named as an argument (make fuzz and make memcheck name theirs).
 # A no-op when every package is already installed.
 set -eu
-PKGS="make gcc pkg-config libopenblas-dev libcjson-dev libcmocka-dev libpng-dev"
+PKGS="make gcc pkg-config libopenblas-dev libcjson-dev libcmocka-dev libpng-dev $*"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -68,6 +68,17 @@ int lt_cli_config_option(lt_cli_config_args *a, int allow_out, int argc, char **
     return 1;
 }
 
+int lt_cli_config_args_set_out(lt_cli_config_args *a, const char *dir)
+{
+    free(a->out_set);
+    a->out_set = out_dir_set(dir);
+    if (!a->out_set) {
+        return -1;
+    }
+    a->sets[a->n_sets++] = a->out_set;
+    return 0;
+}
+
 void lt_cli_config_args_finish(lt_cli_config_args *a)
 {
     if (a->out_set) {

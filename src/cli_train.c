@@ -9,10 +9,13 @@
 #include "lintrain/cli.h"
 #include "lintrain/cli_args.h"
 #include "lintrain/config.h"
+#include "lintrain/fsutil.h"
+#include "lintrain/interrupt.h"
 #include "lintrain/train.h"
 
 static const char USAGE[] =
     "usage: lintrain [train] --config FILE [--set key.path=VALUE]... [--out DIR] [--quiet]\n"
+    "       lintrain [train] --resume DIR [--quiet]\n"
     "       lintrain gradcheck --config FILE [--set ...] [--samples N] [--checks K] [--h H]\n"
     "                          [--seed S]\n"
     "       lintrain eval --run DIR [--config FILE] [--set ...]\n"
@@ -31,9 +34,15 @@ static const char USAGE[] =
     "  --set key.path=VALUE   override one key, e.g. --set optimizer.lr=3e-4;\n"
     "                         VALUE is parsed as JSON, else taken as a string; repeatable\n"
     "  --out DIR              the run folder (same as --set output.dir=DIR)\n"
+    "  --resume DIR           continue the run in DIR from its checkpoint.bin, with its\n"
+    "                         own config.json\n"
     "  --quiet, -q            print only the final one-line summary\n"
     "\n"
-    "Exit status: 0 ok, 1 failure, 2 config or usage error, 3 diverged.\n";
+    "SIGINT or SIGTERM (Ctrl-C) finishes the update under way, writes DIR/checkpoint.bin\n"
+    "and exits with 130 or 143; a second one stops at once.\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 config or usage error, 3 diverged,\n"
+    "130/143 interrupted (resumable).\n";
 
 const char *lt_cli_usage(void)
 {
@@ -61,10 +70,14 @@ static void on_start(void *ctx, const lt_run_info *info)
 {
     console *c = ctx;
     c->epochs = info->epochs;
-    c->epoch = 1;
+    c->epoch = info->resumed_epochs + 1;
     c->batch = info->batch_size;
     if (c->quiet) {
         return;
+    }
+    if (info->resumed_step > 0 || info->resumed_epochs > 0) {
+        printf("resuming %s after step %lld (%lld epochs done)\n", info->out_dir,
+               info->resumed_step, info->resumed_epochs);
     }
     printf("training on %zu images (%zu validation, %zu test): ", info->n_train, info->n_val,
            info->n_test);
@@ -167,15 +180,43 @@ static void print_summary(const lt_summary *s, const char *dir)
 
 typedef struct {
     lt_cli_config_args cfg;   /* --config, --set, --out */
+    const char *resume;       /* run folder to continue, or NULL */
+    char config_buf[LT_PATH_MAX]; /* DIR/config.json for --resume */
     bool quiet, help;
 } train_args;
 
 static int train_option(void *ctx, int argc, char **argv, int *i)
 {
-    (void)argc;
     train_args *a = ctx;
+    const char *v;
     if (strcmp(argv[*i], "--quiet") == 0 || strcmp(argv[*i], "-q") == 0) {
         a->quiet = true;
+        return 1;
+    }
+    if ((v = lt_cli_option_value("--resume", argc, argv, i))) {
+        a->resume = v;
+        return 1;
+    }
+    return 0;
+}
+
+/* --resume DIR is --config DIR/config.json --set output.dir=DIR, and nothing else:
+ * the run continues exactly as it was configured. */
+static int resume_args(train_args *a)
+{
+    lt_error err;
+    if (a->cfg.config || a->cfg.n_sets > 0) {
+        fprintf(stderr, "lintrain: --resume takes the run folder's own config.json; it cannot "
+                        "be combined with --config, --set or --out\n");
+        return 2;
+    }
+    if (lt_path_join(a->config_buf, a->resume, "config.json", &err) != LT_OK) {
+        fprintf(stderr, "lintrain: --resume: %s\n", err.msg);
+        return 2;
+    }
+    a->cfg.config = a->config_buf;
+    if (lt_cli_config_args_set_out(&a->cfg, a->resume) != 0) {
+        fprintf(stderr, "lintrain: out of memory\n");
         return 1;
     }
     return 0;
@@ -187,6 +228,9 @@ static int parse_args(int argc, char **argv, train_args *a)
     int help;
     int rc = lt_cli_parse(NULL, argc, argv, 1, &a->cfg, &help, train_option, a);
     a->help = help;
+    if (rc == 0 && a->resume && !a->help) {
+        rc = resume_args(a);
+    }
     return rc;
 }
 
@@ -210,7 +254,12 @@ int lt_cli_train(int argc, char **argv)
         c.bar = !a.quiet && isatty(STDERR_FILENO);
         lt_train_observer obs = {&c, on_start, on_step, on_progress, on_epoch, on_trial};
         lt_summary summary;
-        st = lt_train(&cfg, &obs, &summary, &err);
+        if (lt_interrupt_install() != 0) {
+            fprintf(stderr, "lintrain: warning: cannot catch SIGINT/SIGTERM; an interrupted run "
+                            "keeps only its last epoch checkpoint\n");
+        }
+        st = a.resume ? lt_train_resume(&cfg, &obs, &summary, &err)
+                      : lt_train(&cfg, &obs, &summary, &err);
         clear_bar(&c);
         if (st == LT_OK) {
             print_summary(&summary, cfg.output.dir);
@@ -221,5 +270,9 @@ int lt_cli_train(int argc, char **argv)
     }
     lt_config_free(&cfg);
     lt_cli_config_args_free(&a.cfg);
+    if (st == LT_EINTERRUPTED) {
+        return 128 + lt_interrupt_pending();
+    }
+    lt_interrupt_uninstall();
     return (int)st;
 }

@@ -61,6 +61,16 @@ void *lt_calloc(size_t count, size_t size, const char *what, lt_error *err)
     return p;
 }
 
+void *lt_calloc2(size_t rows, size_t cols, size_t size, const char *what, lt_error *err)
+{
+    size_t count;
+    if (lt_size_mul(rows, cols, &count) != 0) {
+        lt_fail(err, LT_ERR, "%s: %zu x %zu elements overflow", what, rows, cols);
+        return NULL;
+    }
+    return lt_calloc(count, size, what, err);
+}
+
 char *lt_strdup(const char *s, lt_error *err)
 {
     if (!s) {

@@ -193,6 +193,7 @@ static const key_spec SCHEMA[] = {
     {KEY("train.seed", K_INTEGER, train.seed, "0"), .lo = GE(0), .hi = LE(INT_EXACT)},
     {KEY("train.log_every", K_INTEGER, train.log_every, "100"), .lo = GE(0)},
     {KEY("train.threads", K_INTEGER, train.threads, "0"), .lo = GE(0), .hi = LE(1024)},
+    {KEY("train.checkpoint_every", K_INTEGER, train.checkpoint_every, "1"), .lo = GE(0), .hi = LE(1e9)},
 
     SECTION("output"),
     {KEY("output.dir", K_STRING, output.dir, NULL), .make_default = default_output_dir,
@@ -673,8 +674,11 @@ static lt_status apply_set(const load_ctx *c, cJSON *root, const char *set)
     }
     size_t len = (size_t)(eq - set);
     if (has_empty_component(set, len)) {
-        return lt_fail(c->err, LT_ECONFIG, "--set \"%s\": empty key name in \"%.*s\"",
-                       show(set, tmp, sizeof tmp), (int)(len < SHOW_MAX ? len : SHOW_MAX), set);
+        /* The key part alone, shown like any user string (fuzzing found a raw newline). */
+        char key[SHOW_MAX + 8], shown_key[SHOW_MAX + 8];
+        snprintf(key, sizeof key, "%.*s", (int)(len < SHOW_MAX ? len : SHOW_MAX), set);
+        return lt_fail(c->err, LT_ECONFIG, "--set \"%s\": empty key name in \"%s\"",
+                       show(set, tmp, sizeof tmp), show(key, shown_key, sizeof shown_key));
     }
     char *keys = malloc(len + 1);
     cJSON *value = cJSON_ParseWithOpts(eq + 1, NULL, 1);
@@ -1335,4 +1339,71 @@ void lt_config_free(lt_config *cfg)
     engine_free(SCHEMA, N_SCHEMA, cfg);
     cJSON_Delete(cfg->resolved);
     memset(cfg, 0, sizeof *cfg);
+}
+
+/* Removes the keys of the "|"-separated paths in ignore from tree. */
+static void drop_keys(cJSON *tree, const char *ignore)
+{
+    const char *t;
+    size_t n;
+    for (size_t i = 0; ignore && token_at(ignore, i, &t, &n); i++) {
+        size_t plen = 0;
+        for (size_t j = 0; j < n; j++) {
+            plen = t[j] == '.' ? j : plen;
+        }
+        cJSON *parent = tree_get(tree, t, plen);
+        const char *leaf = plen ? t + plen + 1 : t;
+        cJSON *item = member(parent, leaf, (size_t)(t + n - leaf));
+        if (item) {
+            cJSON_Delete(cJSON_DetachItemViaPointer(parent, item));
+        }
+    }
+}
+
+/* "model.loss: \"svm\" there, \"softmax\" here" for the first schema key whose values
+ * differ between the two trees (a missing key counts as absent). */
+static void describe_difference(cJSON *mine, cJSON *other, char *msg, size_t cap)
+{
+    for (size_t i = 0; i < N_SCHEMA; i++) {
+        const char *path = SCHEMA[i].path;
+        if (SCHEMA[i].type == K_OBJECT) {
+            continue;
+        }
+        cJSON *a = tree_get(mine, path, strlen(path));
+        cJSON *b = tree_get(other, path, strlen(path));
+        if ((a || b) && !(a && b && cJSON_Compare(a, b, 1))) {
+            char *ta = a ? cJSON_PrintUnformatted(a) : NULL;
+            char *tb = b ? cJSON_PrintUnformatted(b) : NULL;
+            char sa[SHOW_MAX + 8], sb[SHOW_MAX + 8];
+            snprintf(msg, cap, "%s is %s there, %s here", path,
+                     tb ? show(tb, sb, sizeof sb) : "absent", ta ? show(ta, sa, sizeof sa) : "absent");
+            cJSON_free(ta);
+            cJSON_free(tb);
+            return;
+        }
+    }
+    snprintf(msg, cap, "a key this version of lintrain does not know differs");
+}
+
+int lt_config_compare(const lt_config *cfg, const char *other, const char *ignore, char *msg,
+                      size_t cap)
+{
+    cJSON *mine = cfg && cfg->resolved ? cJSON_Duplicate(cfg->resolved, 1) : NULL;
+    cJSON *theirs = other ? cJSON_ParseWithOpts(other, NULL, 1) : NULL;
+    int rc = -1;
+    if (!mine) {
+        snprintf(msg, cap, "out of memory comparing configs");
+    } else if (!cJSON_IsObject(theirs)) {
+        snprintf(msg, cap, "the other config is not a JSON object");
+    } else {
+        drop_keys(mine, ignore);
+        drop_keys(theirs, ignore);
+        rc = cJSON_Compare(mine, theirs, 1) ? 0 : 1;
+        if (rc) {
+            describe_difference(mine, theirs, msg, cap);
+        }
+    }
+    cJSON_Delete(mine);
+    cJSON_Delete(theirs);
+    return rc;
 }

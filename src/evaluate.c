@@ -34,8 +34,8 @@ lt_status lt_evaluate_confusion(const lt_model *m, const lt_loss *loss, double m
         return LT_OK;
     }
     size_t rows = ds->n < EVAL_CHUNK ? ds->n : EVAL_CHUNK;
-    float *X = lt_calloc(rows * m->D, sizeof(float), "evaluation features", err);
-    float *scores = lt_calloc(rows * m->C, sizeof(float), "evaluation scores", err);
+    float *X = lt_calloc2(rows, m->D, sizeof(float), "evaluation features", err);
+    float *scores = lt_calloc2(rows, m->C, sizeof(float), "evaluation scores", err);
     if (!X || !scores) {
         free(X);
         free(scores);

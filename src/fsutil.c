@@ -2,6 +2,7 @@
 #include "lintrain/fsutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -67,6 +68,33 @@ lt_status lt_write_file_atomic(const char *path, const void *data, size_t n, lt_
         int e = errno;
         remove(tmp);
         return lt_fail(err, LT_ERR, "%s: cannot rename into place: %s", path, strerror(e));
+    }
+    return lt_fsync_parent(path, err);
+}
+
+lt_status lt_fsync_parent(const char *path, lt_error *err)
+{
+    char dir[LT_PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    size_t len = slash ? (size_t)(slash - path) : 0;
+    if (len >= sizeof dir) {
+        return lt_fail(err, LT_ERR, "%s: path too long", path);
+    }
+    if (slash && len == 0) {
+        len = 1; /* "/name": the root */
+    }
+    memcpy(dir, slash ? path : ".", slash ? len : 1);
+    dir[slash ? len : 1] = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) {
+        return lt_fail(err, LT_ERR, "%s: cannot open folder to sync: %s", dir, strerror(errno));
+    }
+    /* Some file systems cannot fsync a folder (EINVAL); the rename is done all the same. */
+    int bad = fsync(fd) != 0 && errno != EINVAL;
+    int e = errno;
+    close(fd);
+    if (bad) {
+        return lt_fail(err, LT_ERR, "%s: cannot sync folder: %s", dir, strerror(e));
     }
     return LT_OK;
 }

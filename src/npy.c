@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lintrain/fsutil.h"
+
 _Static_assert(sizeof(float) == 4, "'<f4' needs a 4-byte float");
 
 #define MAGIC "\x93NUMPY"
@@ -160,7 +162,7 @@ lt_status lt_npy_write_f32(const char *path, const float *data, const size_t *sh
         remove(tmp);
         goto cleanup;
     }
-    st = LT_OK;
+    st = lt_fsync_parent(path, err);
 cleanup:
     free(tmp);
     return st;

@@ -8,6 +8,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* "%.9g" of x, or "null" when x is not finite; buf holds at least 32 bytes. */
 static const char *num(char *buf, double x)
@@ -80,6 +82,45 @@ lt_status lt_metrics_close(lt_metrics *m, lt_error *err)
     if (rc != 0) {
         return lt_fail(err, LT_ERR, "%s: close failed: %s", m->path, strerror(errno));
     }
+    return LT_OK;
+}
+
+lt_status lt_metrics_reopen(lt_metrics *m, const char *dir, long long length, lt_error *err)
+{
+    memset(m, 0, sizeof *m);
+    lt_status st = lt_path_join(m->path, dir, "metrics.jsonl", err);
+    if (st != LT_OK) {
+        return st;
+    }
+    m->f = fopen(m->path, "r+");
+    if (!m->f) {
+        return lt_fail(err, LT_ERR, "%s: cannot open to continue the run: %s", m->path,
+                       strerror(errno));
+    }
+    struct stat sb;
+    const char *why = NULL;
+    if (fstat(fileno(m->f), &sb) != 0) {
+        why = strerror(errno);
+    } else if (length < 0 || (long long)sb.st_size < length) {
+        why = "shorter than when the checkpoint was written";
+    } else if (ftruncate(fileno(m->f), (off_t)length) != 0 || fseek(m->f, 0, SEEK_END) != 0) {
+        why = strerror(errno);
+    }
+    if (why) {
+        fclose(m->f);
+        m->f = NULL;
+        return lt_fail(err, LT_ERR, "%s: %s", m->path, why);
+    }
+    return LT_OK;
+}
+
+lt_status lt_metrics_sync(lt_metrics *m, long long *length, lt_error *err)
+{
+    long pos;
+    if (fflush(m->f) != 0 || fsync(fileno(m->f)) != 0 || (pos = ftell(m->f)) < 0) {
+        return lt_fail(err, LT_ERR, "%s: cannot sync: %s", m->path, strerror(errno));
+    }
+    *length = pos;
     return LT_OK;
 }
 

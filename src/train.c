@@ -4,14 +4,19 @@
 #include "lintrain/train.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "lintrain/checkpoint.h"
 #include "lintrain/evaluate.h"
 #include "lintrain/fsutil.h"
+#include "lintrain/interrupt.h"
 #include "lintrain/lbfgs.h"
 #include "lintrain/loss.h"
 #include "lintrain/model.h"
@@ -61,6 +66,12 @@ typedef struct {
     double epoch_t0;
     lt_status iter_status;      /* a failure in the iteration callback */
     lt_error iter_err;
+    /* Checkpoints (see "checkpoint and resume" below). */
+    int resume;                 /* continue the run folder's checkpoint.bin */
+    long long epoch0;           /* whole epochs done before this process */
+    long long k0;               /* updates of epoch epoch0 + 1 done before this process */
+    long long metrics_bytes;    /* length of metrics.jsonl at the checkpoint resumed */
+    long long ckpt_epochs;      /* epochs in the last checkpoint written or read; -1: none */
 } trainer;
 
 static double now_seconds(void)
@@ -112,15 +123,16 @@ static lt_status setup(trainer *t, lt_error *err)
     lt_rng rng_init;
     lt_rng_seed(&rng_init, (uint64_t)cfg->train.seed, STREAM_INIT);
     lt_rng_seed(&t->rng_shuffle, (uint64_t)cfg->train.seed, STREAM_SHUFFLE);
-    if ((st = lt_model_init(&t->model, cfg, &rng_init, err)) != LT_OK ||
+    /* A resumed run takes its weights from the checkpoint (and needs no init file). */
+    if ((!t->resume && (st = lt_model_init(&t->model, cfg, &rng_init, err)) != LT_OK) ||
         (st = lt_optimizer_create(&t->opt, cfg, t->model.n_params, t->model.D * t->model.C,
                                   err)) != LT_OK) {
         return st;
     }
     t->order = lt_calloc(n, sizeof *t->order, "shuffle order", err);
-    t->X = lt_calloc(t->batch * LT_CIFAR_D, sizeof *t->X, "batch features", err);
+    t->X = lt_calloc2(t->batch, LT_CIFAR_D, sizeof *t->X, "batch features", err);
     t->y = lt_calloc(t->batch, sizeof *t->y, "batch labels", err);
-    t->scores = lt_calloc(t->batch * LT_CIFAR_C, sizeof *t->scores, "batch scores", err);
+    t->scores = lt_calloc2(t->batch, LT_CIFAR_C, sizeof *t->scores, "batch scores", err);
     t->grad = lt_calloc(t->model.n_params, sizeof *t->grad, "gradient", err);
     if (!t->order || !t->X || !t->y || !t->scores || !t->grad) {
         return LT_ERR;
@@ -171,6 +183,276 @@ static int all_finite(const float *x, size_t n)
         }
     }
     return 1;
+}
+
+/* ---- checkpoint and resume ------------------------------------------------------------
+ * checkpoint.bin holds, besides the optimizer's state (lt_optimizer_save): the resolved
+ * config, the parameters, the progress, the shuffle stream and this epoch's order, the
+ * last epoch's evaluation (for summary.json) and the seconds spent. A resumed run
+ * restores them all and so makes the same updates in the same order: its weights.npy is
+ * byte for byte that of the run never stopped. */
+
+#define CKPT_FILE "checkpoint.bin"
+
+/* The "progress" block. */
+enum { P_STEP, P_EPOCHS_DONE, P_STEP_IN_EPOCH, P_METRICS_BYTES, P_SECONDS_MS, P_N };
+/* The "last_epoch" block: the last epoch's report. */
+enum { E_EPOCH, E_STEP, E_SECONDS, E_TRAIN_N, E_TRAIN_CORRECT, E_TRAIN_LOSS, E_TRAIN_ACC,
+       E_VAL_N, E_VAL_CORRECT, E_VAL_LOSS, E_VAL_ACC, E_N };
+
+static void pack_eval(const lt_eval *e, double *out)
+{
+    out[0] = (double)e->n;
+    out[1] = (double)e->correct;
+    out[2] = e->loss;
+    out[3] = e->accuracy;
+}
+
+static void unpack_eval(const double *in, lt_eval *e)
+{
+    e->n = (size_t)in[0];
+    e->correct = (size_t)in[1];
+    e->loss = in[2];
+    e->accuracy = in[3];
+}
+
+/* Writes checkpoint.bin for the state after epochs_done whole epochs and k updates of
+ * the next; metrics.jsonl is synced first, and its length recorded. */
+static lt_status save_checkpoint(trainer *t, long long epochs_done, long long k, lt_error *err)
+{
+    size_t n = t->data.train.n;
+    long long mbytes = 0;
+    char path[LT_PATH_MAX];
+    lt_status st = lt_metrics_sync(&t->metrics, &mbytes, err);
+    if (st == LT_OK) {
+        st = lt_path_join(path, t->cfg->output.dir, CKPT_FILE, err);
+    }
+    if (st != LT_OK) {
+        return st;
+    }
+    char *config = lt_config_to_json(t->cfg);
+    uint64_t *order = lt_calloc(n, sizeof *order, "checkpoint order", err);
+    lt_checkpoint ck;
+    if (!config || !order) {
+        st = order ? lt_fail(err, LT_ERR, "out of memory writing the checkpoint") : LT_ERR;
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        order[i] = t->order[i];
+    }
+    uint64_t counter, rng[2] = {t->rng_shuffle.state, t->rng_shuffle.inc};
+    uint64_t progress[P_N] = {(uint64_t)t->step, (uint64_t)epochs_done, (uint64_t)k,
+                              (uint64_t)mbytes,
+                              (uint64_t)llround(1000.0 * (now_seconds() - t->t0))};
+    const lt_epoch_report *r = &t->last_epoch;
+    double last[E_N] = {(double)r->epoch, (double)r->step, r->seconds};
+    pack_eval(&r->train, last + E_TRAIN_N);
+    pack_eval(&r->val, last + E_VAL_N);
+    lt_checkpoint_init(&ck, t->model.D, t->model.C, t->model.n_params);
+    st = lt_checkpoint_add(&ck, "config", LT_CKPT_BYTES, config, strlen(config), err);
+    if (st == LT_OK) {
+        st = lt_checkpoint_add(&ck, "params", LT_CKPT_F32, t->model.params, t->model.n_params, err);
+    }
+    if (st == LT_OK) {
+        st = lt_optimizer_save(&t->opt, &ck, &counter, err);
+    }
+    if (st == LT_OK) {
+        st = lt_checkpoint_add(&ck, "progress", LT_CKPT_U64, progress, P_N, err);
+    }
+    if (st == LT_OK) {
+        st = lt_checkpoint_add(&ck, "rng.shuffle", LT_CKPT_U64, rng, 2, err);
+    }
+    if (st == LT_OK) {
+        st = lt_checkpoint_add(&ck, "order", LT_CKPT_U64, order, n, err);
+    }
+    if (st == LT_OK) {
+        st = lt_checkpoint_add(&ck, "last_epoch", LT_CKPT_F64, last, E_N, err);
+    }
+    if (st == LT_OK) {
+        st = lt_checkpoint_write(&ck, path, err);
+    }
+    if (st == LT_OK) {
+        t->ckpt_epochs = epochs_done;
+    }
+cleanup:
+    free(config);
+    free(order);
+    return st;
+}
+
+/* Checks that block "order" of ck is a permutation of 0..n-1 and copies it. */
+static lt_status restore_order(trainer *t, const lt_checkpoint *ck, lt_error *err)
+{
+    size_t n = t->data.train.n;
+    const lt_ckpt_block *b = lt_checkpoint_find(ck, "order");
+    if (b && b->type == LT_CKPT_U64 && b->count != n) {
+        return lt_fail(err, LT_ECONFIG, "the checkpoint was written for %zu training records; "
+                       "the data now gives %zu", b->count, n);
+    }
+    uint64_t *order = lt_calloc(n, sizeof *order, "checkpoint order", err);
+    unsigned char *seen = lt_calloc(n, 1, "checkpoint order check", err);
+    lt_status st = order && seen ? lt_checkpoint_get(ck, "order", LT_CKPT_U64, n, order, err)
+                                 : LT_ERR;
+    for (size_t i = 0; st == LT_OK && i < n; i++) {
+        if (order[i] >= n || seen[order[i]]) {
+            st = lt_fail(err, LT_ERR, "checkpoint block \"order\" is not a permutation of the "
+                         "%zu training records (entry %zu)", n, i);
+        } else {
+            seen[order[i]] = 1;
+            t->order[i] = (size_t)order[i];
+        }
+    }
+    free(order);
+    free(seen);
+    return st;
+}
+
+/* Checks the progress block against the config and takes it. */
+static lt_status restore_progress(trainer *t, const uint64_t *p, lt_error *err)
+{
+    uint64_t spe = (uint64_t)t->steps_per_epoch;
+    if (p[P_EPOCHS_DONE] > (uint64_t)t->cfg->train.epochs || p[P_STEP_IN_EPOCH] > spe ||
+        p[P_STEP] != p[P_EPOCHS_DONE] * spe + p[P_STEP_IN_EPOCH] ||
+        (p[P_EPOCHS_DONE] == (uint64_t)t->cfg->train.epochs && p[P_STEP_IN_EPOCH] != 0) ||
+        p[P_METRICS_BYTES] > (uint64_t)INT64_MAX || p[P_SECONDS_MS] > (uint64_t)INT64_MAX) {
+        return lt_fail(err, LT_ERR, "checkpoint block \"progress\" is inconsistent: step %llu, "
+                       "%llu epochs and %llu updates done, %lld steps per epoch",
+                       (unsigned long long)p[P_STEP], (unsigned long long)p[P_EPOCHS_DONE],
+                       (unsigned long long)p[P_STEP_IN_EPOCH], t->steps_per_epoch);
+    }
+    t->step = (long long)p[P_STEP];
+    t->epoch0 = (long long)p[P_EPOCHS_DONE];
+    t->k0 = (long long)p[P_STEP_IN_EPOCH];
+    t->metrics_bytes = (long long)p[P_METRICS_BYTES];
+    t->t0 -= (double)p[P_SECONDS_MS] / 1000.0;
+    t->ckpt_epochs = t->epoch0;
+    return LT_OK;
+}
+
+/* Takes the checkpoint's blocks, after checking that they belong to this config. */
+static lt_status restore_blocks(trainer *t, const lt_checkpoint *ck, lt_error *err)
+{
+    lt_model *m = &t->model;
+    if (ck->D != m->D || ck->C != m->C || ck->n_params != m->n_params) {
+        return lt_fail(err, LT_ECONFIG, "the checkpoint is for a model of %llu x %llu "
+                       "weights (%llu parameters); this run has %zu x %zu (%zu)",
+                       (unsigned long long)ck->D, (unsigned long long)ck->C,
+                       (unsigned long long)ck->n_params, m->D, m->C, m->n_params);
+    }
+    const lt_ckpt_block *cb = lt_checkpoint_find(ck, "config");
+    if (!cb || cb->type != LT_CKPT_BYTES) {
+        return lt_fail(err, LT_ERR, "the checkpoint has no block \"config\" of bytes");
+    }
+    char *text = lt_calloc(cb->count + 1, 1, "config", err);
+    if (!text) {
+        return LT_ERR;
+    }
+    memcpy(text, cb->data, cb->count);
+    char why[512];
+    int differs = lt_config_compare(t->cfg, text, "output.dir", why, sizeof why);
+    free(text);
+    if (differs) {
+        return lt_fail(err, differs > 0 ? LT_ECONFIG : LT_ERR,
+                       "the checkpoint belongs to a different config: %s", why);
+    }
+    uint64_t progress[P_N], rng[2];
+    double last[E_N];
+    lt_status st = restore_order(t, ck, err);
+    if (st == LT_OK) {
+        st = lt_checkpoint_get(ck, "params", LT_CKPT_F32, m->n_params, m->params, err);
+    }
+    if (st == LT_OK && !all_finite(m->params, m->n_params)) {
+        st = lt_fail(err, LT_ERR, "checkpoint block \"params\" holds NaN or Inf");
+    }
+    if (st == LT_OK) {
+        st = lt_optimizer_restore(&t->opt, ck, err);
+    }
+    if (st == LT_OK) {
+        st = lt_checkpoint_get(ck, "rng.shuffle", LT_CKPT_U64, 2, rng, err);
+    }
+    if (st == LT_OK && !(rng[1] & 1u)) {
+        st = lt_fail(err, LT_ERR, "checkpoint block \"rng.shuffle\": the stream must be odd");
+    }
+    if (st == LT_OK) {
+        t->rng_shuffle.state = rng[0];
+        t->rng_shuffle.inc = rng[1];
+        st = lt_checkpoint_get(ck, "last_epoch", LT_CKPT_F64, E_N, last, err);
+    }
+    if (st == LT_OK) {
+        t->last_epoch.epoch = (long long)last[E_EPOCH];
+        t->last_epoch.epochs = t->cfg->train.epochs;
+        t->last_epoch.step = (long long)last[E_STEP];
+        t->last_epoch.seconds = last[E_SECONDS];
+        unpack_eval(last + E_TRAIN_N, &t->last_epoch.train);
+        unpack_eval(last + E_VAL_N, &t->last_epoch.val);
+        st = lt_checkpoint_get(ck, "progress", LT_CKPT_U64, P_N, progress, err);
+    }
+    return st == LT_OK ? restore_progress(t, progress, err) : st;
+}
+
+/* Reads the run folder's checkpoint.bin into the trainer set up from the same config. */
+static lt_status restore_checkpoint(trainer *t, lt_error *err)
+{
+    char path[LT_PATH_MAX];
+    lt_checkpoint ck;
+    struct stat sb;
+    lt_status st = lt_path_join(path, t->cfg->output.dir, CKPT_FILE, err);
+    if (st == LT_OK && stat(path, &sb) != 0 && errno == ENOENT) {
+        return lt_fail(err, LT_ERR, "%s: cannot open: no such file (the run wrote no "
+                       "checkpoint: it stopped before its first, or train.checkpoint_every "
+                       "is 0)", path);
+    }
+    if (st == LT_OK) {
+        st = lt_checkpoint_read(&ck, path, err);
+    }
+    if (st == LT_OK) {
+        st = restore_blocks(t, &ck, err);
+        if (st != LT_OK) {
+            lt_error_prefix(err, path);
+        }
+    }
+    lt_checkpoint_free(&ck);
+    return st;
+}
+
+/* The run folder of a resumed run: metrics.jsonl cut back to the checkpoint's lines,
+ * no summary.json until the run is finished again; config.json stays as it is. */
+static lt_status reopen_run_folder(trainer *t, lt_error *err)
+{
+    char path[LT_PATH_MAX];
+    lt_status st = lt_path_join(path, t->cfg->output.dir, "summary.json", err);
+    if (st == LT_OK) {
+        remove(path);
+        st = lt_metrics_reopen(&t->metrics, t->cfg->output.dir, t->metrics_bytes, err);
+    }
+    return st;
+}
+
+/* Stops after a signal: the update under way is done; writes the checkpoint. */
+static lt_status interrupted(trainer *t, long long epoch, long long k, lt_error *err)
+{
+    lt_status st = save_checkpoint(t, epoch - 1, k, err);
+    if (st != LT_OK) {
+        return st;
+    }
+    const char *dir = t->cfg->output.dir;
+    return lt_fail(err, LT_EINTERRUPTED,
+                   "interrupted by %s after step %lld (epoch %lld); checkpoint written to "
+                   "%s/" CKPT_FILE "; resume with: lintrain --resume %s",
+                   lt_interrupt_name(lt_interrupt_pending()), t->step, epoch, dir, dir);
+}
+
+/* Adds where the last good checkpoint is to a divergence message. */
+static void note_last_checkpoint(const trainer *t, lt_error *err)
+{
+    size_t len = strlen(err->msg);
+    if (t->ckpt_epochs < 0) {
+        snprintf(err->msg + len, sizeof err->msg - len, "; no checkpoint was written");
+    } else {
+        snprintf(err->msg + len, sizeof err->msg - len,
+                 "; the last good checkpoint (after epoch %lld) is %s/" CKPT_FILE,
+                 t->ckpt_epochs, t->cfg->output.dir);
+    }
 }
 
 /* Loads rows [first, first + rows) of this epoch's order into X and y. */
@@ -227,11 +509,13 @@ static lt_status run_epoch(trainer *t, long long epoch, lt_error *err)
     const lt_train_observer *obs = t->obs;
     size_t n = t->data.train.n;
     /* Full batch: the order cannot change the gradient, so the data stays put. */
-    if (cfg->train.shuffle && t->batch < n) {
+    long long k0 = t->k0; /* updates of this epoch done before a resume */
+    t->k0 = 0;
+    if (k0 == 0 && cfg->train.shuffle && t->batch < n) {
         lt_rng_shuffle(&t->rng_shuffle, t->order, n);
     }
     double epoch_t0 = now_seconds();
-    for (long long k = 0; k < t->steps_per_epoch; k++) {
+    for (long long k = k0; k < t->steps_per_epoch; k++) {
         size_t first = (size_t)k * t->batch;
         size_t rows = n - first < t->batch ? n - first : t->batch;
         double loss, lr;
@@ -250,6 +534,9 @@ static lt_status run_epoch(trainer *t, long long epoch, lt_error *err)
         }
         if (obs->on_progress) {
             obs->on_progress(obs->ctx, k + 1, t->steps_per_epoch, now_seconds() - epoch_t0);
+        }
+        if (lt_interrupt_pending()) {
+            return interrupted(t, epoch, k + 1, err);
         }
     }
     return LT_OK;
@@ -330,10 +617,24 @@ static void trainer_free(trainer *t)
 
 /* ---- L-BFGS: full batch, one PyTorch step() per epoch ----------------------------- */
 
+/* A signal stopped an L-BFGS or random-search run. Their state (curvature pairs, the
+ * best trial) is not checkpointed yet, so there is nothing to resume: say so. */
+static lt_status not_resumable(const trainer *t, const char *what, lt_error *err)
+{
+    return lt_fail(err, LT_EINTERRUPTED,
+                   "interrupted by %s at %s %lld; %s runs write no checkpoint, so run the "
+                   "config again to start over",
+                   lt_interrupt_name(lt_interrupt_pending()), what, t->step + 1,
+                   t->cfg->optimizer.name);
+}
+
 /* The objective data loss + λR(W) over the whole training split, at x (double). */
 static lt_status lbfgs_eval(void *ctx, const double *x, double *f, double *g, lt_error *err)
 {
     trainer *t = ctx;
+    if (lt_interrupt_pending()) {
+        return not_resumable(t, "L-BFGS iteration", err);
+    }
     const lt_config *cfg = t->cfg;
     lt_model *m = &t->model;
     size_t nW = m->D * m->C, n = t->data.train.n;
@@ -451,6 +752,10 @@ static lt_status train_random_search(trainer *t, lt_error *err)
     double best_loss = INFINITY, epoch_t0 = now_seconds();
     lt_status st = LT_OK;
     for (long long k = 1; k <= cfg->optimizer.trials && st == LT_OK; k++) {
+        if (lt_interrupt_pending()) {
+            st = not_resumable(t, "trial", err);
+            break;
+        }
         for (size_t i = 0; i < m->n_params; i++) {  /* W row-major, then b */
             m->params[i] = (float)(scale * lt_rng_normal(&rng));
         }
@@ -493,10 +798,22 @@ static lt_status train_epochs(trainer *t, lt_error *err)
     if (t->kind->family == LT_OPTIM_RANDOM_SEARCH) {
         return train_random_search(t, err);
     }
-    for (long long e = 1; e <= t->epochs; e++) {
+    long long every = t->cfg->train.checkpoint_every;
+    for (long long e = t->epoch0 + 1; e <= t->epochs; e++) {
         lt_status st = run_epoch(t, e, err);
         if (st == LT_OK) {
             st = end_epoch(t, e, err);
+        }
+        if (st == LT_OK && !isfinite(t->last_epoch.train.loss)) {
+            /* Finite weights can still overflow the scores: never checkpoint that. */
+            lt_schedule_point p = {t->step - 1, t->steps_per_epoch,
+                                   t->steps_per_epoch * t->epochs, (long long)t->batch};
+            st = lt_fail(err, LT_EDIVERGED, "diverged at step %lld (epoch %lld, lr %.3g): the "
+                         "training loss is not finite at the epoch's end; try a lower "
+                         "optimizer.lr", t->step, e, lt_schedule_lr(t->schedule, t->cfg, &p));
+        }
+        if (st == LT_OK && every > 0 && e % every == 0) {
+            st = save_checkpoint(t, e, 0, err);
         }
         if (st != LT_OK) {
             return st;
@@ -505,19 +822,24 @@ static lt_status train_epochs(trainer *t, lt_error *err)
     return LT_OK;
 }
 
-lt_status lt_train(const lt_config *cfg, const lt_train_observer *obs, lt_summary *out,
-                   lt_error *err)
+static lt_status run(const lt_config *cfg, const lt_train_observer *obs, int resume,
+                     lt_summary *out, lt_error *err)
 {
     static const lt_train_observer no_observer = {0};
     trainer t = {0};
     t.cfg = cfg;
     t.obs = obs ? obs : &no_observer;
+    t.resume = resume;
+    t.ckpt_epochs = -1;
     memset(out, 0, sizeof *out);
     t.t0 = now_seconds();
     /* Everything that can be refused is checked before the run folder is touched. */
     lt_status st = setup(&t, err);
+    if (st == LT_OK && resume) {
+        st = restore_checkpoint(&t, err);
+    }
     if (st == LT_OK) {
-        st = open_run_folder(&t, err);
+        st = resume ? reopen_run_folder(&t, err) : open_run_folder(&t, err);
     }
     if (st != LT_OK) {
         lt_metrics_close(&t.metrics, NULL);
@@ -526,10 +848,13 @@ lt_status lt_train(const lt_config *cfg, const lt_train_observer *obs, lt_summar
     }
     if (t.obs->on_start) {
         lt_run_info info = {t.data.train.n, t.data.val.n, t.data.test.n, t.steps_per_epoch,
-                            t.epochs, t.batch, cfg->output.dir, t.kind->family};
+                            t.epochs, t.batch, cfg->output.dir, t.kind->family, t.step, t.epoch0};
         t.obs->on_start(t.obs->ctx, &info);
     }
     st = train_epochs(&t, err);
+    if (st == LT_EDIVERGED) {
+        note_last_checkpoint(&t, err);
+    }
     lt_error end_err;
     lt_status end = LT_OK;
     if (st == LT_OK || st == LT_EDIVERGED) {
@@ -552,4 +877,16 @@ lt_status lt_train(const lt_config *cfg, const lt_train_observer *obs, lt_summar
         return LT_ERR;
     }
     return st;
+}
+
+lt_status lt_train(const lt_config *cfg, const lt_train_observer *obs, lt_summary *out,
+                   lt_error *err)
+{
+    return run(cfg, obs, 0, out, err);
+}
+
+lt_status lt_train_resume(const lt_config *cfg, const lt_train_observer *obs, lt_summary *out,
+                          lt_error *err)
+{
+    return run(cfg, obs, 1, out, err);
 }

@@ -28,6 +28,10 @@ int lt_cli_config_option(lt_cli_config_args *a, int allow_out, int argc, char **
  * once, after the last option. */
 void lt_cli_config_args_finish(lt_cli_config_args *a);
 
+/* Appends "output.dir=DIR" as the last override (for --resume DIR, after
+ * lt_cli_parse). Returns 0, or -1 when out of memory. */
+int lt_cli_config_args_set_out(lt_cli_config_args *a, const char *dir);
+
 void lt_cli_config_args_free(lt_cli_config_args *a);
 
 /* A subcommand's own options: consumes argv[*i] (moving *i past a value) and returns

@@ -15,7 +15,9 @@ typedef enum {
     LT_OK = 0,
     LT_ERR = 1,       /* I/O, data or any other runtime failure */
     LT_ECONFIG = 2,   /* bad config or command line; nothing was written */
-    LT_EDIVERGED = 3  /* NaN or Inf in the loss, gradient or weights */
+    LT_EDIVERGED = 3, /* NaN or Inf in the loss, gradient or weights */
+    LT_EINTERRUPTED = 128 /* stopped by SIGINT/SIGTERM after writing a checkpoint; the
+                             exit status is 128 + the signal's number (130, 143) */
 } lt_status;
 
 typedef struct {
@@ -36,6 +38,10 @@ int lt_size_mul(size_t a, size_t b, size_t *out);
 /* Zeroed array of count elements of size bytes; NULL with err filled when the size
  * overflows or the allocation fails. what names the array in the message. */
 void *lt_calloc(size_t count, size_t size, const char *what, lt_error *err);
+
+/* Zeroed array of rows * cols elements of size bytes, every product overflow-checked;
+ * as lt_calloc otherwise. */
+void *lt_calloc2(size_t rows, size_t cols, size_t size, const char *what, lt_error *err);
 
 /* Duplicates s (NULL gives NULL); NULL with err filled when out of memory. */
 char *lt_strdup(const char *s, lt_error *err);

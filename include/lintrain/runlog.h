@@ -53,6 +53,15 @@ lt_status lt_metrics_epoch(lt_metrics *m, const lt_epoch_report *r, lt_error *er
 lt_status lt_metrics_trial(lt_metrics *m, const lt_trial_report *r, lt_error *err);
 lt_status lt_metrics_close(lt_metrics *m, lt_error *err);
 
+/* Opens dir/metrics.jsonl to continue a run: cuts it back to its first length bytes
+ * (what a checkpoint recorded; lines written after it are dropped, since the resumed
+ * run writes them again) and appends from there. A file shorter than length is an
+ * error. */
+lt_status lt_metrics_reopen(lt_metrics *m, const char *dir, long long length, lt_error *err);
+
+/* Flushes the lines written so far to disk; *length gets the file's length. */
+lt_status lt_metrics_sync(lt_metrics *m, long long *length, lt_error *err);
+
 /* Writes dir/summary.json atomically. */
 lt_status lt_summary_write(const char *dir, const lt_summary *s, lt_error *err);
 

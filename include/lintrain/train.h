@@ -20,6 +20,7 @@ typedef struct {
     size_t batch_size;    /* rows per update (the last batch of an epoch may be smaller) */
     const char *out_dir;
     lt_optim_family family;
+    long long resumed_step, resumed_epochs; /* updates and whole epochs done before a resume */
 } lt_run_info;
 
 /* Every callback may be NULL. */
@@ -35,9 +36,21 @@ typedef struct {
 } lt_train_observer;
 
 /* Trains as cfg says. Returns LT_OK, LT_ERR (data or I/O), LT_ECONFIG (a size that
- * does not fit the data; nothing written) or LT_EDIVERGED (summary.json then says
- * "diverged"). *out is filled whenever training started. */
+ * does not fit the data; nothing written), LT_EDIVERGED (summary.json then says
+ * "diverged"; checkpoint.bin stays the last good one) or LT_EINTERRUPTED (SIGINT or
+ * SIGTERM seen by lt_interrupt_pending: the update under way was finished and a
+ * checkpoint written; no summary.json). Writes checkpoint.bin every
+ * train.checkpoint_every epochs. *out is filled whenever training started. */
 lt_status lt_train(const lt_config *cfg, const lt_train_observer *obs, lt_summary *out,
                    lt_error *err);
+
+/* Continues the run in cfg->output.dir from its checkpoint.bin; cfg must be that
+ * folder's config.json (output.dir may differ, if the folder moved). The checkpoint is
+ * read and checked whole before the folder is touched: a missing, truncated or damaged
+ * one is LT_ERR, one written for another config or other data LT_ECONFIG. Then as
+ * lt_train; the finished run's files are byte for byte those of a run never stopped
+ * (metrics.jsonl and summary.json but for their "seconds"). */
+lt_status lt_train_resume(const lt_config *cfg, const lt_train_observer *obs, lt_summary *out,
+                          lt_error *err);
 
 #endif

@@ -1,0 +1,338 @@
+/* test_checkpoint.c — the checkpoint.bin format: CRC-32 against its published check
+ * value, round trips, refusal of every truncation and of every single-byte change,
+ * framing errors in blocks whose checksums are right, and every optimizer's state
+ * surviving a save and restore bit for bit. Also the checked allocators. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lintrain/checkpoint.h"
+#include "lintrain/config.h"
+#include "lintrain/optim.h"
+#include "lintrain/rng.h"
+#include "testutil.h"
+
+/* Under AddressSanitizer an impossible allocation must return NULL, as malloc does. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1";
+}
+
+/* CRC-32's check value (the CRC catalogue's "check" for CRC-32/ISO-HDLC, zlib's crc32). */
+static void test_crc32_check_value(void **state)
+{
+    (void)state;
+    assert_int_equal(lt_crc32(0, "123456789", 9), 0xCBF43926u);
+    assert_int_equal(lt_crc32(0, "", 0), 0u);
+    /* Continuing a CRC over two pieces equals the CRC of the whole. */
+    uint32_t part = lt_crc32(0, "1234", 4);
+    assert_int_equal(lt_crc32(part, "56789", 5), 0xCBF43926u);
+}
+
+/* A small checkpoint of every block type, encoded into *buf. */
+static const float F[3] = {1.5f, -0.0f, 3.25e-20f};
+static const double G[2] = {0.1, -1e300};
+static const uint64_t U[4] = {0, 1, UINT64_MAX, 1234567890123ull};
+static const char TEXT[] = "{\"a\": 1}";
+
+static void encode_sample(unsigned char **buf, size_t *n)
+{
+    lt_checkpoint ck;
+    lt_error err;
+    lt_checkpoint_init(&ck, 4, 3, 15);
+    assert_int_equal(lt_checkpoint_add(&ck, "f", LT_CKPT_F32, F, 3, &err), LT_OK);
+    assert_int_equal(lt_checkpoint_add(&ck, "g", LT_CKPT_F64, G, 2, &err), LT_OK);
+    assert_int_equal(lt_checkpoint_add(&ck, "u", LT_CKPT_U64, U, 4, &err), LT_OK);
+    assert_int_equal(lt_checkpoint_add(&ck, "text", LT_CKPT_BYTES, TEXT, strlen(TEXT), &err), LT_OK);
+    assert_int_equal(lt_checkpoint_add(&ck, "empty", LT_CKPT_F32, NULL, 0, &err), LT_OK);
+    assert_int_equal(lt_checkpoint_encode(&ck, buf, n, &err), LT_OK);
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    unsigned char *buf;
+    size_t n;
+    encode_sample(&buf, &n);
+    /* Header 64 + blocks of 40-byte heads with data padded to 8: 16, 16, 32, 8, 0. */
+    assert_int_equal(n, 64 + 5 * 40 + 16 + 16 + 32 + 8 + 0);
+    assert_memory_equal(buf, "LTCKPT\r\n", 8);
+    lt_checkpoint ck;
+    lt_error err;
+    assert_int_equal(lt_checkpoint_decode(&ck, buf, n, "mem", &err), LT_OK);
+    assert_int_equal(ck.D, 4);
+    assert_int_equal(ck.C, 3);
+    assert_int_equal(ck.n_params, 15);
+    assert_int_equal(ck.n_blocks, 5);
+    float f[3];
+    double g[2];
+    uint64_t u[4];
+    char text[sizeof TEXT] = {0};
+    assert_int_equal(lt_checkpoint_get(&ck, "f", LT_CKPT_F32, 3, f, &err), LT_OK);
+    assert_memory_equal(f, F, sizeof F); /* bits: -0.0 and the denormal-free tiny value */
+    assert_int_equal(lt_checkpoint_get(&ck, "g", LT_CKPT_F64, 2, g, &err), LT_OK);
+    assert_memory_equal(g, G, sizeof G);
+    assert_int_equal(lt_checkpoint_get(&ck, "u", LT_CKPT_U64, 4, u, &err), LT_OK);
+    assert_memory_equal(u, U, sizeof U);
+    assert_int_equal(lt_checkpoint_get(&ck, "text", LT_CKPT_BYTES, strlen(TEXT), text, &err), LT_OK);
+    assert_string_equal(text, TEXT);
+    assert_int_equal(lt_checkpoint_get(&ck, "empty", LT_CKPT_F32, 0, NULL, &err), LT_OK);
+    /* Wrong type, wrong count, missing: errors naming the block. */
+    assert_int_equal(lt_checkpoint_get(&ck, "f", LT_CKPT_F64, 3, g, &err), LT_ERR);
+    assert_non_null(strstr(err.msg, "\"f\""));
+    assert_int_equal(lt_checkpoint_get(&ck, "u", LT_CKPT_U64, 3, u, &err), LT_ERR);
+    assert_non_null(strstr(err.msg, "expected 3"));
+    assert_int_equal(lt_checkpoint_get(&ck, "nope", LT_CKPT_U64, 1, u, &err), LT_ERR);
+    assert_non_null(strstr(err.msg, "nope"));
+    lt_checkpoint_free(&ck);
+    lt_checkpoint_free(&ck); /* twice: freeing an empty checkpoint is fine */
+    free(buf);
+}
+
+static void test_every_truncation_refused(void **state)
+{
+    (void)state;
+    unsigned char *buf;
+    size_t n;
+    encode_sample(&buf, &n);
+    for (size_t len = 0; len < n; len++) {
+        lt_checkpoint ck;
+        lt_error err = {{0}};
+        if (lt_checkpoint_decode(&ck, buf, len, "mem", &err) != LT_ERR) {
+            fail_msg("a checkpoint cut to %zu of %zu bytes was accepted", len, n);
+        }
+        assert_int_equal(ck.n_blocks, 0); /* nothing half-loaded */
+        assert_null(ck.bytes);
+        assert_true(strstr(err.msg, "truncated") || strstr(err.msg, "shorter"));
+    }
+    free(buf);
+}
+
+static void test_every_byte_change_refused(void **state)
+{
+    (void)state;
+    unsigned char *buf;
+    size_t n;
+    encode_sample(&buf, &n);
+    for (size_t i = 0; i < n; i++) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            buf[i] ^= (unsigned char)(1u << bit);
+            lt_checkpoint ck;
+            lt_error err = {{0}};
+            if (lt_checkpoint_decode(&ck, buf, n, "mem", &err) == LT_OK) {
+                /* Only the reserved bytes could change unnoticed; none are unchecked. */
+                fail_msg("byte %zu bit %d flipped: accepted", i, bit);
+            }
+            buf[i] ^= (unsigned char)(1u << bit);
+        }
+    }
+    /* And trailing bytes after a valid file. */
+    unsigned char *longer = malloc(n + 1);
+    assert_non_null(longer);
+    memcpy(longer, buf, n);
+    longer[n] = 0;
+    lt_checkpoint ck;
+    lt_error err;
+    assert_int_equal(lt_checkpoint_decode(&ck, longer, n + 1, "mem", &err), LT_ERR);
+    assert_non_null(strstr(err.msg, "trailing"));
+    free(longer);
+    free(buf);
+}
+
+/* Rewrites both checksums of an encoded checkpoint after a deliberate edit. */
+static void reseal(unsigned char *buf, size_t n)
+{
+    uint32_t body = lt_crc32(0, buf + 64, n - 64);
+    for (int i = 0; i < 4; i++) {
+        buf[48 + i] = (unsigned char)(body >> (8 * i));
+    }
+    uint32_t head = lt_crc32(0, buf, 52);
+    for (int i = 0; i < 4; i++) {
+        buf[52 + i] = (unsigned char)(head >> (8 * i));
+    }
+}
+
+/* Edits that the checksums do not catch (the file was resealed) are still refused by the
+ * framing checks: the format does not rely on the CRC for memory safety. */
+static void test_framing_errors_with_valid_checksums(void **state)
+{
+    (void)state;
+    struct {
+        size_t offset;
+        unsigned char value;
+        const char *message;
+    } cases[] = {
+        {8, 2, "version 2"},                     /* format version */
+        {12, 6, "truncated header"},             /* one block more than there is */
+        {12, 4, "after the last block"},         /* one block fewer */
+        {64, 0, "bad name"},                     /* first block's name empty */
+        {64 + 24, 9, "unknown type"},            /* first block's type */
+        {64 + 32, 200, "do not fit"},            /* first block's count */
+        {64 + 40 + 16, 'f', "appears twice"},    /* second block renamed "f" */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        unsigned char *buf;
+        size_t n;
+        encode_sample(&buf, &n);
+        buf[cases[c].offset] = cases[c].value;
+        reseal(buf, n);
+        lt_checkpoint ck;
+        lt_error err = {{0}};
+        assert_int_equal(lt_checkpoint_decode(&ck, buf, n, "mem", &err), LT_ERR);
+        if (!strstr(err.msg, cases[c].message)) {
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", c, err.msg, cases[c].message);
+        }
+        free(buf);
+    }
+}
+
+static void test_add_refusals(void **state)
+{
+    (void)state;
+    lt_checkpoint ck;
+    lt_error err;
+    float x = 1;
+    lt_checkpoint_init(&ck, 1, 1, 2);
+    assert_int_equal(lt_checkpoint_add(&ck, "", LT_CKPT_F32, &x, 1, &err), LT_ERR);
+    assert_int_equal(lt_checkpoint_add(&ck, "a_name_of_twenty_four_by", LT_CKPT_F32, &x, 1, &err),
+                     LT_ERR);
+    assert_int_equal(lt_checkpoint_add(&ck, "x", (lt_ckpt_type)7, &x, 1, &err), LT_ERR);
+    assert_int_equal(lt_checkpoint_add(&ck, "x", LT_CKPT_F32, NULL, 1, &err), LT_ERR);
+    assert_int_equal(lt_checkpoint_add(&ck, "x", LT_CKPT_F32, &x, 1, &err), LT_OK);
+    assert_int_equal(lt_checkpoint_add(&ck, "x", LT_CKPT_F32, &x, 1, &err), LT_ERR);
+    assert_non_null(strstr(err.msg, "twice"));
+}
+
+static void test_file_write_and_read(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *path = tu_join(dir, "checkpoint.bin");
+    lt_checkpoint ck;
+    lt_error err;
+    lt_checkpoint_init(&ck, 4, 3, 15);
+    assert_int_equal(lt_checkpoint_add(&ck, "f", LT_CKPT_F32, F, 3, &err), LT_OK);
+    assert_int_equal(lt_checkpoint_write(&ck, path, &err), LT_OK);
+    char *tmp = tu_join(dir, "checkpoint.bin.tmp");
+    assert_null(tu_read_file(tmp, NULL)); /* renamed into place, nothing left over */
+    lt_checkpoint back;
+    assert_int_equal(lt_checkpoint_read(&back, path, &err), LT_OK);
+    float f[3];
+    assert_int_equal(lt_checkpoint_get(&back, "f", LT_CKPT_F32, 3, f, &err), LT_OK);
+    assert_memory_equal(f, F, sizeof F);
+    lt_checkpoint_free(&back);
+    /* Missing file, empty file, a folder. */
+    char *missing = tu_join(dir, "none.bin");
+    assert_int_equal(lt_checkpoint_read(&back, missing, &err), LT_ERR);
+    assert_non_null(strstr(err.msg, "cannot open"));
+    tu_write_file(path, "", 0);
+    assert_int_equal(lt_checkpoint_read(&back, path, &err), LT_ERR);
+    assert_non_null(strstr(err.msg, "truncated"));
+    assert_int_equal(lt_checkpoint_read(&back, dir, &err), LT_ERR);
+    assert_non_null(strstr(err.msg, "not a regular file"));
+    free(missing);
+    free(tmp);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* For every optimizer of the table: a few updates, save, restore into a fresh one; the
+ * state is the same bits, and the next update gives the same weights. */
+static void test_every_optimizer_state_survives(void **state)
+{
+    (void)state;
+    enum { N = 37, N_DECAY = 30, STEPS = 5 };
+    const char *name;
+    for (size_t i = 0; (name = lt_optim_name_at(i)) != NULL; i++) {
+        if (lt_optim_find(name)->family != LT_OPTIM_FIRST_ORDER) {
+            continue; /* L-BFGS and random search have drivers of their own, no step() */
+        }
+        char set_name[128];
+        snprintf(set_name, sizeof set_name, "optimizer.name=%s", name);
+        const char *sets[] = {set_name, "train.batch_size=0"};
+        lt_config cfg;
+        lt_error err;
+        if (lt_config_load(&cfg, NULL, sets, 2, &err) != LT_OK) {
+            fail_msg("optimizer %s: %s", name, err.msg);
+        }
+        lt_optimizer a, b;
+        assert_int_equal(lt_optimizer_create(&a, &cfg, N, N_DECAY, &err), LT_OK);
+        assert_int_equal(lt_optimizer_create(&b, &cfg, N, N_DECAY, &err), LT_OK);
+        lt_rng rng;
+        lt_rng_seed(&rng, 42, 7);
+        float w[N], g[N];
+        for (int k = 0; k < N; k++) {
+            w[k] = (float)lt_rng_normal(&rng);
+        }
+        for (int s = 0; s < STEPS; s++) {
+            for (int k = 0; k < N; k++) {
+                g[k] = (float)lt_rng_normal(&rng);
+            }
+            lt_optimizer_step(&a, w, g, 0.01);
+        }
+        lt_checkpoint ck, back;
+        uint64_t counter;
+        unsigned char *buf;
+        size_t n;
+        lt_checkpoint_init(&ck, 1, 1, N);
+        assert_int_equal(lt_optimizer_save(&a, &ck, &counter, &err), LT_OK);
+        assert_int_equal(lt_checkpoint_encode(&ck, &buf, &n, &err), LT_OK);
+        assert_int_equal(lt_checkpoint_decode(&back, buf, n, "mem", &err), LT_OK);
+        assert_int_equal(lt_optimizer_restore(&b, &back, &err), LT_OK);
+        assert_int_equal(b.t, STEPS);
+        for (int k = 0; k < a.kind->n_state; k++) {
+            assert_memory_equal(a.state[k], b.state[k], N * sizeof(float));
+        }
+        float wa[N], wb[N];
+        memcpy(wa, w, sizeof w);
+        memcpy(wb, w, sizeof w);
+        lt_optimizer_step(&a, wa, g, 0.01);
+        lt_optimizer_step(&b, wb, g, 0.01);
+        assert_memory_equal(wa, wb, sizeof wa);
+        lt_checkpoint_free(&back);
+        free(buf);
+        lt_optimizer_free(&a);
+        lt_optimizer_free(&b);
+        lt_config_free(&cfg);
+    }
+}
+
+/* Allocation sizes that overflow, or that no machine has, are errors, not crashes. */
+static void test_checked_allocation(void **state)
+{
+    (void)state;
+    lt_error err = {{0}};
+    assert_null(lt_calloc(SIZE_MAX / 2, 4, "huge", &err));
+    assert_non_null(strstr(err.msg, "overflows"));
+    assert_null(lt_calloc2(SIZE_MAX / 1024, 2048, 1, "huge2", &err));
+    assert_non_null(strstr(err.msg, "overflow"));
+    assert_null(lt_calloc((size_t)1 << 60, 1, "impossible", &err));
+    assert_non_null(strstr(err.msg, "out of memory"));
+    void *p = lt_calloc2(3, 5, 4, "small", &err);
+    assert_non_null(p);
+    free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crc32_check_value),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_every_truncation_refused),
+        cmocka_unit_test(test_every_byte_change_refused),
+        cmocka_unit_test(test_framing_errors_with_valid_checksums),
+        cmocka_unit_test(test_add_refusals),
+        cmocka_unit_test(test_file_write_and_read),
+        cmocka_unit_test(test_every_optimizer_state_survives),
+        cmocka_unit_test(test_checked_allocation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
