@@ -461,6 +461,25 @@ static void test_lbfgs_log(void **state)
     free_lines(lines);
 }
 
+/* batch_size 1 is true per-sample SGD (one update per image), 0 full-batch gradient
+ * descent (one update per epoch). */
+static void test_batch_sizes(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {{"1", "50"}, {"0", "3"}};
+    for (int i = 0; i < 2; i++) {
+        char args[512];
+        snprintf(args, sizeof args,
+                 "--config configs/quickstart.json --quiet --set data.limit_train=50 "
+                 "--set train.epochs=3 --set train.batch_size=%s --set train.epochs=%s",
+                 cases[i][0], i == 0 ? "1" : "3");
+        assert_int_equal(lintrain("bs", args, NULL), 0);
+        cJSON *s = read_json("bs", "summary.json");
+        assert_int_equal((int)cJSON_GetObjectItem(s, "steps")->valuedouble, atoi(cases[i][1]));
+        cJSON_Delete(s);
+    }
+}
+
 /* Refusals that depend on the optimizer or the data: exit 2, nothing written. */
 static void test_optimizer_refusals(void **state)
 {
@@ -495,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_schedule_rates_logged),
         cmocka_unit_test(test_random_search_log),
         cmocka_unit_test(test_lbfgs_log),
+        cmocka_unit_test(test_batch_sizes),
         cmocka_unit_test(test_optimizer_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
