@@ -280,7 +280,8 @@ static char *weights_path(const char *dir)
 }
 
 /* Same config and seed: the same weights.npy, byte for byte, for every optimizer; and
- * each optimizer's weights differ from the others' (none falls back to another). */
+ * each optimizer's weights differ from the others' (none falls back to another) — but
+ * for the two forms of momentum, equal at a constant rate up to rounding. */
 static void test_every_optimizer_deterministic(void **state)
 {
     (void)state;
@@ -307,6 +308,10 @@ static void test_every_optimizer_deterministic(void **state)
             fail_msg("%s: two runs of one config wrote different weights", OPTIMIZER_RUNS[i].name);
         }
         for (size_t j = 0; j < i; j++) {
+            if (strncmp(OPTIMIZER_RUNS[i].name, "momentum", 8) == 0 &&
+                strncmp(OPTIMIZER_RUNS[j].name, "momentum", 8) == 0) {
+                continue;
+            }
             char dj[128];
             snprintf(dj, sizeof dj, "det_%s_1", OPTIMIZER_RUNS[j].name);
             char *c = weights_path(dj);
