@@ -15,6 +15,12 @@
  * key table it is given: the tests drive it with tables of their own, e.g. to exercise
  * "only for" keys before the real schema has one.
  *
+ * A key may be listed more than once with disjoint "only for" lists, to give it a
+ * different default per choice (optimizer.eps: 1e-7 for AdaGrad, 1e-8 for Adam); the
+ * entry in use resolves it, and one that is not in use stays silent.
+ *
+ * Rules between keys of the real schema (cross_checks) run after the engine.
+ *
  * Adding a key: one line in SCHEMA plus the struct field in config.h. */
 #include "lintrain/config.h"
 

@@ -1,6 +1,9 @@
-/* train.c — the training loop: minibatches drawn from a seeded shuffle, one
- * forward/backward through sgemm, the penalty, the scheduled rate, the optimizer's
- * update; evaluation at every epoch end; the run folder at the end. */
+/* train.c — the training loops, one per optimizer family (optim.h):
+ *   first-order    minibatches drawn from a seeded shuffle, one forward/backward
+ *                  through sgemm, the penalty, the scheduled rate, the update;
+ *   L-BFGS         the full-batch objective handed to lbfgs.c, one step() per epoch;
+ *   random search  Gaussian samples scored on the full training split, the best kept;
+ * evaluation at every epoch end; the run folder at the end. */
 #include "lintrain/train.h"
 
 #include <cblas.h>

@@ -90,7 +90,8 @@ typedef struct {
 
 /* Loads path (NULL: start from an empty object), applies each "key.path=VALUE" of
  * sets in order (VALUE parsed as JSON, else taken as a string), validates, and fills
- * defaults. The default output.dir is "runs/<config file name without .json>"
+ * defaults (some per optimizer). Then the rules between keys: lbfgs and random_search
+ * need train.batch_size 0; lbfgs refuses l1 and elastic_net with lambda > 0. The default output.dir is "runs/<config file name without .json>"
  * ("runs/default" without a file). On failure returns LT_ECONFIG with one line in
  * err naming the file and key path, and *cfg is left empty (safe to free). */
 lt_status lt_config_load(lt_config *cfg, const char *path, const char *const *sets,
