@@ -1366,9 +1366,10 @@ static void drop_keys(cJSON *tree, const char *ignore)
     }
 }
 
-/* "model.loss: \"svm\" there, \"softmax\" here" for the first schema key whose values
- * differ between the two trees (a missing key counts as absent). */
-static void describe_difference(cJSON *mine, cJSON *other, char *msg, size_t cap)
+/* "model.loss is \"svm\" here, \"softmax\" in NAME" for the first schema key whose
+ * values differ between the two trees (a missing key counts as absent). */
+static void describe_difference(cJSON *mine, cJSON *other, const char *other_name, char *msg,
+                                size_t cap)
 {
     for (size_t i = 0; i < N_SCHEMA; i++) {
         const char *path = SCHEMA[i].path;
@@ -1381,8 +1382,9 @@ static void describe_difference(cJSON *mine, cJSON *other, char *msg, size_t cap
             char *ta = a ? cJSON_PrintUnformatted(a) : NULL;
             char *tb = b ? cJSON_PrintUnformatted(b) : NULL;
             char sa[SHOW_MAX + 8], sb[SHOW_MAX + 8];
-            snprintf(msg, cap, "%s is %s there, %s here", path,
-                     tb ? show(tb, sb, sizeof sb) : "absent", ta ? show(ta, sa, sizeof sa) : "absent");
+            snprintf(msg, cap, "%s is %s here, %s in %s", path,
+                     ta ? show(ta, sa, sizeof sa) : "absent", tb ? show(tb, sb, sizeof sb) : "absent",
+                     other_name);
             cJSON_free(ta);
             cJSON_free(tb);
             return;
@@ -1391,8 +1393,8 @@ static void describe_difference(cJSON *mine, cJSON *other, char *msg, size_t cap
     snprintf(msg, cap, "a key this version of lintrain does not know differs");
 }
 
-int lt_config_compare(const lt_config *cfg, const char *other, const char *ignore, char *msg,
-                      size_t cap)
+int lt_config_compare(const lt_config *cfg, const char *other, const char *other_name,
+                      const char *ignore, char *msg, size_t cap)
 {
     cJSON *mine = cfg && cfg->resolved ? cJSON_Duplicate(cfg->resolved, 1) : NULL;
     cJSON *theirs = other ? cJSON_ParseWithOpts(other, NULL, 1) : NULL;
@@ -1406,7 +1408,7 @@ int lt_config_compare(const lt_config *cfg, const char *other, const char *ignor
         drop_keys(theirs, ignore);
         rc = cJSON_Compare(mine, theirs, 1) ? 0 : 1;
         if (rc) {
-            describe_difference(mine, theirs, msg, cap);
+            describe_difference(mine, theirs, other_name, msg, cap);
         }
     }
     cJSON_Delete(mine);

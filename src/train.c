@@ -352,7 +352,7 @@ static lt_status restore_blocks(trainer *t, const lt_checkpoint *ck, lt_error *e
     }
     memcpy(text, cb->data, cb->count);
     char why[512];
-    int differs = lt_config_compare(t->cfg, text, "output.dir", why, sizeof why);
+    int differs = lt_config_compare(t->cfg, text, "the checkpoint", "output.dir", why, sizeof why);
     free(text);
     if (differs) {
         return lt_fail(err, differs > 0 ? LT_ECONFIG : LT_ERR,

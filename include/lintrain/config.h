@@ -102,12 +102,13 @@ lt_status lt_config_load(lt_config *cfg, const char *path, const char *const *se
 char *lt_config_to_json(const lt_config *cfg);
 
 /* Compares the resolved config with other, the text of a resolved config (as written by
- * lt_config_to_json), leaving out the keys listed in ignore ("output.dir|a.b", or
- * NULL). Returns 0 when equal, 1 when not (msg then names the first differing key and
- * both values: "model.loss is \"svm\" there, \"softmax\" here"), -1 when other is
- * not a JSON object or memory ran out (msg says which). */
-int lt_config_compare(const lt_config *cfg, const char *other, const char *ignore, char *msg,
-                      size_t cap);
+ * lt_config_to_json) named other_name in messages, leaving out the keys listed in ignore
+ * ("output.dir|a.b", or NULL). Returns 0 when equal, 1 when not (msg then names the
+ * first differing key and both values: "model.loss is \"svm\" here, \"softmax\" in
+ * the checkpoint"), -1 when other is not a JSON object or memory ran out (msg says
+ * which). */
+int lt_config_compare(const lt_config *cfg, const char *other, const char *other_name,
+                      const char *ignore, char *msg, size_t cap);
 
 /* Frees what cfg owns and empties it; accepts NULL and an empty config. */
 void lt_config_free(lt_config *cfg);
