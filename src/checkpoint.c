@@ -195,11 +195,16 @@ lt_status lt_checkpoint_encode(const lt_checkpoint *ck, unsigned char **out, siz
     put_u64(buf + 24, ck->C);
     put_u64(buf + 32, ck->n_params);
     put_u64(buf + 40, (uint64_t)body);
-    put_u32(buf + 48, lt_crc32(0, buf + LT_CKPT_HEADER, body));
-    put_u32(buf + 52, lt_crc32(0, buf, 52));
+    lt_checkpoint_seal(buf, LT_CKPT_HEADER + body);
     *out = buf;
     *n = LT_CKPT_HEADER + body;
     return LT_OK;
+}
+
+void lt_checkpoint_seal(unsigned char *buf, size_t n)
+{
+    put_u32(buf + 48, lt_crc32(0, buf + LT_CKPT_HEADER, n - LT_CKPT_HEADER));
+    put_u32(buf + 52, lt_crc32(0, buf, 52));
 }
 
 lt_status lt_checkpoint_write(const lt_checkpoint *ck, const char *path, lt_error *err)

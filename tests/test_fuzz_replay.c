@@ -24,6 +24,9 @@
 #define FUZZ_ENTRY fuzz_checkpoint_one
 #include "fuzz/fuzz_checkpoint.c"
 #undef FUZZ_ENTRY
+#define FUZZ_ENTRY fuzz_resume_one
+#include "fuzz/fuzz_resume.c"
+#undef FUZZ_ENTRY
 
 /* Runs every file of tests/fuzz/<kind>/<harness>/ through entry; returns how many. */
 static int replay_dir(const char *kind, const char *harness,
@@ -80,12 +83,19 @@ static void test_replay_checkpoint(void **state)
     replay("checkpoint", fuzz_checkpoint_one);
 }
 
+static void test_replay_resume(void **state)
+{
+    (void)state;
+    replay("resume", fuzz_resume_one);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_config),
         cmocka_unit_test(test_replay_cifar),
         cmocka_unit_test(test_replay_checkpoint),
+        cmocka_unit_test(test_replay_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
