@@ -33,13 +33,14 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size);
 
 static lt_config resume_cfg;
 static char resume_run[256];
+static lt_status resume_last; /* the last input's status (the replay test checks seeds) */
 
 static void resume_cleanup(void)
 {
     lt_config_free(&resume_cfg);
 }
 
-/* A file of n records, labels i % 10, into the scratch folder. */
+/* A file of n records, labels i % 10, into the scratch folder's resume/. */
 static void resume_write_records(const char *name, int n)
 {
     static uint8_t buf[RESUME_RECORDS * LT_CIFAR_RECORD];
@@ -63,13 +64,17 @@ static void resume_seed_on_epoch(void *ctx, const lt_epoch_report *r)
     FUZZ_CHECK(system(cmd) == 0);
 }
 
+/* The data in scratch/resume/ (a folder of its own: other harnesses may share the
+ * scratch folder, and a batches.meta.txt there would be read as class names). */
 static void resume_setup(void)
 {
-    const char *scratch = fuzz_scratch();
-    resume_write_records("train.bin", RESUME_RECORDS);
-    resume_write_records("test.bin", 6);
-    snprintf(resume_run, sizeof resume_run, "%s/run", scratch);
-    int fd = open(scratch, O_RDONLY | O_DIRECTORY);
+    char data[200];
+    snprintf(data, sizeof data, "%s/resume", fuzz_scratch());
+    FUZZ_CHECK(mkdir(data, 0777) == 0);
+    resume_write_records("resume/train.bin", RESUME_RECORDS);
+    resume_write_records("resume/test.bin", 6);
+    snprintf(resume_run, sizeof resume_run, "%s/run", data);
+    int fd = open(data, O_RDONLY | O_DIRECTORY);
     FUZZ_CHECK(fd >= 0 && dup2(fd, RESUME_DATA_FD) == RESUME_DATA_FD);
     close(fd);
     char out_set[300];
@@ -111,7 +116,7 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
     FUZZ_CHECK(system(cmd) == 0);
     static char filler[RESUME_METRICS];
     memset(filler, ' ', sizeof filler);
-    fuzz_write("run/metrics.jsonl", filler, sizeof filler);
+    fuzz_write("resume/run/metrics.jsonl", filler, sizeof filler);
     uint8_t *copy = malloc(size ? size : 1);
     FUZZ_CHECK(copy != NULL);
     if (size > 0) {
@@ -121,11 +126,12 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         copy[0] = 'L';
         lt_checkpoint_seal(copy, size);
     }
-    fuzz_write("run/checkpoint.bin", copy, size);
+    fuzz_write("resume/run/checkpoint.bin", copy, size);
     free(copy);
     lt_summary s;
     lt_error err = {{0}};
     lt_status st = lt_train_resume(&resume_cfg, NULL, &s, &err);
+    resume_last = st;
     if (st == LT_ERR || st == LT_ECONFIG) {
         FUZZ_CHECK(err.msg[0] != '\0' && strchr(err.msg, '\n') == NULL);
         FUZZ_CHECK(resume_file_size("metrics.jsonl") == RESUME_METRICS);
