@@ -301,6 +301,8 @@ static void test_bad_checkpoints_refused(void **state)
         {"lr", 2, "optimizer.lr"},
         {"data", 2, "data.limit_train"},
         {"missing", 1, "checkpoint.bin: cannot open"},
+        {"shape", 2, "the checkpoint is for a model of 3327 x 10 weights"},
+        {"records", 2, "written for 1800 training records; the data now gives 1790"},
     };
     copy_run("good", "truncated");
     copy_run("good", "flipped");
@@ -324,6 +326,25 @@ static void test_bad_checkpoints_refused(void **state)
     p = path_in("missing", "checkpoint.bin");
     assert_int_equal(remove(p), 0);
     free(p);
+    /* Another shape: D = 0x0CFF in the header, the checksums made right again. */
+    copy_run("good", "shape");
+    p = path_in("shape", "checkpoint.bin");
+    bytes = tu_read_file(p, &n);
+    bytes[16] = (char)0xFF;
+    lt_checkpoint_seal((unsigned char *)bytes, n);
+    tu_write_file(p, bytes, n);
+    free(bytes);
+    free(p);
+    /* Other data under the same config: a copy of the sample loses 10 records. */
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cp -r data/cifar-10-sample '%s/sample'", tmp);
+    assert_int_equal(tu_run(cmd, NULL), 0);
+    char args[1024];
+    snprintf(args, sizeof args, BASE " --set train.epochs=2 --set 'data.dir=\"%s/sample\"'", tmp);
+    assert_int_equal(run("records", args, NULL), 0);
+    char *batch = tu_join(tmp, "sample/data_batch_1.bin");
+    assert_int_equal(truncate(batch, 390 * 3073), 0);
+    free(batch);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *before = without_seconds(cases[i].name, "metrics.jsonl");
         char *out = NULL;
@@ -341,7 +362,6 @@ static void test_bad_checkpoints_refused(void **state)
     }
     /* Usage: --resume takes nothing but the folder (and --quiet). */
     char *out = NULL;
-    char cmd[4096];
     snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/good' --set optimizer.lr=1", tmp);
     assert_int_equal(tu_run(cmd, &out), 2);
     assert_non_null(strstr(out, "--resume"));
