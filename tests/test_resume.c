@@ -27,29 +27,13 @@
 #include "lintrain/optim.h"
 #include "testutil.h"
 
-static char *tmp;
-
-static int setup(void **state)
-{
-    (void)state;
-    tmp = tu_mkdtemp();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
-    return 0;
-}
 
 /* Small and quick: 1800 training records in 18 batches, threads fixed for determinism. */
 #define BASE "--config configs/quickstart.json --quiet --set train.threads=1 --set train.log_every=7"
 
 static char *path_in(const char *dir, const char *file)
 {
-    char *d = tu_join(tmp, dir);
+    char *d = tu_join(tu_tmp, dir);
     char *p = tu_join(d, file);
     free(d);
     return p;
@@ -64,27 +48,27 @@ static int file_exists(const char *dir, const char *file)
     return ok;
 }
 
-/* Runs ./lintrain ARGS with the run folder tmp/dir; output captured. */
+/* Runs ./lintrain ARGS with the run folder tu_tmp/dir; output captured. */
 static int run(const char *dir, const char *args, char **output)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "./lintrain --out '%s/%s' %s", tmp, dir, args);
+    snprintf(cmd, sizeof cmd, "./lintrain --out '%s/%s' %s", tu_tmp, dir, args);
     return tu_run(cmd, output);
 }
 
 static int resume(const char *dir, char **output)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/%s' --quiet", tmp, dir);
+    snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/%s' --quiet", tu_tmp, dir);
     return tu_run(cmd, output);
 }
 
-/* Starts ./lintrain in the background (output to tmp/dir.log); returns its pid. */
+/* Starts ./lintrain in the background (output to tu_tmp/dir.log); returns its pid. */
 static pid_t start(const char *dir, const char *args)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "exec ./lintrain --out '%s/%s' %s >'%s/%s.log' 2>&1", tmp, dir,
-             args, tmp, dir);
+    snprintf(cmd, sizeof cmd, "exec ./lintrain --out '%s/%s' %s >'%s/%s.log' 2>&1", tu_tmp, dir,
+             args, tu_tmp, dir);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -94,7 +78,7 @@ static pid_t start(const char *dir, const char *args)
     return pid;
 }
 
-/* Number of epoch lines in tmp/dir/metrics.jsonl (0 when it does not exist yet). */
+/* Number of epoch lines in tu_tmp/dir/metrics.jsonl (0 when it does not exist yet). */
 static int epoch_lines(const char *dir)
 {
     char *p = path_in(dir, "metrics.jsonl");
@@ -250,7 +234,7 @@ static void test_signal_stop_every_optimizer(void **state)
             }
             assert_int_equal(WEXITSTATUS(status), 128 + sig);
             char log[256];
-            snprintf(log, sizeof log, "%s/%s.log", tmp, dir);
+            snprintf(log, sizeof log, "%s/%s.log", tu_tmp, dir);
             char *text = tu_read_file(log, NULL);
             assert_non_null(text);
             assert_non_null(strstr(text, sig == SIGINT ? "SIGINT" : "SIGTERM"));
@@ -275,11 +259,11 @@ static void test_signal_stop_every_optimizer(void **state)
 static void copy_run(const char *src, const char *dst)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "cp -r '%s/%s' '%s/%s'", tmp, src, tmp, dst);
+    snprintf(cmd, sizeof cmd, "cp -r '%s/%s' '%s/%s'", tu_tmp, src, tu_tmp, dst);
     assert_int_equal(tu_run(cmd, NULL), 0);
 }
 
-/* Replaces the first occurrence of from by to in tmp/dir/file. */
+/* Replaces the first occurrence of from by to in tu_tmp/dir/file. */
 static void edit(const char *dir, const char *file, const char *from, const char *to)
 {
     char *p = path_in(dir, file);
@@ -352,12 +336,12 @@ static void test_bad_checkpoints_refused(void **state)
     free(p);
     /* Other data under the same config: a copy of the sample loses 10 records. */
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "cp -r data/cifar-10-sample '%s/sample'", tmp);
+    snprintf(cmd, sizeof cmd, "cp -r data/cifar-10-sample '%s/sample'", tu_tmp);
     assert_int_equal(tu_run(cmd, NULL), 0);
     char args[1024];
-    snprintf(args, sizeof args, BASE " --set train.epochs=2 --set 'data.dir=\"%s/sample\"'", tmp);
+    snprintf(args, sizeof args, BASE " --set train.epochs=2 --set 'data.dir=\"%s/sample\"'", tu_tmp);
     assert_int_equal(run("records", args, NULL), 0);
-    char *batch = tu_join(tmp, "sample/data_batch_1.bin");
+    char *batch = tu_join(tu_tmp, "sample/data_batch_1.bin");
     assert_int_equal(truncate(batch, 390 * 3073), 0);
     free(batch);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -377,11 +361,11 @@ static void test_bad_checkpoints_refused(void **state)
     }
     /* Usage: --resume takes nothing but the folder (and --quiet). */
     char *out = NULL;
-    snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/good' --set optimizer.lr=1", tmp);
+    snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/good' --set optimizer.lr=1", tu_tmp);
     assert_int_equal(tu_run(cmd, &out), 2);
     assert_non_null(strstr(out, "--resume"));
     free(out);
-    snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/nothing-here'", tmp);
+    snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/nothing-here'", tu_tmp);
     assert_int_equal(tu_run(cmd, &out), 2);
     assert_non_null(strstr(out, "config.json"));
     free(out);
@@ -460,5 +444,5 @@ int main(void)
         cmocka_unit_test(test_bad_checkpoints_refused),
         cmocka_unit_test(test_divergence_keeps_last_checkpoint),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_setup_tmp, tu_teardown_tmp);
 }

@@ -27,6 +27,12 @@ int tu_run(const char *cmd, char **output);
     tu_assert_near((double)(a), (double)(b), (double)(tol), #a, __FILE__, __LINE__)
 void tu_assert_near(double a, double b, double tol, const char *expr, const char *file, int line);
 
+/* cmocka group fixtures: tu_setup_tmp makes a fresh temporary folder, tu_tmp, and
+ * tu_teardown_tmp removes it. */
+extern char *tu_tmp;
+int tu_setup_tmp(void **state);
+int tu_teardown_tmp(void **state);
+
 /* path joined: "dir/name" in a malloc'ed string. */
 char *tu_join(const char *dir, const char *name);
 
