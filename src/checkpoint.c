@@ -195,11 +195,16 @@ lt_status lt_checkpoint_encode(const lt_checkpoint *ck, unsigned char **out, siz
     put_u64(buf + 24, ck->C);
     put_u64(buf + 32, ck->n_params);
     put_u64(buf + 40, (uint64_t)body);
-    put_u32(buf + 48, lt_crc32(0, buf + LT_CKPT_HEADER, body));
-    put_u32(buf + 52, lt_crc32(0, buf, 52));
+    lt_checkpoint_seal(buf, LT_CKPT_HEADER + body);
     *out = buf;
     *n = LT_CKPT_HEADER + body;
     return LT_OK;
+}
+
+void lt_checkpoint_seal(unsigned char *buf, size_t n)
+{
+    put_u32(buf + 48, lt_crc32(0, buf + LT_CKPT_HEADER, n - LT_CKPT_HEADER));
+    put_u32(buf + 52, lt_crc32(0, buf, 52));
 }
 
 lt_status lt_checkpoint_write(const lt_checkpoint *ck, const char *path, lt_error *err)
@@ -293,31 +298,42 @@ static lt_status parse_blocks(lt_checkpoint *ck, const unsigned char *body, size
     return LT_OK;
 }
 
-lt_status lt_checkpoint_decode(lt_checkpoint *ck, const void *bytes, size_t n,
-                               const char *what, lt_error *err)
+/* Decodes buf (n bytes), which ck adopts: on success ck->bytes is buf, on failure buf is
+ * freed and ck empty. */
+static lt_status decode_owned(lt_checkpoint *ck, unsigned char *buf, size_t n,
+                              const char *what, lt_error *err)
 {
     memset(ck, 0, sizeof *ck);
-    if (!host_is_little_endian()) {
-        return lt_fail(err, LT_ERR, "%s: big-endian hosts are not supported", what);
-    }
-    lt_status st = check_header(bytes, n, what, err);
+    lt_status st = host_is_little_endian()
+                       ? check_header(buf, n, what, err)
+                       : lt_fail(err, LT_ERR, "%s: big-endian hosts are not supported", what);
     if (st != LT_OK) {
+        free(buf);
         return st;
     }
-    ck->bytes = lt_calloc(n, 1, "checkpoint", err);
-    if (!ck->bytes) {
-        return LT_ERR;
-    }
-    memcpy(ck->bytes, bytes, n);
-    const unsigned char *h = ck->bytes;
-    ck->D = get_u64(h + 16);
-    ck->C = get_u64(h + 24);
-    ck->n_params = get_u64(h + 32);
-    st = parse_blocks(ck, h + LT_CKPT_HEADER, n - LT_CKPT_HEADER, get_u32(h + 12), what, err);
+    ck->bytes = buf;
+    ck->D = get_u64(buf + 16);
+    ck->C = get_u64(buf + 24);
+    ck->n_params = get_u64(buf + 32);
+    st = parse_blocks(ck, buf + LT_CKPT_HEADER, n - LT_CKPT_HEADER, get_u32(buf + 12), what, err);
     if (st != LT_OK) {
         lt_checkpoint_free(ck);
     }
     return st;
+}
+
+lt_status lt_checkpoint_decode(lt_checkpoint *ck, const void *bytes, size_t n,
+                               const char *what, lt_error *err)
+{
+    memset(ck, 0, sizeof *ck);
+    unsigned char *buf = lt_calloc(n ? n : 1, 1, "checkpoint", err);
+    if (!buf) {
+        return LT_ERR;
+    }
+    if (n > 0) {
+        memcpy(buf, bytes, n);
+    }
+    return decode_owned(ck, buf, n, what, err);
 }
 
 lt_status lt_checkpoint_read(lt_checkpoint *ck, const char *path, lt_error *err)
@@ -348,7 +364,8 @@ lt_status lt_checkpoint_read(lt_checkpoint *ck, const char *path, lt_error *err)
         lt_fail(err, LT_ERR, "%s: read error or changed while reading", path);
         goto cleanup;
     }
-    st = lt_checkpoint_decode(ck, buf, n, path, err);
+    st = decode_owned(ck, buf, n, path, err);
+    buf = NULL; /* adopted or freed */
 cleanup:
     free(buf);
     fclose(f); /* read-only: nothing to lose */

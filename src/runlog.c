@@ -21,18 +21,25 @@ static const char *num(char *buf, double x)
     return buf;
 }
 
-lt_status lt_metrics_open(lt_metrics *m, const char *dir, lt_error *err)
+/* Opens dir/metrics.jsonl with fopen's mode; what says what failed ("create"...). */
+static lt_status open_metrics(lt_metrics *m, const char *dir, const char *mode,
+                              const char *what, lt_error *err)
 {
     memset(m, 0, sizeof *m);
     lt_status st = lt_path_join(m->path, dir, "metrics.jsonl", err);
     if (st != LT_OK) {
         return st;
     }
-    m->f = fopen(m->path, "w");
+    m->f = fopen(m->path, mode);
     if (!m->f) {
-        return lt_fail(err, LT_ERR, "%s: cannot create: %s", m->path, strerror(errno));
+        return lt_fail(err, LT_ERR, "%s: cannot %s: %s", m->path, what, strerror(errno));
     }
     return LT_OK;
+}
+
+lt_status lt_metrics_open(lt_metrics *m, const char *dir, lt_error *err)
+{
+    return open_metrics(m, dir, "w", "create", err);
 }
 
 static lt_status finish_line(lt_metrics *m, int printed, lt_error *err)
@@ -87,15 +94,9 @@ lt_status lt_metrics_close(lt_metrics *m, lt_error *err)
 
 lt_status lt_metrics_reopen(lt_metrics *m, const char *dir, long long length, lt_error *err)
 {
-    memset(m, 0, sizeof *m);
-    lt_status st = lt_path_join(m->path, dir, "metrics.jsonl", err);
+    lt_status st = open_metrics(m, dir, "r+", "open it to continue the run", err);
     if (st != LT_OK) {
         return st;
-    }
-    m->f = fopen(m->path, "r+");
-    if (!m->f) {
-        return lt_fail(err, LT_ERR, "%s: cannot open to continue the run: %s", m->path,
-                       strerror(errno));
     }
     struct stat sb;
     const char *why = NULL;

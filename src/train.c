@@ -211,6 +211,22 @@ static void pack_eval(const lt_eval *e, double *out)
     out[3] = e->accuracy;
 }
 
+/* Whether x is a whole number in [0, 2^53], so that it converts to an integer exactly
+ * (converting a double out of an integer type's range is undefined behaviour). */
+static int is_count(double x)
+{
+    return x >= 0 && x <= 9007199254740992.0 && x == floor(x);
+}
+
+/* Whether the counts of the "last_epoch" block can be: whole, and correct <= n. */
+static int last_epoch_valid(const double *last)
+{
+    return is_count(last[E_EPOCH]) && is_count(last[E_STEP]) && is_count(last[E_TRAIN_N]) &&
+           is_count(last[E_TRAIN_CORRECT]) && is_count(last[E_VAL_N]) &&
+           is_count(last[E_VAL_CORRECT]) && last[E_TRAIN_CORRECT] <= last[E_TRAIN_N] &&
+           last[E_VAL_CORRECT] <= last[E_VAL_N];
+}
+
 static void unpack_eval(const double *in, lt_eval *e)
 {
     e->n = (size_t)in[0];
@@ -380,6 +396,10 @@ static lt_status restore_blocks(trainer *t, const lt_checkpoint *ck, lt_error *e
         t->rng_shuffle.state = rng[0];
         t->rng_shuffle.inc = rng[1];
         st = lt_checkpoint_get(ck, "last_epoch", LT_CKPT_F64, E_N, last, err);
+    }
+    if (st == LT_OK && !last_epoch_valid(last)) {
+        /* 1e300 there made the conversion to size_t undefined (UBSan, fuzz_resume). */
+        st = lt_fail(err, LT_ERR, "checkpoint block \"last_epoch\" holds impossible counts");
     }
     if (st == LT_OK) {
         t->last_epoch.epoch = (long long)last[E_EPOCH];

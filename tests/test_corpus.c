@@ -23,29 +23,13 @@
 #define CORPUS "tests/corpus/configs"
 #define RECORD 3073
 
-static char *tmp;
-
-static int setup(void **state)
-{
-    (void)state;
-    tmp = tu_mkdtemp();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
-    return 0;
-}
 
 /* Runs ./lintrain with args; fails the test unless it exits with status, its output
  * contains message, and it left no run folder (a finished one for status 0). */
 static void check_case(const char *label, const char *args, int status, const char *message)
 {
     char out_dir[4096], cmd[8192];
-    snprintf(out_dir, sizeof out_dir, "%s/out", tmp);
+    snprintf(out_dir, sizeof out_dir, "%s/out", tu_tmp);
     snprintf(cmd, sizeof cmd, "./lintrain --quiet --out '%s' %s", out_dir, args);
     char *out = NULL;
     int rc = tu_run(cmd, &out);
@@ -122,10 +106,10 @@ static void write_batch(const char *dir, const char *name, int n)
     free(buf);
 }
 
-/* A valid data folder tmp/name: five training files, a test file, a class file. */
+/* A valid data folder tu_tmp/name: five training files, a test file, a class file. */
 static char *make_data(const char *name)
 {
-    char *dir = tu_join(tmp, name);
+    char *dir = tu_join(tu_tmp, name);
     assert_int_equal(mkdir(dir, 0777), 0);
     for (int k = 0; k < 5; k++) {
         write_batch(dir, TRAIN_FILES[k], N_TRAIN_FILE);
@@ -156,13 +140,6 @@ static void resize(const char *dir, const char *name, long size)
     free(p);
 }
 
-static void replace_with(const char *dir, const char *name, const char *shell)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "cd '%s' && rm -f '%s' && %s", dir, name, shell);
-    assert_int_equal(tu_run(cmd, NULL), 0);
-}
-
 static void write_text(const char *dir, const char *name, const char *text, size_t n)
 {
     char *p = tu_join(dir, name);
@@ -170,17 +147,17 @@ static void write_text(const char *dir, const char *name, const char *text, size
     free(p);
 }
 
-/* What each case does to a fresh valid folder. */
-typedef enum {
-    NONE, EMPTY, CUT, GROW, LABEL, REMOVE, LOOP, DANGLING, FOLDER, FIFO, META, UNREADABLE
-} damage;
+/* What each case does to a fresh valid folder. UNREADABLE is a SHELL case that root
+ * skips (root reads a file of mode 000; the symlink loop stands in for it). */
+typedef enum { NONE, CUT, GROW, LABEL, META, SHELL, UNREADABLE } damage;
 
 typedef struct {
     const char *label;
     damage what;
-    const char *file;
+    const char *file;    /* CUT, GROW, LABEL, META: the file damaged */
     long arg;            /* CUT, GROW: bytes; LABEL: the record; META: the text's length */
-    const char *text;    /* LABEL: the label byte as text ("10"); META: the class file */
+    const char *text;    /* LABEL: the label byte as text ("10"); META: the class file;
+                            SHELL: a command run in the folder */
     const char *sets;    /* extra --set arguments */
     int status;
     const char *message;
@@ -194,7 +171,7 @@ static const char WITH_NUL[] = "airplane\nauto\0mobile\nbird\ncat\ndeer\ndog\nfr
 
 static const data_case DATA_CASES[] = {
     {"valid data (control)", NONE, NULL, 0, NULL, "", 0, "ok  train_acc"},
-    {"empty training file", EMPTY, "data_batch_3.bin", 0, NULL, "", 1,
+    {"empty training file", SHELL, NULL, 0, ": > data_batch_3.bin", "", 1,
      "data_batch_3.bin: no records (empty file)"},
     {"truncated record", CUT, "data_batch_2.bin", 100, NULL, "", 1,
      "data_batch_2.bin: size 92090 bytes is not a multiple of the 3073-byte record (29 whole records + 2973 bytes)"},
@@ -208,20 +185,23 @@ static const data_case DATA_CASES[] = {
      "test_batch.bin: record 0 (0-based, byte offset 0): label 10"},
     {"truncated test file", CUT, "test_batch.bin", 3000, NULL, "", 1,
      "test_batch.bin: size 58460 bytes is not a multiple"},
-    {"empty test file", EMPTY, "test_batch.bin", 0, NULL, "", 1, "test_batch.bin: no records"},
-    {"missing training file", REMOVE, "data_batch_4.bin", 0, NULL, "", 1,
+    {"empty test file", SHELL, NULL, 0, ": > test_batch.bin", "", 1, "test_batch.bin: no records"},
+    {"missing training file", SHELL, NULL, 0, "rm data_batch_4.bin", "", 1,
      "data_batch_4.bin: cannot open: No such file or directory"},
-    {"missing test file", REMOVE, "test_batch.bin", 0, NULL, "", 1,
+    {"missing test file", SHELL, NULL, 0, "rm test_batch.bin", "", 1,
      "test_batch.bin: cannot open: No such file or directory"},
-    {"unreadable file (symlink loop)", LOOP, "data_batch_2.bin", 0, NULL, "", 1,
+    {"unreadable file (symlink loop)", SHELL, NULL, 0,
+     "rm data_batch_2.bin && ln -s loop data_batch_2.bin && ln -s data_batch_2.bin loop", "", 1,
      "data_batch_2.bin: cannot open: Too many levels of symbolic links"},
-    {"unreadable file (mode 000)", UNREADABLE, "data_batch_1.bin", 0, NULL, "", 1,
+    {"unreadable file (mode 000)", UNREADABLE, NULL, 0, "chmod 000 data_batch_1.bin", "", 1,
      "data_batch_1.bin: cannot open: Permission denied"},
-    {"dangling symlink", DANGLING, "data_batch_5.bin", 0, NULL, "", 1,
+    {"dangling symlink", SHELL, NULL, 0, "rm data_batch_5.bin && ln -s nowhere data_batch_5.bin",
+     "", 1,
      "data_batch_5.bin: cannot open: No such file or directory"},
-    {"a folder given as a file", FOLDER, "data_batch_1.bin", 0, NULL, "", 1,
+    {"a folder given as a file", SHELL, NULL, 0, "rm data_batch_1.bin && mkdir data_batch_1.bin",
+     "", 1,
      "data_batch_1.bin: is a directory, not a CIFAR-10 batch file"},
-    {"a FIFO given as a file", FIFO, "test_batch.bin", 0, NULL, "", 1,
+    {"a FIFO given as a file", SHELL, NULL, 0, "rm test_batch.bin && mkfifo test_batch.bin", "", 1,
      "test_batch.bin: not a regular file"},
     {"class file with 9 names", META, "batches.meta.txt", sizeof NINE - 1, NINE, "", 1,
      "batches.meta.txt: found 9 class names, expected 10"},
@@ -229,7 +209,8 @@ static const data_case DATA_CASES[] = {
      "", 1, "batches.meta.txt: line 10: class name of 78 bytes is longer than the limit of 63"},
     {"class file with a NUL byte", META, "batches.meta.txt", sizeof WITH_NUL - 1, WITH_NUL, "", 1,
      "batches.meta.txt: line 2: contains a NUL byte"},
-    {"class file that is a folder", FOLDER, "batches.meta.txt", 0, NULL, "", 1,
+    {"class file that is a folder", SHELL, NULL, 0,
+     "rm batches.meta.txt && mkdir batches.meta.txt", "", 1,
      "batches.meta.txt: read error"},
     {"validation as large as the data", NONE, NULL, 0, NULL, "--set data.val_size=150", 2,
      "data.val_size: 150 leaves no training records (the training files hold 150)"},
@@ -241,12 +222,9 @@ static const data_case DATA_CASES[] = {
 
 static void damage_folder(const char *dir, const data_case *c)
 {
-    char shell[512];
+    char cmd[8192];
     switch (c->what) {
     case NONE:
-        break;
-    case EMPTY:
-        resize(dir, c->file, 0);
         break;
     case CUT:
         resize(dir, c->file, (long)(c->file[0] == 't' ? N_TEST : N_TRAIN_FILE) * RECORD - c->arg);
@@ -257,34 +235,14 @@ static void damage_folder(const char *dir, const data_case *c)
     case LABEL:
         set_byte(dir, c->file, c->arg * RECORD, (unsigned char)atoi(c->text));
         break;
-    case REMOVE:
-        replace_with(dir, c->file, "true");
-        break;
-    case LOOP:
-        snprintf(shell, sizeof shell, "ln -s loop_b '%s' && ln -s '%s' loop_b", c->file, c->file);
-        replace_with(dir, c->file, shell);
-        break;
-    case DANGLING:
-        snprintf(shell, sizeof shell, "ln -s nowhere.bin '%s'", c->file);
-        replace_with(dir, c->file, shell);
-        break;
-    case FOLDER:
-        snprintf(shell, sizeof shell, "mkdir '%s'", c->file);
-        replace_with(dir, c->file, shell);
-        break;
-    case FIFO:
-        snprintf(shell, sizeof shell, "mkfifo '%s'", c->file);
-        replace_with(dir, c->file, shell);
-        break;
     case META:
         write_text(dir, c->file, c->text, (size_t)c->arg);
         break;
-    case UNREADABLE: {
-        char *p = tu_join(dir, c->file);
-        assert_int_equal(chmod(p, 0), 0);
-        free(p);
+    case SHELL:
+    case UNREADABLE:
+        snprintf(cmd, sizeof cmd, "cd '%s' && %s", dir, c->text);
+        assert_int_equal(tu_run(cmd, NULL), 0);
         break;
-    }
     }
 }
 
@@ -295,7 +253,7 @@ static void test_data_corpus(void **state)
     for (size_t i = 0; i < sizeof DATA_CASES / sizeof DATA_CASES[0]; i++) {
         const data_case *c = &DATA_CASES[i];
         if (c->what == UNREADABLE && geteuid() == 0) {
-            continue; /* root reads a file of mode 000: the symlink loop stands in for it */
+            continue;
         }
         char name[32];
         snprintf(name, sizeof name, "data%zu", i);
@@ -322,5 +280,5 @@ int main(void)
         cmocka_unit_test(test_config_corpus),
         cmocka_unit_test(test_data_corpus),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_setup_tmp, tu_teardown_tmp);
 }

@@ -24,10 +24,14 @@
 #define FUZZ_ENTRY fuzz_checkpoint_one
 #include "fuzz/fuzz_checkpoint.c"
 #undef FUZZ_ENTRY
+#define FUZZ_ENTRY fuzz_resume_one
+#include "fuzz/fuzz_resume.c"
+#undef FUZZ_ENTRY
 
-/* Runs every file of tests/fuzz/<kind>/<harness>/ through entry; returns how many. */
+/* Runs every file of tests/fuzz/<kind>/<harness>/ through entry, and then accepted()
+ * when given, which must hold; returns how many files. */
 static int replay_dir(const char *kind, const char *harness,
-                      int (*entry)(const uint8_t *, size_t))
+                      int (*entry)(const uint8_t *, size_t), int (*accepted)(void))
 {
     char dir[512];
     snprintf(dir, sizeof dir, "tests/fuzz/%s/%s", kind, harness);
@@ -46,6 +50,9 @@ static int replay_dir(const char *kind, const char *harness,
         char *bytes = tu_read_file(path, &len);
         assert_non_null(bytes);
         entry((const uint8_t *)bytes, len); /* aborts on a broken property */
+        if (accepted && !accepted()) {
+            fail_msg("%s: the seed was not accepted", path);
+        }
         free(bytes);
         free(path);
         n++;
@@ -54,10 +61,11 @@ static int replay_dir(const char *kind, const char *harness,
     return n;
 }
 
-static void replay(const char *harness, int (*entry)(const uint8_t *, size_t))
+static void replay(const char *harness, int (*entry)(const uint8_t *, size_t),
+                   int (*seed_accepted)(void))
 {
-    int seeds = replay_dir("seeds", harness, entry);
-    int found = replay_dir("regress", harness, entry);
+    int seeds = replay_dir("seeds", harness, entry, seed_accepted);
+    int found = replay_dir("regress", harness, entry, NULL);
     assert_true(seeds > 0);
     printf("%s: %d seeds, %d regression inputs replayed\n", harness, seeds, found);
 }
@@ -65,19 +73,31 @@ static void replay(const char *harness, int (*entry)(const uint8_t *, size_t))
 static void test_replay_config(void **state)
 {
     (void)state;
-    replay("config", fuzz_config_one);
+    replay("config", fuzz_config_one, NULL);
 }
 
 static void test_replay_cifar(void **state)
 {
     (void)state;
-    replay("cifar", fuzz_cifar_one);
+    replay("cifar", fuzz_cifar_one, NULL);
 }
 
 static void test_replay_checkpoint(void **state)
 {
     (void)state;
-    replay("checkpoint", fuzz_checkpoint_one);
+    replay("checkpoint", fuzz_checkpoint_one, NULL);
+}
+
+/* The resume seeds are real checkpoints of the harness's own run: each must resume. */
+static int resume_seed_accepted(void)
+{
+    return resume_last == LT_OK;
+}
+
+static void test_replay_resume(void **state)
+{
+    (void)state;
+    replay("resume", fuzz_resume_one, resume_seed_accepted);
 }
 
 int main(void)
@@ -86,6 +106,7 @@ int main(void)
         cmocka_unit_test(test_replay_config),
         cmocka_unit_test(test_replay_cifar),
         cmocka_unit_test(test_replay_checkpoint),
+        cmocka_unit_test(test_replay_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,29 +27,13 @@
 #include "lintrain/optim.h"
 #include "testutil.h"
 
-static char *tmp;
-
-static int setup(void **state)
-{
-    (void)state;
-    tmp = tu_mkdtemp();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
-    return 0;
-}
 
 /* Small and quick: 1800 training records in 18 batches, threads fixed for determinism. */
 #define BASE "--config configs/quickstart.json --quiet --set train.threads=1 --set train.log_every=7"
 
 static char *path_in(const char *dir, const char *file)
 {
-    char *d = tu_join(tmp, dir);
+    char *d = tu_join(tu_tmp, dir);
     char *p = tu_join(d, file);
     free(d);
     return p;
@@ -64,27 +48,27 @@ static int file_exists(const char *dir, const char *file)
     return ok;
 }
 
-/* Runs ./lintrain ARGS with the run folder tmp/dir; output captured. */
+/* Runs ./lintrain ARGS with the run folder tu_tmp/dir; output captured. */
 static int run(const char *dir, const char *args, char **output)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "./lintrain --out '%s/%s' %s", tmp, dir, args);
+    snprintf(cmd, sizeof cmd, "./lintrain --out '%s/%s' %s", tu_tmp, dir, args);
     return tu_run(cmd, output);
 }
 
 static int resume(const char *dir, char **output)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/%s' --quiet", tmp, dir);
+    snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/%s' --quiet", tu_tmp, dir);
     return tu_run(cmd, output);
 }
 
-/* Starts ./lintrain in the background (output to tmp/dir.log); returns its pid. */
+/* Starts ./lintrain in the background (output to tu_tmp/dir.log); returns its pid. */
 static pid_t start(const char *dir, const char *args)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "exec ./lintrain --out '%s/%s' %s >'%s/%s.log' 2>&1", tmp, dir,
-             args, tmp, dir);
+    snprintf(cmd, sizeof cmd, "exec ./lintrain --out '%s/%s' %s >'%s/%s.log' 2>&1", tu_tmp, dir,
+             args, tu_tmp, dir);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -94,7 +78,7 @@ static pid_t start(const char *dir, const char *args)
     return pid;
 }
 
-/* Number of epoch lines in tmp/dir/metrics.jsonl (0 when it does not exist yet). */
+/* Number of epoch lines in tu_tmp/dir/metrics.jsonl (0 when it does not exist yet). */
 static int epoch_lines(const char *dir)
 {
     char *p = path_in(dir, "metrics.jsonl");
@@ -212,6 +196,21 @@ static void test_sigkill_then_resume_same_bytes(void **state)
     }
 }
 
+/* The settings optimizer name needs on the sample: minibatches, unless its config is
+ * refused with them (an optimizer that needs the full batch). */
+static const char *optimizer_sets(const char *name)
+{
+    static char sets[256];
+    char cmd[512];
+    snprintf(sets, sizeof sets, "--set optimizer.name=%s", name);
+    snprintf(cmd, sizeof cmd, "./lintrain --config configs/quickstart.json %s --set "
+             "output.dir=/nonexistent/x --set data.dir=/nonexistent/x", sets);
+    if (tu_run(cmd, NULL) == 2) {
+        snprintf(sets, sizeof sets, "--set optimizer.name=%s --set train.batch_size=0", name);
+    }
+    return sets;
+}
+
 /* SIGTERM (and SIGINT) for every optimizer: exit 128 + signal, a checkpoint, no
  * summary.json, the way to resume printed; the resumed run equals the uninterrupted. */
 static void test_signal_stop_every_optimizer(void **state)
@@ -223,11 +222,11 @@ static void test_signal_stop_every_optimizer(void **state)
             continue; /* L-BFGS and random search write no checkpoint yet */
         }
         int sig = i == 0 ? SIGINT : SIGTERM;
+        const char *sets = optimizer_sets(name);
         for (int epochs = 12;; epochs *= 4) {
             assert_true(epochs < 10000);
             char args[1024], dir[128], ref[128];
-            snprintf(args, sizeof args, BASE " --set train.epochs=%d --set optimizer.name=%s",
-                     epochs, name);
+            snprintf(args, sizeof args, BASE " --set train.epochs=%d %s", epochs, sets);
             snprintf(dir, sizeof dir, "sig_%s_%d", name, epochs);
             snprintf(ref, sizeof ref, "sigref_%s_%d", name, epochs);
             pid_t pid = start(dir, args);
@@ -238,7 +237,7 @@ static void test_signal_stop_every_optimizer(void **state)
             }
             assert_int_equal(WEXITSTATUS(status), 128 + sig);
             char log[256];
-            snprintf(log, sizeof log, "%s/%s.log", tmp, dir);
+            snprintf(log, sizeof log, "%s/%s.log", tu_tmp, dir);
             char *text = tu_read_file(log, NULL);
             assert_non_null(text);
             assert_non_null(strstr(text, sig == SIGINT ? "SIGINT" : "SIGTERM"));
@@ -263,11 +262,11 @@ static void test_signal_stop_every_optimizer(void **state)
 static void copy_run(const char *src, const char *dst)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "cp -r '%s/%s' '%s/%s'", tmp, src, tmp, dst);
+    snprintf(cmd, sizeof cmd, "cp -r '%s/%s' '%s/%s'", tu_tmp, src, tu_tmp, dst);
     assert_int_equal(tu_run(cmd, NULL), 0);
 }
 
-/* Replaces the first occurrence of from by to in tmp/dir/file. */
+/* Replaces the first occurrence of from by to in tu_tmp/dir/file. */
 static void edit(const char *dir, const char *file, const char *from, const char *to)
 {
     char *p = path_in(dir, file);
@@ -304,6 +303,8 @@ static void test_bad_checkpoints_refused(void **state)
         {"lr", 2, "optimizer.lr"},
         {"data", 2, "data.limit_train"},
         {"missing", 1, "checkpoint.bin: cannot open"},
+        {"shape", 2, "the checkpoint is for a model of 3327 x 10 weights"},
+        {"records", 2, "written for 1800 training records; the data now gives 1790"},
     };
     copy_run("good", "truncated");
     copy_run("good", "flipped");
@@ -327,6 +328,25 @@ static void test_bad_checkpoints_refused(void **state)
     p = path_in("missing", "checkpoint.bin");
     assert_int_equal(remove(p), 0);
     free(p);
+    /* Another shape: D = 0x0CFF in the header, the checksums made right again. */
+    copy_run("good", "shape");
+    p = path_in("shape", "checkpoint.bin");
+    bytes = tu_read_file(p, &n);
+    bytes[16] = (char)0xFF;
+    lt_checkpoint_seal((unsigned char *)bytes, n);
+    tu_write_file(p, bytes, n);
+    free(bytes);
+    free(p);
+    /* Other data under the same config: a copy of the sample loses 10 records. */
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cp -r data/cifar-10-sample '%s/sample'", tu_tmp);
+    assert_int_equal(tu_run(cmd, NULL), 0);
+    char args[1024];
+    snprintf(args, sizeof args, BASE " --set train.epochs=2 --set 'data.dir=\"%s/sample\"'", tu_tmp);
+    assert_int_equal(run("records", args, NULL), 0);
+    char *batch = tu_join(tu_tmp, "sample/data_batch_1.bin");
+    assert_int_equal(truncate(batch, 390 * 3073), 0);
+    free(batch);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *before = without_seconds(cases[i].name, "metrics.jsonl");
         char *out = NULL;
@@ -344,12 +364,11 @@ static void test_bad_checkpoints_refused(void **state)
     }
     /* Usage: --resume takes nothing but the folder (and --quiet). */
     char *out = NULL;
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/good' --set optimizer.lr=1", tmp);
+    snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/good' --set optimizer.lr=1", tu_tmp);
     assert_int_equal(tu_run(cmd, &out), 2);
     assert_non_null(strstr(out, "--resume"));
     free(out);
-    snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/nothing-here'", tmp);
+    snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/nothing-here'", tu_tmp);
     assert_int_equal(tu_run(cmd, &out), 2);
     assert_non_null(strstr(out, "config.json"));
     free(out);
@@ -428,5 +447,5 @@ int main(void)
         cmocka_unit_test(test_bad_checkpoints_refused),
         cmocka_unit_test(test_divergence_keeps_last_checkpoint),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_setup_tmp, tu_teardown_tmp);
 }

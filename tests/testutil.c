@@ -96,6 +96,24 @@ int tu_run(const char *cmd, char **output)
     return WEXITSTATUS(status);
 }
 
+char *tu_tmp;
+
+int tu_setup_tmp(void **state)
+{
+    (void)state;
+    tu_tmp = tu_mkdtemp();
+    return 0;
+}
+
+int tu_teardown_tmp(void **state)
+{
+    (void)state;
+    tu_rmtree(tu_tmp);
+    free(tu_tmp);
+    tu_tmp = NULL;
+    return 0;
+}
+
 char *tu_join(const char *dir, const char *name)
 {
     size_t len = strlen(dir) + strlen(name) + 2;

@@ -37,6 +37,12 @@ void tu_assert_close(double a, double b, double rel, const char *expr, const cha
  * test when it is missing or not JSON. */
 void *tu_load_json(const char *path);
 
+/* cmocka group fixtures: tu_setup_tmp makes a fresh temporary folder, tu_tmp, and
+ * tu_teardown_tmp removes it. */
+extern char *tu_tmp;
+int tu_setup_tmp(void **state);
+int tu_teardown_tmp(void **state);
+
 /* path joined: "dir/name" in a malloc'ed string. */
 char *tu_join(const char *dir, const char *name);
 

@@ -76,6 +76,11 @@ lt_status lt_checkpoint_add(lt_checkpoint *ck, const char *name, lt_ckpt_type ty
 lt_status lt_checkpoint_encode(const lt_checkpoint *ck, unsigned char **out, size_t *n,
                                lt_error *err);
 
+/* Writes both CRCs into an encoded checkpoint of n >= LT_CKPT_HEADER bytes: the
+ * encoder's last step, public for the tests and fuzzers that edit a checkpoint and
+ * reseal it to reach the checks behind the checksums. */
+void lt_checkpoint_seal(unsigned char *buf, size_t n);
+
 /* Writes ck to path atomically: path.tmp in the same folder, fsync, rename, fsync of
  * the folder. */
 lt_status lt_checkpoint_write(const lt_checkpoint *ck, const char *path, lt_error *err);
