@@ -83,6 +83,8 @@ typedef struct {
 
 #define F_NONEMPTY 1u       /* the string, or the list, must not be empty */
 #define F_NONEMPTY_ITEMS 2u /* each string of a list must not be empty */
+#define F_INCREASING 4u     /* each number of a list must be >= the one before (a repeat
+                             * counts twice, as in torch's MultiStepLR) */
 
 typedef struct {
     const char *path;   /* "section.key"; a section is listed before its keys */
@@ -182,7 +184,7 @@ static const key_spec SCHEMA[] = {
     {KEY("schedule.name", K_STRING, schedule.name, "\"constant\""), .name_at = lt_schedule_name_at},
     {KEY("schedule.unit", K_STRING, schedule.unit, "\"epoch\""), .choices = "epoch|step",
      .only = ONLY("schedule.name", "step|cosine|linear|inverse_sqrt")},
-    {KEY("schedule.milestones", K_NUMLIST, schedule.milestones, "[]"), .lo = GE(0),
+    {KEY("schedule.milestones", K_NUMLIST, schedule.milestones, "[]"), .lo = GE(0), .flags = F_INCREASING,
      .only = ONLY("schedule.name", "step")},
     {KEY("schedule.gamma", K_NUMBER, schedule.gamma, "0.1"), .lo = GT(0),
      .only = ONLY("schedule.name", "step")},
@@ -944,6 +946,12 @@ static lt_status check_list(const load_ctx *c, const key_spec *k, const cJSON *v
                            : check_number(c, k, path, item, false);
         if (st != LT_OK) {
             return st;
+        }
+        /* cJSON's first item's prev is the last item: only compare from the second. */
+        if ((k->flags & F_INCREASING) && i > 0 &&
+            !(item->valuedouble >= item->prev->valuedouble)) {
+            return fail_at(c, k->path, "%s: must be in increasing order, got %.17g after %.17g",
+                           path, item->valuedouble, item->prev->valuedouble);
         }
     }
     return LT_OK;
