@@ -5,6 +5,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,10 @@ typedef struct {
     int full_batch_ready;       /* X and y hold the whole training split already */
     double t0;
     lt_epoch_report last_epoch;
+    float *best;                /* owned: (n_params) params at the best val_acc so far */
+    long long best_epoch;       /* its epoch; 0 until an epoch was validated */
+    lt_eval best_val;           /* the validation split at best_epoch */
+    bool early_stopped;
 } trainer;
 
 static double now_seconds(void)
@@ -92,6 +97,15 @@ static lt_status setup(trainer *t, lt_error *err)
     if (!t->order || !t->X || !t->y || !t->scores || !t->grad) {
         return LT_ERR;
     }
+    if (t->data.val.n > 0) {
+        t->best = lt_calloc(t->model.n_params, sizeof *t->best, "best weights", err);
+        if (!t->best) {
+            return LT_ERR;
+        }
+    } else if (cfg->train.early_stopping_patience > 0) {
+        return lt_fail(err, LT_ECONFIG, "train.early_stopping_patience: needs a validation "
+                                        "split (data.val_size > 0)");
+    }
     for (size_t i = 0; i < n; i++) {
         t->order[i] = i;
     }
@@ -115,6 +129,14 @@ static lt_status open_run_folder(trainer *t, lt_error *err)
         return st;
     }
     remove(path);
+    /* Best weights of an earlier run must not pass for this run's. */
+    static const char *const stale[] = {"best_weights.npy", "best_bias.npy"};
+    for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++) {
+        if ((st = lt_path_join(path, dir, stale[i], err)) != LT_OK) {
+            return st;
+        }
+        remove(path);
+    }
     char *json = lt_config_to_json(t->cfg);
     if (!json) {
         return lt_fail(err, LT_ERR, "out of memory writing config.json");
@@ -221,6 +243,17 @@ static lt_status run_epoch(trainer *t, long long epoch, lt_error *err)
     return LT_OK;
 }
 
+/* Keeps a copy of the parameters when this epoch's val_acc beats every earlier one. */
+static void track_best(trainer *t, const lt_epoch_report *r)
+{
+    if (!t->best || (t->best_epoch > 0 && r->val.accuracy <= t->best_val.accuracy)) {
+        return;
+    }
+    memcpy(t->best, t->model.params, t->model.n_params * sizeof *t->best);
+    t->best_epoch = r->epoch;
+    t->best_val = r->val;
+}
+
 static lt_status end_epoch(trainer *t, long long epoch, lt_error *err)
 {
     lt_epoch_report *r = &t->last_epoch;
@@ -234,6 +267,7 @@ static lt_status end_epoch(trainer *t, long long epoch, lt_error *err)
     }
     r->seconds = now_seconds() - t->t0;
     if (st == LT_OK) {
+        track_best(t, r);
         st = lt_metrics_epoch(&t->metrics, r, err);
     }
     if (st == LT_OK && t->obs->on_epoch) {
@@ -257,6 +291,18 @@ static lt_status write_weights(trainer *t, lt_error *err)
     if (st == LT_OK) {
         st = lt_npy_write_f32(path, t->model.b, bshape, 1, err);
     }
+    if (st == LT_OK && t->best_epoch > 0) {
+        st = lt_path_join(path, dir, "best_weights.npy", err);
+        if (st == LT_OK) {
+            st = lt_npy_write_f32(path, t->best, wshape, 2, err);
+        }
+        if (st == LT_OK) {
+            st = lt_path_join(path, dir, "best_bias.npy", err);
+        }
+        if (st == LT_OK) {
+            st = lt_npy_write_f32(path, t->best + t->model.D * t->model.C, bshape, 1, err);
+        }
+    }
     return st;
 }
 
@@ -272,10 +318,22 @@ static lt_status summarize(trainer *t, lt_summary *s, const char *status, lt_err
     s->train_penalty = cfg->regularization.lambda *
                        t->penalty->value(t->model.W, t->model.D * t->model.C,
                                          cfg->regularization.beta);
+    s->best_epoch = t->best_epoch;
+    s->best_val = t->best_val;
+    s->early_stopped = t->early_stopped;
     lt_status st = LT_OK;
     if (strcmp(status, "ok") == 0) {
         st = lt_evaluate(&t->model, t->loss, cfg->model.svm_margin, &t->prep, &t->data.test,
                          &s->test, err);
+    }
+    if (st == LT_OK && strcmp(status, "ok") == 0 && t->best_epoch > 0) {
+        /* A view of the best parameters: same shapes, borrowed arrays. */
+        lt_model best = t->model;
+        best.params = t->best;
+        best.W = t->best;
+        best.b = t->best + t->model.D * t->model.C;
+        st = lt_evaluate(&best, t->loss, cfg->model.svm_margin, &t->prep, &t->data.test,
+                         &s->best_test, err);
     }
     s->seconds = now_seconds() - t->t0;
     return st;
@@ -292,6 +350,7 @@ static void trainer_free(trainer *t)
     free(t->y);
     free(t->scores);
     free(t->grad);
+    free(t->best);
 }
 
 static lt_status train_epochs(trainer *t, lt_error *err)
@@ -303,6 +362,11 @@ static lt_status train_epochs(trainer *t, lt_error *err)
         }
         if (st != LT_OK) {
             return st;
+        }
+        long long patience = t->cfg->train.early_stopping_patience;
+        if (patience > 0 && e < t->cfg->train.epochs && e - t->best_epoch >= patience) {
+            t->early_stopped = true;
+            break;
         }
     }
     return LT_OK;

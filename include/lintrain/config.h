@@ -59,6 +59,8 @@ typedef struct {
         long long seed;
         long long log_every;      /* steps between logged losses; 0 = epoch lines only */
         long long threads;        /* OpenBLAS threads; 0 = OpenBLAS's default */
+        long long early_stopping_patience; /* epochs without a better val_acc before
+                                              stopping; 0 = off */
     } train;
     struct {
         const char *dir;          /* run folder */
