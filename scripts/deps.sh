@@ -2,7 +2,7 @@
 # Installs lintrain's build and test dependencies from Debian's archive.
 # A no-op when every package is already installed.
 set -eu
-PKGS="make gcc pkg-config libopenblas-dev libcjson-dev libcmocka-dev"
+PKGS="make gcc pkg-config libopenblas-dev libcjson-dev libcmocka-dev python3 parallel"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
