@@ -48,7 +48,7 @@ import time
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(SCRIPTS)
 
-SPEC_KEYS = ("grid", "random", "trials", "seed", "metric", "mode")
+SPEC_KEYS = ("description", "grid", "random", "trials", "seed", "metric", "mode")
 DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform", "choice")
 # Numbers of summary.json a sweep can rank by.
 METRICS = ("val_acc", "test_acc", "train_acc", "best_val_acc", "best_test_acc",
@@ -177,6 +177,8 @@ def check_spec(spec, path):
         if key not in SPEC_KEYS:
             raise UsageError(f'{path}: unknown key "{key}"{suggest(key, SPEC_KEYS)} '
                              f"(keys: {', '.join(SPEC_KEYS)})")
+    if not isinstance(spec.get("description", ""), str):
+        raise UsageError(f"{path}: description: must be a string")
     grid = spec.get("grid", {})
     rand = spec.get("random", {})
     for name, section in (("grid", grid), ("random", rand)):
@@ -233,13 +235,16 @@ def draw(rng, dist):
 
 def expand(spec):
     """The trials' values, in order: every grid point (the first key slowest) combined
-    with spec["trials"] fresh random draws, the random keys drawn in spec order."""
-    rng = random.Random(spec["seed"])
+    with spec["trials"] random draws, the random keys drawn in spec order. Each grid
+    point draws from its own generator, seeded by the seed and the point's values, so a
+    point's k-th trial stays the same when grid values or trials are added."""
     keys = list(spec["grid"])
     points = itertools.product(*(spec["grid"][k] for k in keys)) if keys else [()]
     draws = spec["trials"] if spec["random"] else 1
     out = []
     for point in points:
+        # A str seed is hashed with SHA-512 by Python (version 2 seeding): stable.
+        rng = random.Random(f"{spec['seed']}:{json.dumps(list(point))}")
         for _ in range(draws):
             values = dict(zip(keys, point))
             for key, dist in spec["random"].items():

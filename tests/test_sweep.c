@@ -541,6 +541,70 @@ static void test_draws(void **state)
     cJSON_Delete(m2);
 }
 
+/* Each grid point has its own stream of draws: more trials and another grid value
+ * keep every trial of the smaller sweep (same values, same folder). */
+static void test_growing_sweep_keeps_trials(void **state)
+{
+    (void)state;
+    put("small.json", "{\"grid\": {\"regularization.lambda\": [10, 100]},\n"
+                      " \"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-6]}},\n"
+                      " \"trials\": 2}\n");
+    put("large.json", "{\"grid\": {\"regularization.lambda\": [10, 100, 1000]},\n"
+                      " \"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-6]}},\n"
+                      " \"trials\": 3}\n");
+    sweep_ok("small.json", "g", "--slurm", NULL);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/g/sweep.json", tmp);
+    cJSON *small = read_json(path);
+    char *out = NULL;
+    sweep_ok("large.json", "g", "--slurm", &out);
+    assert_non_null(strstr(out, "9 trials"));
+    free(out);
+    cJSON *large = read_json(path);
+    const cJSON *ts = cJSON_GetObjectItem(small, "trials"), *tl = cJSON_GetObjectItem(large, "trials");
+    assert_int_equal(cJSON_GetArraySize(ts), 4);
+    assert_int_equal(cJSON_GetArraySize(tl), 9);
+    const cJSON *a;
+    cJSON_ArrayForEach(a, ts)
+    {
+        int found = 0;
+        const cJSON *b;
+        cJSON_ArrayForEach(b, tl)
+        {
+            found += cJSON_Compare(a, b, 1);
+        }
+        assert_int_equal(found, 1);
+    }
+    cJSON_Delete(small);
+    cJSON_Delete(large);
+}
+
+/* The specs of configs/sweeps/ are valid and expand to the trials the README says. */
+static void test_shipped_specs(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *spec;
+        const char *trials;
+    } shipped[] = {
+        {"cs231n_softmax.json", "24 trials"},
+        {"cs231n_svm.json", "24 trials"},
+        {"optimizer_schedule.json", "48 trials"},
+    };
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        char cmd[8192], *out = NULL;
+        snprintf(cmd, sizeof cmd,
+                 "scripts/sweep --config configs/softmax_sgd.json --spec configs/sweeps/%s "
+                 "--out '%s/shipped%zu' --slurm",
+                 shipped[i].spec, tmp, i);
+        int rc = tu_run(cmd, &out);
+        if (rc != 0 || !strstr(out, shipped[i].trials)) {
+            fail_msg("%s: exit %d:\n%s", shipped[i].spec, rc, out);
+        }
+        free(out);
+    }
+}
+
 /* Spec and command-line errors exit 2 with one line naming the problem, and write no
  * sweep folder. */
 static void test_spec_errors(void **state)
@@ -593,6 +657,8 @@ int main(void)
         cmocka_unit_test(test_broken_trials),
         cmocka_unit_test(test_slurm_script),
         cmocka_unit_test(test_draws),
+        cmocka_unit_test(test_growing_sweep_keeps_trials),
+        cmocka_unit_test(test_shipped_specs),
         cmocka_unit_test(test_spec_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
