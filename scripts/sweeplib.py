@@ -386,13 +386,17 @@ def trial_row(sweep_dir, trial):
 
 def rank(rows, metric, mode):
     """ok trials with the metric, best first (ties keep the trials' order); then the rest."""
-    scored = [r for r in rows if r["status"] == "ok" and is_number(r["summary"].get(metric))]
+    scored, rest = [], []
+    for r in rows:
+        ok = r["status"] == "ok" and is_number(r["summary"].get(metric))
+        (scored if ok else rest).append(r)
     sign = -1 if mode == "max" else 1
     scored.sort(key=lambda r: sign * r["summary"][metric])
-    return scored + [r for r in rows if r not in scored]
+    return scored + rest
 
 
-ACC_COLUMNS = ("val_acc", "test_acc", "best_epoch", "best_val_acc", "best_test_acc", "epochs")
+# The summary.json numbers every leaderboard shows.
+SUMMARY_COLUMNS = ("val_acc", "test_acc", "best_epoch", "best_val_acc", "best_test_acc", "epochs")
 
 
 def leaderboard(sweep_dir):
@@ -403,7 +407,7 @@ def leaderboard(sweep_dir):
         raise UsageError(f"{sweep_dir}/sweep.json: not a sweep manifest")
     metric, mode, keys = manifest["metric"], manifest["mode"], manifest["keys"]
     rows = rank([trial_row(sweep_dir, t) for t in manifest["trials"]], metric, mode)
-    stats = ([metric] if metric not in ACC_COLUMNS else []) + list(ACC_COLUMNS)
+    stats = ([metric] if metric not in SUMMARY_COLUMNS else []) + list(SUMMARY_COLUMNS)
     header = ["rank", "trial", "status"] + stats + ["seconds"] + keys + ["error", "config"]
 
     buf = io.StringIO()
@@ -507,6 +511,7 @@ SBATCH = """#!/bin/bash
 set -euo pipefail
 cd {cwd}
 trial=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {pending})
+[ -n "$trial" ] || {{ echo "no trial for array task $SLURM_ARRAY_TASK_ID in {pending}" >&2; exit 1; }}
 exec {sweep} --trial "$trial" --threads "${{SLURM_CPUS_PER_TASK:-1}}" --lintrain {lintrain}
 """
 

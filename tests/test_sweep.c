@@ -587,8 +587,8 @@ static void test_shipped_specs(void **state)
         const char *spec;
         const char *trials;
     } shipped[] = {
-        {"cs231n_softmax.json", "24 trials"},
-        {"cs231n_svm.json", "24 trials"},
+        {"cs231n_softmax.json", "20 trials"},
+        {"cs231n_svm.json", "20 trials"},
         {"optimizer_schedule.json", "48 trials"},
     };
     for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
