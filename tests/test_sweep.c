@@ -590,6 +590,7 @@ static void test_shipped_specs(void **state)
         {"cs231n_softmax.json", "20 trials"},
         {"cs231n_svm.json", "20 trials"},
         {"optimizer_schedule.json", "48 trials"},
+        {"softmax_fine.json", "6 trials"},
     };
     for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
         char cmd[8192], *out = NULL;
