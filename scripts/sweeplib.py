@@ -68,6 +68,10 @@ class UsageError(Exception):
     """A bad command line, config or spec: exit status 2."""
 
 
+class Failure(Exception):
+    """Something missing from the machine or the folder: exit status 1."""
+
+
 # ---- small helpers -------------------------------------------------------------------
 
 def suggest(name, choices):
@@ -299,7 +303,7 @@ def find_lintrain(given):
     if not os.path.isfile(path) and os.sep not in path:
         path = shutil.which(path) or path
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        raise UsageError(f"{path}: no lintrain binary here (build it with make, "
+        raise Failure(f"{path}: no lintrain binary here (build it with make, "
                          "or give --lintrain PATH or LINTRAIN=PATH)")
     return os.path.abspath(path)
 
@@ -324,7 +328,7 @@ def run_trial(trial, threads, lintrain):
         return 0
     config = os.path.join(trial, "trial_config.json")
     if not os.path.isfile(config):
-        raise UsageError(f"{config}: missing (is {trial} a trial folder of a sweep?)")
+        raise Failure(f"{config}: missing (is {trial} a trial folder of a sweep?)")
     status_path = os.path.join(trial, "status.json")
     if os.path.exists(status_path):
         os.remove(status_path)
@@ -441,8 +445,8 @@ def leaderboard(sweep_dir):
 
     print(f"leaderboard: {os.path.join(sweep_dir, 'leaderboard.csv')}, "
           f"{os.path.join(sweep_dir, 'leaderboard.md')}: {len(rows)} trials ({tally})")
-    best = rows[0] if rows and rows[0]["status"] == "ok" and is_number(rows[0]["summary"].get(metric)) else None
-    if not best:
+    best = rows[0] if rows else None
+    if not best or best["status"] != "ok" or not is_number(best["summary"].get(metric)):
         print("leaderboard: no trial finished ok", file=sys.stderr)
         return 1
     s = best["summary"]
@@ -463,24 +467,25 @@ def usable_cores():
 
 
 def prepare(args):
-    """Writes the trial folders, sweep.json and trials.txt; returns (manifest, trial dirs)."""
+    """Writes the trial folders, sweep.json and trials.txt; returns the trial folders.
+    Every trial's config is made before anything is written."""
     base = load_json(args.config)
     if not isinstance(base, dict):
         raise UsageError(f"{args.config}: must be a JSON object")
     spec = check_spec(load_json(args.spec), args.spec)
     planned = expand(spec)
-    trials, seen = [], set()
+    trials, configs = [], {}
     for values in planned:
         config = trial_config(base, values)
         tid = trial_id(config)
-        if tid in seen:
-            continue
-        seen.add(tid)
+        if tid not in configs:
+            configs[tid] = config
+            trials.append({"id": tid, "params": values})
+    for tid, config in configs.items():
         folder = os.path.join(args.out, "trials", tid)
         os.makedirs(folder, exist_ok=True)
         config.setdefault("output", {})["dir"] = folder
         write_atomic(os.path.join(folder, "trial_config.json"), dumps(config))
-        trials.append({"id": tid, "params": values})
     manifest = {"base_config": args.config, "spec_file": args.spec, "spec": spec,
                 "metric": spec["metric"], "mode": spec["mode"],
                 "keys": list(spec["grid"]) + list(spec["random"]), "trials": trials}
@@ -490,7 +495,7 @@ def prepare(args):
     if len(planned) != len(trials):
         print(f"sweep: {len(planned) - len(trials)} draws repeat an earlier trial's values "
               "and run once")
-    return manifest, dirs
+    return dirs
 
 
 SBATCH = """#!/bin/bash
@@ -541,7 +546,7 @@ def write_slurm(args, pending, lintrain):
 def run_local(args, pending, lintrain):
     parallel = shutil.which("parallel")
     if not parallel:
-        raise UsageError("GNU parallel is not installed (Debian: apt-get install parallel)")
+        raise Failure("GNU parallel is not installed (Debian: apt-get install parallel)")
     cores = usable_cores()
     jobs = args.jobs or cores
     if jobs > cores:
@@ -565,10 +570,10 @@ def run_local(args, pending, lintrain):
 
 def sweep(args):
     t0 = time.monotonic()
-    lintrain = find_lintrain(args.lintrain)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs: must be >= 1, got {args.jobs}")
-    _, dirs = prepare(args)
+    lintrain = find_lintrain(args.lintrain)
+    dirs = prepare(args)
     pending = [d for d in dirs if not is_complete(d)]
     print(f"sweep: {len(dirs)} trials in {args.out}: {len(dirs) - len(pending)} complete, "
           f"{len(pending)} to run", flush=True)
@@ -585,11 +590,12 @@ def sweep(args):
 
 
 def guarded(fn, *args):
+    """Runs fn; an error is one line on stderr and exit status 2 (usage) or 1."""
     try:
         return fn(*args)
-    except UsageError as e:
+    except (UsageError, Failure) as e:
         print(f"{os.path.basename(sys.argv[0])}: {e}", file=sys.stderr)
-        return 2
+        return 2 if isinstance(e, UsageError) else 1
 
 
 def sweep_main(argv=None):

@@ -641,7 +641,18 @@ static void test_spec_errors(void **state)
         snprintf(path, sizeof path, "%s/bad", tmp);
         assert_false(file_exists(path));
     }
+    /* A key path through a value that is not a section: found before writing. */
+    put("bad.json", "{\"grid\": {\"data.dir.kind\": [1]}}");
     char *out = NULL;
+    assert_int_equal(sweep("bad.json", "bad", "", &out), 2);
+    assert_non_null(strstr(out, "data.dir is not a section"));
+    free(out);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bad", tmp);
+    assert_false(file_exists(path));
+    assert_int_equal(tu_run("scripts/sweep --config c.json --spec s.json --out o --jobs 0", &out), 2);
+    assert_non_null(strstr(out, "--jobs"));
+    free(out);
     assert_int_equal(tu_run("scripts/sweep --spec x.json", &out), 2);
     assert_non_null(strstr(out, "--config"));
     free(out);
