@@ -202,6 +202,8 @@ static const key_spec SCHEMA[] = {
     {KEY("train.log_every", K_INTEGER, train.log_every, "100"), .lo = GE(0)},
     {KEY("train.threads", K_INTEGER, train.threads, "0"), .lo = GE(0), .hi = LE(1024)},
     {KEY("train.checkpoint_every", K_INTEGER, train.checkpoint_every, "1"), .lo = GE(0), .hi = LE(1e9)},
+    {KEY("train.early_stopping_patience", K_INTEGER, train.early_stopping_patience, "0"),
+     .lo = GE(0), .hi = LE(1e9)},
 
     SECTION("output"),
     {KEY("output.dir", K_STRING, output.dir, NULL), .make_default = default_output_dir,

@@ -161,6 +161,10 @@ lt_status lt_summary_write(const char *dir, const lt_summary *s, lt_error *err)
     cJSON_AddNumberToObject(o, "steps", (double)s->steps);
     cJSON_AddNumberToObject(o, "epochs", (double)s->epochs);
     add_number(o, "seconds", s->seconds, 1);
+    add_number(o, "best_epoch", (double)s->best_epoch, s->best_epoch > 0);
+    add_number(o, "best_val_acc", s->best_val.accuracy, s->best_epoch > 0);
+    add_number(o, "best_test_acc", s->best_test.accuracy, s->best_epoch > 0 && s->best_test.n > 0);
+    cJSON_AddBoolToObject(o, "early_stopped", s->early_stopped);
     cJSON_AddStringToObject(o, "version", LT_VERSION);
     char *text = cJSON_Print(o);
     cJSON_Delete(o);

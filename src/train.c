@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,11 @@ typedef struct {
     long long k0;               /* updates of epoch epoch0 + 1 done before this process */
     long long metrics_bytes;    /* length of metrics.jsonl at the checkpoint resumed */
     long long ckpt_epochs;      /* epochs in the last checkpoint written or read; -1: none */
+    /* Best validation epoch (best_weights.npy) and early stopping */
+    float *best;                /* owned: (n_params) params at the best val_acc so far */
+    long long best_epoch;       /* its epoch; 0 until an epoch was validated */
+    lt_eval best_val;           /* the validation split at best_epoch */
+    bool early_stopped;
 } trainer;
 
 static double now_seconds(void)
@@ -140,6 +146,15 @@ static lt_status setup(trainer *t, lt_error *err)
     if (!t->order || !t->X || !t->y || !t->scores || !t->grad) {
         return LT_ERR;
     }
+    if (t->data.val.n > 0) {
+        t->best = lt_calloc(t->model.n_params, sizeof *t->best, "best weights", err);
+        if (!t->best) {
+            return LT_ERR;
+        }
+    } else if (cfg->train.early_stopping_patience > 0) {
+        return lt_fail(err, LT_ECONFIG, "train.early_stopping_patience: needs a validation "
+                                        "split (data.val_size > 0)");
+    }
     for (size_t i = 0; i < n; i++) {
         t->order[i] = i;
     }
@@ -163,6 +178,14 @@ static lt_status open_run_folder(trainer *t, lt_error *err)
         return st;
     }
     remove(path);
+    /* Best weights of an earlier run must not pass for this run's. */
+    static const char *const stale[] = {"best_weights.npy", "best_bias.npy"};
+    for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++) {
+        if ((st = lt_path_join(path, dir, stale[i], err)) != LT_OK) {
+            return st;
+        }
+        remove(path);
+    }
     char *json = lt_config_to_json(t->cfg);
     if (!json) {
         return lt_fail(err, LT_ERR, "out of memory writing config.json");
@@ -235,6 +258,10 @@ static void unpack_eval(const double *in, lt_eval *e)
     e->accuracy = in[3];
 }
 
+/* The "best" block: the best validation epoch so far and its report (best_weights.npy
+ * and early stopping go on from it after a resume); "best.params" holds its weights. */
+enum { B_EPOCH, B_VAL_N, B_VAL_CORRECT, B_VAL_LOSS, B_VAL_ACC, B_N };
+
 /* Writes checkpoint.bin for the state after epochs_done whole epochs and k updates of
  * the next; metrics.jsonl is synced first, and its length recorded. */
 static lt_status save_checkpoint(trainer *t, long long epochs_done, long long k, lt_error *err)
@@ -286,6 +313,15 @@ static lt_status save_checkpoint(trainer *t, long long epochs_done, long long k,
     }
     if (st == LT_OK) {
         st = lt_checkpoint_add(&ck, "last_epoch", LT_CKPT_F64, last, E_N, err);
+    }
+    if (st == LT_OK && t->best) {
+        double best[B_N] = {(double)t->best_epoch};
+        pack_eval(&t->best_val, best + B_VAL_N);
+        st = lt_checkpoint_add(&ck, "best", LT_CKPT_F64, best, B_N, err);
+        if (st == LT_OK) {
+            st = lt_checkpoint_add(&ck, "best.params", LT_CKPT_F32, t->best, t->model.n_params,
+                                   err);
+        }
     }
     if (st == LT_OK) {
         st = lt_checkpoint_write(&ck, path, err);
@@ -346,6 +382,25 @@ static lt_status restore_progress(trainer *t, const uint64_t *p, lt_error *err)
     t->t0 -= (double)p[P_SECONDS_MS] / 1000.0;
     t->ckpt_epochs = t->epoch0;
     return LT_OK;
+}
+
+/* The best validation epoch so far and its weights (runs with a validation split). */
+static lt_status restore_best(trainer *t, const lt_checkpoint *ck, lt_error *err)
+{
+    double best[B_N];
+    lt_status st = lt_checkpoint_get(ck, "best", LT_CKPT_F64, B_N, best, err);
+    if (st == LT_OK) {
+        st = lt_checkpoint_get(ck, "best.params", LT_CKPT_F32, t->model.n_params, t->best, err);
+    }
+    if (st == LT_OK && (!is_count(best[B_EPOCH]) || !is_count(best[B_VAL_N]) ||
+                        !is_count(best[B_VAL_CORRECT]) || best[B_VAL_CORRECT] > best[B_VAL_N])) {
+        st = lt_fail(err, LT_ERR, "checkpoint block \"best\" holds impossible counts");
+    }
+    if (st == LT_OK) {
+        t->best_epoch = (long long)best[B_EPOCH];
+        unpack_eval(best + B_VAL_N, &t->best_val);
+    }
+    return st;
 }
 
 /* Takes the checkpoint's blocks, after checking that they belong to this config. */
@@ -409,6 +464,9 @@ static lt_status restore_blocks(trainer *t, const lt_checkpoint *ck, lt_error *e
         unpack_eval(last + E_TRAIN_N, &t->last_epoch.train);
         unpack_eval(last + E_VAL_N, &t->last_epoch.val);
         st = lt_checkpoint_get(ck, "progress", LT_CKPT_U64, P_N, progress, err);
+    }
+    if (st == LT_OK && t->best) {
+        st = restore_best(t, ck, err);
     }
     return st == LT_OK ? restore_progress(t, progress, err) : st;
 }
@@ -565,6 +623,17 @@ static lt_status run_epoch(trainer *t, long long epoch, lt_error *err)
     return LT_OK;
 }
 
+/* Keeps a copy of the parameters when this epoch's val_acc beats every earlier one. */
+static void track_best(trainer *t, const lt_epoch_report *r)
+{
+    if (!t->best || (t->best_epoch > 0 && r->val.accuracy <= t->best_val.accuracy)) {
+        return;
+    }
+    memcpy(t->best, t->model.params, t->model.n_params * sizeof *t->best);
+    t->best_epoch = r->epoch;
+    t->best_val = r->val;
+}
+
 static lt_status end_epoch(trainer *t, long long epoch, lt_error *err)
 {
     lt_epoch_report *r = &t->last_epoch;
@@ -578,6 +647,7 @@ static lt_status end_epoch(trainer *t, long long epoch, lt_error *err)
     }
     r->seconds = now_seconds() - t->t0;
     if (st == LT_OK) {
+        track_best(t, r);
         st = lt_metrics_epoch(&t->metrics, r, err);
     }
     if (st == LT_OK && t->obs->on_epoch) {
@@ -601,6 +671,18 @@ static lt_status write_weights(trainer *t, lt_error *err)
     if (st == LT_OK) {
         st = lt_npy_write_f32(path, t->model.b, bshape, 1, err);
     }
+    if (st == LT_OK && t->best_epoch > 0) {
+        st = lt_path_join(path, dir, "best_weights.npy", err);
+        if (st == LT_OK) {
+            st = lt_npy_write_f32(path, t->best, wshape, 2, err);
+        }
+        if (st == LT_OK) {
+            st = lt_path_join(path, dir, "best_bias.npy", err);
+        }
+        if (st == LT_OK) {
+            st = lt_npy_write_f32(path, t->best + t->model.D * t->model.C, bshape, 1, err);
+        }
+    }
     return st;
 }
 
@@ -616,10 +698,22 @@ static lt_status summarize(trainer *t, lt_summary *s, const char *status, lt_err
     s->train_penalty = cfg->regularization.lambda *
                        t->penalty->value(t->model.W, t->model.D * t->model.C,
                                          cfg->regularization.beta);
+    s->best_epoch = t->best_epoch;
+    s->best_val = t->best_val;
+    s->early_stopped = t->early_stopped;
     lt_status st = LT_OK;
     if (strcmp(status, "ok") == 0) {
         st = lt_evaluate(&t->model, t->loss, cfg->model.svm_margin, &t->prep, &t->data.test,
                          &s->test, err);
+    }
+    if (st == LT_OK && strcmp(status, "ok") == 0 && t->best_epoch > 0) {
+        /* A view of the best parameters: same shapes, borrowed arrays. */
+        lt_model best = t->model;
+        best.params = t->best;
+        best.W = t->best;
+        best.b = t->best + t->model.D * t->model.C;
+        st = lt_evaluate(&best, t->loss, cfg->model.svm_margin, &t->prep, &t->data.test,
+                         &s->best_test, err);
     }
     s->seconds = now_seconds() - t->t0;
     return st;
@@ -636,6 +730,7 @@ static void trainer_free(trainer *t)
     free(t->y);
     free(t->scores);
     free(t->grad);
+    free(t->best);
 }
 
 /* ---- L-BFGS: full batch, one PyTorch step() per epoch ----------------------------- */
@@ -840,6 +935,11 @@ static lt_status train_epochs(trainer *t, lt_error *err)
         }
         if (st != LT_OK) {
             return st;
+        }
+        long long patience = t->cfg->train.early_stopping_patience;
+        if (patience > 0 && e < t->cfg->train.epochs && e - t->best_epoch >= patience) {
+            t->early_stopped = true;
+            break;
         }
     }
     return LT_OK;

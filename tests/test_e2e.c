@@ -507,6 +507,118 @@ static void test_optimizer_refusals(void **state)
     assert_false(exists("warm", NULL));
 }
 
+/* The epoch lines' val_acc, in order; returns how many (at most cap). */
+static int epoch_val_accs(const char *dir, double *acc, int cap)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/metrics.jsonl", tmp, dir);
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    int n = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        cJSON *j = cJSON_Parse(line);
+        assert_non_null(j);
+        if (strcmp(cJSON_GetObjectItem(j, "type")->valuestring, "epoch") == 0 && n < cap) {
+            acc[n++] = cJSON_GetObjectItem(j, "val_acc")->valuedouble;
+        }
+        cJSON_Delete(j);
+    }
+    free(text);
+    return n;
+}
+
+static double summary_number(cJSON *s, const char *key)
+{
+    cJSON *v = cJSON_GetObjectItem(s, key);
+    if (!cJSON_IsNumber(v)) {
+        fail_msg("summary.json: %s is not a number", key);
+    }
+    return v->valuedouble;
+}
+
+/* Early stopping stops patience epochs after the best val_acc (the first of equals),
+ * and best_weights.npy / best_bias.npy hold that epoch's model: a second run that
+ * starts from them with a rate too small to move a float scores the same val and
+ * test accuracy as the summary says. */
+static void test_early_stopping_and_best_weights(void **state)
+{
+    (void)state;
+    const char *args = "--config configs/quickstart.json --quiet --set train.epochs=40 "
+                       "--set optimizer.lr=1e-6 --set train.early_stopping_patience=2 "
+                       "--set train.threads=1";
+    char *out = NULL;
+    int rc = lintrain("es", args, &out);
+    if (rc != 0) {
+        fail_msg("exit %d: %s", rc, out);
+    }
+    free(out);
+    double acc[64];
+    int n = epoch_val_accs("es", acc, 64);
+    int best = 0;
+    for (int i = 1; i < n; i++) {
+        if (acc[i] > acc[best]) {
+            best = i;
+        }
+    }
+    cJSON *s = read_json("es", "summary.json");
+    assert_int_equal((int)summary_number(s, "best_epoch"), best + 1);
+    assert_int_equal((int)summary_number(s, "epochs"), n);
+    assert_true(summary_number(s, "best_val_acc") == acc[best]);
+    /* Stopped exactly patience epochs after the best, or ran to the end. */
+    int stopped = cJSON_IsTrue(cJSON_GetObjectItem(s, "early_stopped"));
+    assert_int_equal(n, stopped ? best + 1 + 2 : 40);
+    assert_true(stopped); /* lr 1e-6 on the sample plateaus long before 40 epochs */
+    double best_test = summary_number(s, "best_test_acc");
+    double best_val = acc[best];
+    cJSON_Delete(s);
+
+    char args2[4096];
+    snprintf(args2, sizeof args2,
+             "--config configs/quickstart.json --quiet --set train.epochs=1 "
+             "--set optimizer.lr=1e-30 --set train.threads=1 "
+             "--set model.init_weights='\"%s/es/best_weights.npy\"' "
+             "--set model.init_bias='\"%s/es/best_bias.npy\"'",
+             tmp, tmp);
+    rc = lintrain("es2", args2, &out);
+    if (rc != 0) {
+        fail_msg("exit %d: %s", rc, out);
+    }
+    free(out);
+    s = read_json("es2", "summary.json");
+    assert_true(summary_number(s, "val_acc") == best_val);
+    assert_true(summary_number(s, "test_acc") == best_test);
+    cJSON_Delete(s);
+}
+
+/* Without early stopping every epoch runs, and the best weights are kept all the same. */
+static void test_best_weights_without_early_stopping(void **state)
+{
+    (void)state;
+    assert_int_equal(lintrain("nb", "--config configs/quickstart.json --quiet "
+                                     "--set train.epochs=3 --set train.threads=1",
+                              NULL),
+                     0);
+    cJSON *s = read_json("nb", "summary.json");
+    assert_int_equal((int)summary_number(s, "epochs"), 3);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(s, "early_stopped")));
+    cJSON_Delete(s);
+    assert_true(exists("nb", "best_weights.npy"));
+    assert_true(exists("nb", "best_bias.npy"));
+}
+
+static void test_early_stopping_needs_validation(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    int rc = lintrain("esv", "--config configs/quickstart.json --set data.val_size=0 "
+                             "--set train.early_stopping_patience=3",
+                      &out);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(out, "train.early_stopping_patience"));
+    free(out);
+    assert_false(exists("esv", NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -524,6 +636,9 @@ int main(void)
         cmocka_unit_test(test_lbfgs_log),
         cmocka_unit_test(test_batch_sizes),
         cmocka_unit_test(test_optimizer_refusals),
+        cmocka_unit_test(test_early_stopping_and_best_weights),
+        cmocka_unit_test(test_best_weights_without_early_stopping),
+        cmocka_unit_test(test_early_stopping_needs_validation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

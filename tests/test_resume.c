@@ -145,8 +145,8 @@ static char *without_seconds(const char *dir, const char *file)
 
 static void assert_same_run(const char *resumed, const char *reference)
 {
-    const char *files[] = {"weights.npy", "bias.npy"};
-    for (size_t i = 0; i < 2; i++) {
+    const char *files[] = {"weights.npy", "bias.npy", "best_weights.npy", "best_bias.npy"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         if (!same_bytes(resumed, reference, files[i])) {
             fail_msg("%s: %s differs from the uninterrupted run's", resumed, files[i]);
         }

@@ -80,6 +80,8 @@ typedef struct {
         long long log_every;      /* steps between logged losses; 0 = epoch lines only */
         long long threads;        /* OpenBLAS threads; 0 = OpenBLAS's default */
         long long checkpoint_every; /* epochs between checkpoint.bin writes; 0 = only on a signal */
+        long long early_stopping_patience; /* epochs without a better val_acc before
+                                              stopping; 0 = off */
     } train;
     struct {
         const char *dir;          /* run folder */

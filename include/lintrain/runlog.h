@@ -38,6 +38,10 @@ typedef struct {
     double train_penalty; /* lambda * R(W) at the end */
     long long steps, epochs;
     double seconds;
+    long long best_epoch; /* epoch of the highest val_acc (first on ties); 0 without validation */
+    lt_eval best_val;     /* the validation split at best_epoch */
+    lt_eval best_test;    /* the test split with the weights of best_epoch */
+    bool early_stopped;   /* stopped by train.early_stopping_patience before train.epochs */
 } lt_summary;
 
 /* metrics.jsonl: one JSON object per line, flushed line by line so that a run that

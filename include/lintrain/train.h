@@ -2,7 +2,10 @@
  *
  * The trainer does not print: it hands step and epoch records to an observer (the
  * console in cli_train.c), and writes the run folder: config.json, metrics.jsonl,
- * summary.json, weights.npy (float32 (3072, 10)) and bias.npy (float32 (10,)). */
+ * summary.json, weights.npy (float32 (3072, 10)) and bias.npy (float32 (10,)); with a
+ * validation split also best_weights.npy and best_bias.npy, the parameters at the epoch
+ * of the highest val_acc. train.early_stopping_patience > 0 ends the run once that many
+ * epochs pass without a higher val_acc. */
 #ifndef LINTRAIN_TRAIN_H
 #define LINTRAIN_TRAIN_H
 
