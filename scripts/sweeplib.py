@@ -602,13 +602,13 @@ def sweep_main(argv=None):
     p = argparse.ArgumentParser(
         prog="sweep", description="Runs a lintrain hyperparameter sweep: locally through "
         "GNU parallel, or writes a Slurm job array with --slurm. See README.md, 'Sweeps'.")
-    p.add_argument("--config", help="the base config (JSON)")
-    p.add_argument("--spec", help="the sweep spec (JSON): grid, random, trials, seed, metric, mode")
-    p.add_argument("--out", help="the sweep folder")
-    p.add_argument("--jobs", "-j", type=int, help="trials at a time (default: the number of cores); "
+    p.add_argument("--config", metavar="BASE", help="the base config (JSON)")
+    p.add_argument("--spec", metavar="SPEC", help="the sweep spec (JSON): grid, random, trials, seed, metric, mode")
+    p.add_argument("--out", metavar="DIR", help="the sweep folder")
+    p.add_argument("--jobs", "-j", type=int, metavar="J", help="trials at a time (default: the number of cores); "
                    "with --slurm, the array's limit of running tasks")
     p.add_argument("--slurm", action="store_true", help="write DIR/sweep.sbatch instead of running")
-    p.add_argument("--lintrain", help="the lintrain binary (default: $LINTRAIN, else ./lintrain "
+    p.add_argument("--lintrain", metavar="PATH", help="the lintrain binary (default: $LINTRAIN, else ./lintrain "
                    "of this repository)")
     p.add_argument("--trial", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
@@ -625,6 +625,6 @@ def leaderboard_main(argv=None):
     p = argparse.ArgumentParser(
         prog="leaderboard", description="Collects a sweep's trials into DIR/leaderboard.csv "
         "and DIR/leaderboard.md, ranked by the spec's metric, and prints the best config's path.")
-    p.add_argument("dir", help="the sweep folder (holding sweep.json)")
+    p.add_argument("dir", metavar="DIR", help="the sweep folder (holding sweep.json)")
     args = p.parse_args(argv)
     return guarded(leaderboard, args.dir)
