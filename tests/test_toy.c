@@ -140,7 +140,7 @@ static void test_cli(void **state)
         lines += *p == '\n';
     }
     assert_int_equal(lines, 1 + 8);
-    assert_non_null(strstr(out, "step,x,y,f,lr\n0,-1,0.001,"));
+    assert_non_null(strstr(out, "step,x,y,f,lr\n0,-1,0.001"));
     free(out);
     assert_int_equal(tu_run("./lintrain toy --function nope --optimizer sgd", NULL), 2);
     assert_int_equal(tu_run("./lintrain toy --function saddle --optimizer lbfgs", NULL), 2);
