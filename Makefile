@@ -41,6 +41,7 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o
 
 .PHONY: all deps run test check-tests sanitize fuzz fuzz-build memcheck install uninstall clean FORCE
+.PHONY: reproduce
 
 all: lintrain
 
@@ -135,6 +136,15 @@ memcheck:
 	    --errors-for-leak-kinds=definite,indirect,possible --track-origins=yes \
 	    ./lintrain --config configs/quickstart.json --out $(MEMCHECK_OUT) --quiet \
 	    --set train.threads=1
+
+# make reproduce: every claim of the lecture measured, written to docs/lecture/README.md
+# with its figures (scripts/reproduce); the committed sample, a few minutes. FULL=1 uses
+# the full CIFAR-10 in data/cifar-10-batches-bin. Its packages are its own, not make test's.
+REPRO_PKGS = python3-numpy gnuplot-nox
+reproduce: deps
+	@scripts/deps.sh $(REPRO_PKGS)
+	$(MAKE) lintrain
+	scripts/reproduce
 
 install: lintrain
 	install -d $(DESTDIR)$(BINDIR)

@@ -22,6 +22,7 @@ static const char USAGE[] =
     "       lintrain predict --run DIR [--top K] [--json] [--config FILE] [--set ...]\n"
     "                        IMAGE.png...\n"
     "       lintrain plot --run DIR [--config FILE] [--set ...]\n"
+    "       lintrain toy --function NAME --optimizer NAME [--steps N] [--lr LR] ...\n"
     "       lintrain SUBCOMMAND --help | lintrain --help | --version\n"
     "\n"
     "Trains a linear classifier (softmax or multiclass SVM) on CIFAR-10 as the JSON\n"

@@ -36,6 +36,9 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "plot") == 0) {
         return lt_cli_plot(argc - 1, argv + 1);
     }
+    if (argc >= 2 && strcmp(argv[1], "toy") == 0) {
+        return lt_cli_toy(argc - 1, argv + 1);
+    }
     if (argc >= 2 && argv[1][0] != '-') {
         fprintf(stderr, "lintrain: unknown command \"%s\" (try lintrain --help)\n", argv[1]);
         return LT_ECONFIG;

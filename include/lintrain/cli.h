@@ -22,6 +22,10 @@ int lt_cli_predict(int argc, char **argv);
 /* lintrain plot --run DIR [--config FILE] [--set ...] */
 int lt_cli_plot(int argc, char **argv);
 
+/* lintrain toy --function NAME --optimizer NAME [--steps N] [--lr LR] [--start X,Y]
+ *             [--noise S] [--cond K] [--seed S] [--out FILE] [--config FILE] [--set ...] */
+int lt_cli_toy(int argc, char **argv);
+
 /* The top-level usage text. */
 const char *lt_cli_usage(void);
 
