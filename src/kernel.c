@@ -1,0 +1,448 @@
+/* kernel.c — the training kernel's driver, its implementation table, and the portable
+ * and sgemm implementations (kernel_avx2.c holds the AVX2 one).
+ *
+ * One call (lt_kernel_loss_grad / lt_kernel_scores):
+ *   pack     Wt[c][d] = scale[d]·W[d][c]                          (calling thread)
+ *   blocks   one fork-join run of the pool: thread t takes rows n·t/T .. n·(t+1)/T,
+ *            in blocks: gather row pointers and labels, forward, + b, accuracy count,
+ *            loss and dL/ds (the loss table's sum_and_grad, mean scale 1/n), db,
+ *            backward into its own dWt
+ *   unpack   grad[d][c] = scale[d]·Σ_t dWt_t[c][d], in thread order  (calling thread)
+ * The loss is summed in double per block, then over threads in order. */
+#include "lintrain/kernel.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel_impl.h"
+
+struct lt_kernel_thread {
+    const uint8_t **rows;  /* (block_rows) row pointers of the current block */
+    uint8_t *y;            /* (block_rows) their labels */
+    float *S;              /* (block_rows, C) scores, then dL/ds */
+    float *dWt;            /* (C, ld) this thread's share of the weight gradient */
+    float *db;             /* (C) its share of the bias gradient */
+    float *scratch;        /* the implementation's */
+    double loss;           /* Σ L_i over its rows */
+    size_t correct;
+};
+
+/* ---- plain-C pack and unpack, for any C ------------------------------------------ */
+
+void lt_kernel_pack_any(const float *W, const float *scale, size_t C, size_t ld, size_t lo,
+                        size_t hi, float *Wt)
+{
+    for (size_t d = lo; d < hi; d++) {
+        for (size_t j = 0; j < C; j++) {
+            Wt[j * ld + d] = W[d * C + j] * scale[d];
+        }
+    }
+}
+
+void lt_kernel_unpack_any(const float *const *dWt, size_t nt, const float *scale, size_t C,
+                          size_t ld, size_t lo, size_t hi, float *grad)
+{
+    for (size_t d = lo; d < hi; d++) {
+        for (size_t j = 0; j < C; j++) {
+            float s = dWt[0][j * ld + d];
+            for (size_t t = 1; t < nt; t++) {
+                s += dWt[t][j * ld + d];
+            }
+            grad[d * C + j] = s * scale[d];
+        }
+    }
+}
+
+/* ---- portable: plain C, any C ----------------------------------------------------- */
+
+#define PORTABLE_CHUNK 256  /* features converted at once */
+
+static int always(void)
+{
+    return 1;
+}
+
+static int any_classes(size_t C)
+{
+    return C >= 1;
+}
+
+/* One chunk of centered features. */
+static size_t portable_scratch(size_t D, size_t C, size_t block_rows)
+{
+    (void)D, (void)C, (void)block_rows;
+    return PORTABLE_CHUNK;
+}
+
+static void center(const uint8_t *x, const float *shift, size_t n, float *t)
+{
+    for (size_t d = 0; d < n; d++) {
+        t[d] = (float)x[d] - shift[d];
+    }
+}
+
+static void portable_forward(const lt_kblock *b, float *S)
+{
+    size_t D = b->D, C = b->C;
+    float *t = b->scratch;
+    memset(S, 0, b->nb * C * sizeof *S);
+    for (size_t r = 0; r < b->nb; r++) {
+        for (size_t k0 = 0; k0 < D; k0 += PORTABLE_CHUNK) {
+            size_t n = D - k0 < PORTABLE_CHUNK ? D - k0 : PORTABLE_CHUNK;
+            center(b->rows[r] + k0, b->shift + k0, n, t);
+            for (size_t c = 0; c < C; c++) {
+                const float *w = b->Wt + c * b->ld + k0;
+                float s = 0.0f;
+                for (size_t d = 0; d < n; d++) {
+                    s += t[d] * w[d];
+                }
+                S[r * C + c] += s;
+            }
+        }
+    }
+}
+
+static void portable_backward(const lt_kblock *b, const float *dS, float *dWt)
+{
+    size_t D = b->D, C = b->C;
+    float *t = b->scratch;
+    for (size_t r = 0; r < b->nb; r++) {
+        for (size_t k0 = 0; k0 < D; k0 += PORTABLE_CHUNK) {
+            size_t n = D - k0 < PORTABLE_CHUNK ? D - k0 : PORTABLE_CHUNK;
+            center(b->rows[r] + k0, b->shift + k0, n, t);
+            for (size_t c = 0; c < C; c++) {
+                float g = dS[r * C + c];
+                float *w = dWt + c * b->ld + k0;
+                for (size_t d = 0; d < n; d++) {
+                    w[d] += g * t[d];
+                }
+            }
+        }
+    }
+}
+
+/* ---- sgemm: the block converted to float, OpenBLAS for both products ------------- */
+
+/* The block's centered features, (block_rows, D). */
+static size_t sgemm_scratch(size_t D, size_t C, size_t block_rows)
+{
+    (void)C;
+    return block_rows * D;
+}
+
+static void sgemm_forward(const lt_kblock *b, float *S)
+{
+    for (size_t r = 0; r < b->nb; r++) {
+        center(b->rows[r], b->shift, b->D, b->scratch + r * b->D);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b->nb, (int)b->C, (int)b->D, 1.0f,
+                b->scratch, (int)b->D, b->Wt, (int)b->ld, 0.0f, S, (int)b->C);
+}
+
+/* Reuses the features forward left in scratch. */
+static void sgemm_backward(const lt_kblock *b, const float *dS, float *dWt)
+{
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)b->C, (int)b->D, (int)b->nb, 1.0f,
+                dS, (int)b->C, b->scratch, (int)b->D, 1.0f, dWt, (int)b->ld);
+}
+
+static const struct lt_kernel_impl portable_impl = {
+    "portable", 64, always, any_classes, portable_scratch, portable_forward, portable_backward,
+    lt_kernel_pack_any, lt_kernel_unpack_any,
+};
+
+static const struct lt_kernel_impl sgemm_impl = {
+    "sgemm", 1024, always, any_classes, sgemm_scratch, sgemm_forward, sgemm_backward,
+    lt_kernel_pack_any, lt_kernel_unpack_any,
+};
+
+/* ---- the table ------------------------------------------------------------------- */
+
+static const char *const NAMES[] = {"auto", "avx2", "portable", "sgemm"};
+#define N_NAMES (sizeof NAMES / sizeof NAMES[0])
+
+const char *lt_kernel_name_at(size_t i)
+{
+    return i < N_NAMES ? NAMES[i] : NULL;
+}
+
+/* The implementation named name (auto: the fastest this CPU runs for C), or NULL. */
+static const struct lt_kernel_impl *find_impl(const char *name, size_t C)
+{
+    const struct lt_kernel_impl *avx2 = &lt_kernel_avx2_impl;
+    if (strcmp(name, "auto") == 0) {
+        return avx2->available() && avx2->supports(C) ? avx2 : &portable_impl;
+    }
+    if (strcmp(name, "avx2") == 0) {
+        return avx2;
+    }
+    if (strcmp(name, "portable") == 0) {
+        return &portable_impl;
+    }
+    if (strcmp(name, "sgemm") == 0) {
+        return &sgemm_impl;
+    }
+    return NULL;
+}
+
+int lt_kernel_available(const char *name)
+{
+    const struct lt_kernel_impl *impl = find_impl(name, 10);
+    return impl && impl->available();
+}
+
+const char *lt_kernel_name(const lt_kernel *k)
+{
+    return k->impl->name;
+}
+
+/* ---- create / free ---------------------------------------------------------------- */
+
+#define ALIGN 64 /* a cache line: a 32-byte load from an aligned row never straddles two */
+
+/* count zeroed floats aligned to ALIGN, or NULL with err filled. Free with free(). */
+static float *alloc_floats(size_t count, const char *what, lt_error *err)
+{
+    size_t bytes;
+    if (lt_size_mul(count ? count : 1, sizeof(float), &bytes) != 0 || bytes > SIZE_MAX - ALIGN) {
+        lt_fail(err, LT_ERR, "out of memory: %s (%zu floats)", what, count);
+        return NULL;
+    }
+    bytes = (bytes + ALIGN - 1) / ALIGN * ALIGN;
+    float *p = aligned_alloc(ALIGN, bytes);
+    if (!p) {
+        lt_fail(err, LT_ERR, "out of memory: %s (%zu bytes)", what, bytes);
+        return NULL;
+    }
+    memset(p, 0, bytes);
+    return p;
+}
+
+/* Row stride of Wt and dWt: D rounded up to a cache line, plus one line, so that the C
+ * rows read together do not sit a multiple of 4 KB apart (D = 3072 floats is exactly
+ * 12 KB): rows that far apart share L1 sets, and 10 of them overflow its 8 ways. */
+static size_t padded_stride(size_t D)
+{
+    return (D + 15) / 16 * 16 + 16;
+}
+
+static lt_status thread_create(lt_kernel_thread *th, const lt_kernel *k, lt_error *err)
+{
+    size_t rows = k->impl->block_rows;
+    size_t nwt;
+    if (lt_size_mul(k->C, k->ld, &nwt) != 0) {
+        return lt_fail(err, LT_ERR, "kernel: %zu x %zu weights overflow", k->C, k->D);
+    }
+    th->rows = lt_calloc(rows, sizeof *th->rows, "kernel rows", err);
+    th->y = lt_calloc(rows, 1, "kernel labels", err);
+    th->S = lt_calloc(rows * k->C, sizeof *th->S, "kernel scores", err);
+    th->dWt = alloc_floats(nwt, "kernel gradient", err);
+    th->db = lt_calloc(k->C, sizeof *th->db, "kernel gradient", err);
+    th->scratch = lt_calloc(k->impl->scratch_floats(k->D, k->C, rows), sizeof(float),
+                            "kernel workspace", err);
+    if (!th->rows || !th->y || !th->S || !th->dWt || !th->db || !th->scratch) {
+        return LT_ERR;
+    }
+    return LT_OK;
+}
+
+static void thread_free(lt_kernel_thread *th)
+{
+    free(th->rows);
+    free(th->y);
+    free(th->S);
+    free(th->dWt);
+    free(th->db);
+    free(th->scratch);
+}
+
+lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, size_t threads,
+                           const float *shift, const float *scale, lt_error *err)
+{
+    memset(k, 0, sizeof *k);
+    const struct lt_kernel_impl *impl = find_impl(name, C);
+    if (!impl) {
+        return lt_fail(err, LT_ECONFIG, "train.kernel: unknown \"%s\"", name);
+    }
+    if (!impl->available()) {
+        return lt_fail(err, LT_ECONFIG, "train.kernel: \"%s\" needs a CPU with AVX2 and FMA; "
+                       "this one lacks them (use \"auto\")", name);
+    }
+    if (!impl->supports(C)) {
+        return lt_fail(err, LT_ECONFIG, "train.kernel: \"%s\" handles 10 classes, not %zu",
+                       name, C);
+    }
+    if (threads == 0) {
+        threads = lt_pool_cpus();
+    }
+    k->impl = impl;
+    k->D = D;
+    k->C = C;
+    k->ld = padded_stride(D);
+    k->threads = threads;
+    /* One threading model: OpenBLAS's threads for sgemm, else lintrain's pool. */
+    int sgemm = impl == &sgemm_impl;
+    openblas_set_num_threads(sgemm ? (int)threads : 1);
+    lt_status st = lt_pool_create(&k->pool, sgemm ? 1 : threads, err);
+    if (st != LT_OK) {
+        return st;
+    }
+    size_t nwt = C * k->ld; /* checked by thread_create before any use */
+    k->th = lt_calloc(k->pool.n, sizeof *k->th, "kernel threads", err);
+    if (!k->th) {
+        lt_kernel_free(k);
+        return LT_ERR;
+    }
+    for (size_t t = 0; t < k->pool.n; t++) {
+        if ((st = thread_create(&k->th[t], k, err)) != LT_OK) {
+            lt_kernel_free(k);
+            return st;
+        }
+    }
+    k->Wt = alloc_floats(nwt, "kernel weights", err);
+    k->shift = alloc_floats(D, "kernel preprocessing", err);
+    k->scale = alloc_floats(D, "kernel preprocessing", err);
+    if (!k->Wt || !k->shift || !k->scale) {
+        lt_kernel_free(k);
+        return LT_ERR;
+    }
+    memcpy(k->shift, shift, D * sizeof *shift);
+    memcpy(k->scale, scale, D * sizeof *scale);
+    return LT_OK;
+}
+
+void lt_kernel_free(lt_kernel *k)
+{
+    if (!k) {
+        return;
+    }
+    lt_pool_free(&k->pool);
+    for (size_t t = 0; k->th && t < k->pool.n; t++) {
+        thread_free(&k->th[t]);
+    }
+    free(k->th);
+    free(k->Wt);
+    free(k->shift);
+    free(k->scale);
+    memset(k, 0, sizeof *k);
+}
+
+/* ---- one call ------------------------------------------------------------------- */
+
+typedef struct {
+    lt_kernel *k;
+    const lt_model *m;
+    const lt_loss *loss;
+    double margin;
+    const lt_rows *rows;
+    float *grad;     /* NULL: no gradient */
+    float *scores;   /* non-NULL: scores only, written here */
+} call;
+
+/* [lo, hi) of n items for thread t of T. */
+static void share(size_t n, size_t t, size_t T, size_t *lo, size_t *hi)
+{
+    *lo = n * t / T;
+    *hi = n * (t + 1) / T;
+}
+
+/* Gathers the row pointers and labels of rows [first, first + nb) of the call. */
+static void gather(const lt_rows *rows, size_t D, size_t first, size_t nb, lt_kernel_thread *th)
+{
+    for (size_t r = 0; r < nb; r++) {
+        size_t rec = rows->idx ? rows->idx[first + r] : rows->start + first + r;
+        th->rows[r] = rows->pixels + rec * D;
+        th->y[r] = rows->labels ? rows->labels[rec] : 0;
+    }
+}
+
+static void block_job(void *ctx, size_t t, size_t T)
+{
+    const call *c = ctx;
+    const lt_kernel *k = c->k;
+    const struct lt_kernel_impl *impl = k->impl;
+    lt_kernel_thread *th = &k->th[t];
+    size_t C = k->C, D = k->D, n = c->rows->n, lo, hi;
+    share(n, t, T, &lo, &hi);
+    th->loss = 0.0;
+    th->correct = 0;
+    if (c->grad) {
+        memset(th->dWt, 0, C * k->ld * sizeof *th->dWt);
+        memset(th->db, 0, C * sizeof *th->db);
+    }
+    double scale = 1.0 / (double)n;
+    for (size_t first = lo; first < hi; first += impl->block_rows) {
+        size_t nb = hi - first < impl->block_rows ? hi - first : impl->block_rows;
+        gather(c->rows, D, first, nb, th);
+        lt_kblock b = {D, C, k->ld, k->shift, k->Wt, th->rows, nb, th->scratch};
+        impl->forward(&b, th->S);
+        for (size_t r = 0; r < nb; r++) {
+            for (size_t j = 0; j < C; j++) {
+                th->S[r * C + j] += c->m->b[j];
+            }
+        }
+        if (c->scores) {
+            memcpy(c->scores + first * C, th->S, nb * C * sizeof *th->S);
+            continue;
+        }
+        th->correct += lt_count_correct(th->S, th->y, nb, C);
+        float *dS = c->grad ? th->S : NULL;
+        th->loss += c->loss->sum_and_grad(th->S, th->y, nb, C, c->margin, scale, dS);
+        if (dS) {
+            for (size_t r = 0; r < nb; r++) {
+                for (size_t j = 0; j < C; j++) {
+                    th->db[j] += dS[r * C + j];
+                }
+            }
+            impl->backward(&b, dS, th->dWt);
+        }
+    }
+}
+
+/* One fork-join per call: packing and unpacking take a few microseconds on the calling
+ * thread, and every extra join is a point where a descheduled worker stalls the rest. */
+static void run(call *c)
+{
+    lt_kernel *k = c->k;
+    k->impl->pack(c->m->W, k->scale, k->C, k->ld, 0, k->D, k->Wt);
+    lt_pool_run(&k->pool, block_job, c);
+    if (c->grad) {
+        const float *shares[LT_POOL_MAX_THREADS];
+        for (size_t u = 0; u < k->pool.n; u++) {
+            shares[u] = k->th[u].dWt;
+        }
+        k->impl->unpack(shares, k->pool.n, k->scale, k->C, k->ld, 0, k->D, c->grad);
+        float *gb = c->grad + k->C * k->D;
+        for (size_t j = 0; j < k->C; j++) {
+            float s = k->th[0].db[j];
+            for (size_t u = 1; u < k->pool.n; u++) {
+                s += k->th[u].db[j];
+            }
+            gb[j] = s;
+        }
+    }
+}
+
+double lt_kernel_loss_grad(lt_kernel *k, const lt_model *m, const lt_loss *loss,
+                           double margin, const lt_rows *rows, float *grad, size_t *correct)
+{
+    call c = {k, m, loss, margin, rows, grad, NULL};
+    run(&c);
+    double sum = 0.0;
+    size_t right = 0;
+    for (size_t t = 0; t < k->pool.n; t++) {
+        sum += k->th[t].loss;
+        right += k->th[t].correct;
+    }
+    if (correct) {
+        *correct = right;
+    }
+    return rows->n ? sum / (double)rows->n : 0.0;
+}
+
+void lt_kernel_scores(lt_kernel *k, const lt_model *m, const lt_rows *rows, float *scores)
+{
+    call c = {k, m, NULL, 0.0, rows, NULL, scores};
+    run(&c);
+}
