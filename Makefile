@@ -24,7 +24,7 @@ endif
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 # Recursive (=) so pkg-config runs only after `make deps` has had its chance.
 CFLAGS   = -std=c11 $(WARN) $(OPT) -D_POSIX_C_SOURCE=200809L -Iinclude $(shell pkg-config --cflags $(PKGS))
-LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lm -pthread
 TESTCFLAGS = $(CFLAGS) $(shell pkg-config --cflags $(TESTPKGS))
 TESTLIBS = $(shell pkg-config --libs $(TESTPKGS)) $(LDLIBS)
 
@@ -35,7 +35,7 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o
 
-.PHONY: all deps run test check-tests sanitize install uninstall clean FORCE
+.PHONY: all deps run test check-tests sanitize bench install uninstall clean FORCE
 
 all: lintrain
 
@@ -82,6 +82,15 @@ check-tests: $(TEST_BIN)
 sanitize: deps
 	$(MAKE) SANITIZE=1 lintrain
 	$(MAKE) SANITIZE=1 check-tests
+
+# Speed on the full CIFAR-10 (scripts/get_cifar10.sh first); minutes, not part of test.
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--threads 1 --only softmax/sgd/256".
+bench: deps
+	$(MAKE) lintrain $(BUILD)/bench
+	$(BUILD)/bench $(BENCH_ARGS)
+
+$(BUILD)/bench: scripts/bench.c $(LIB) | $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
 
 install: lintrain
 	install -d $(DESTDIR)$(BINDIR)

@@ -29,6 +29,7 @@
 
 #include <cJSON.h>
 
+#include "lintrain/kernel.h"
 #include "lintrain/loss.h"
 #include "lintrain/optim.h"
 #include "lintrain/penalty.h"
@@ -139,6 +140,8 @@ static const key_spec SCHEMA[] = {
     {KEY("train.seed", K_INTEGER, train.seed, "0"), .lo = GE(0), .hi = LE(INT_EXACT)},
     {KEY("train.log_every", K_INTEGER, train.log_every, "100"), .lo = GE(0)},
     {KEY("train.threads", K_INTEGER, train.threads, "0"), .lo = GE(0), .hi = LE(1024)},
+    {KEY("train.kernel", K_STRING, train.kernel, "\"auto\""), .name_at = lt_kernel_name_at},
+    {KEY("train.eval_train_size", K_INTEGER, train.eval_train_size, "5000"), .lo = GE(0)},
 
     SECTION("output"),
     {KEY("output.dir", K_STRING, output.dir, NULL), .make_default = default_output_dir,

@@ -19,7 +19,7 @@
 
 #include "lintrain/common.h"
 
-#define LT_POOL_MAX_THREADS 256
+#define LT_POOL_MAX_THREADS 1024 /* train.threads' maximum */
 #define LT_POOL_SPIN_US 100
 
 typedef void (*lt_pool_fn)(void *ctx, size_t t, size_t n);
