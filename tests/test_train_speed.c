@@ -18,20 +18,20 @@
 #include "lintrain/npy.h"
 #include "testutil.h"
 
-static char *tmp;
+/* Every test's runs go to one temporary folder, removed at the end. */
+static const char *tmp;
 
-static int setup(void **state)
+static int make_tmp(void **state)
 {
-    (void)state;
-    tmp = tu_mkdtemp();
+    *state = tu_mkdtemp();
+    tmp = *state;
     return 0;
 }
 
-static int teardown(void **state)
+static int remove_tmp(void **state)
 {
-    (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
+    tu_rmtree(*state);
+    free(*state);
     return 0;
 }
 
@@ -215,5 +215,5 @@ int main(void)
         cmocka_unit_test(test_eval_train_sample),
         cmocka_unit_test(test_config_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, make_tmp, remove_tmp);
 }
