@@ -153,14 +153,17 @@ static lt_status open_run_folder(trainer *t, lt_error *err)
     return st;
 }
 
+/* Branch-free, so that it vectorizes: a float is Inf or NaN when its exponent bits are
+ * all ones. */
 static int all_finite(const float *x, size_t n)
 {
+    unsigned bad = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i])) {
-            return 0;
-        }
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        bad |= (bits & 0x7f800000u) == 0x7f800000u;
     }
-    return 1;
+    return !bad;
 }
 
 /* Mean data loss of rows [first, first + rows) of this epoch's order; its gradient
@@ -182,7 +185,11 @@ static lt_status update(trainer *t, size_t first, size_t rows, long long epoch, 
     size_t nW = m->D * m->C;
     double data_loss = batch_loss_grad(t, first, rows);
     double lambda = cfg->regularization.lambda, beta = cfg->regularization.beta;
-    *loss = data_loss + lambda * t->penalty->value(m->W, nW, beta);
+    /* λR(W) is summed only on the steps that are logged (the only readers of *loss):
+     * the weights are checked finite after every update, which keeps R finite, so the
+     * data loss alone tells divergence on the other steps. */
+    int logged = cfg->train.log_every > 0 && (t->step + 1) % cfg->train.log_every == 0;
+    *loss = data_loss + (logged ? lambda * t->penalty->value(m->W, nW, beta) : 0.0);
     t->penalty->add_grad(m->W, nW, lambda, beta, t->grad);
     lt_schedule_point p = {t->step, t->steps_per_epoch, t->steps_per_epoch * cfg->train.epochs};
     *lr = lt_schedule_lr(t->schedule, cfg, &p);
