@@ -39,6 +39,7 @@ typedef struct {
     int epochs;          /* timed epochs, after one warm-up epoch */
     int threads;         /* train.threads; 0 = one per CPU */
     int skip_floor;
+    int skip_load;
 } options;
 
 typedef struct {
@@ -328,8 +329,11 @@ static void write_markdown(FILE *f, const job *jobs, int n, double load_s, const
         }
         fprintf(f, "%.0f | %.4f |\n", (double)j->rss_kb / 1024.0, j->test_acc);
     }
-    fprintf(f, "\nLoad and preprocess 60,000 images (warm cache, median of 3): %.3f s. "
-               "Kernel `%s`, train.threads %d.\n", load_s, kernel, threads);
+    if (!isnan(load_s)) {
+        fprintf(f, "\nLoad and preprocess 60,000 images (warm cache, median of 3): %.3f s.",
+                load_s);
+    }
+    fprintf(f, "\nKernel `%s`, train.threads %d.\n", kernel, threads);
 }
 
 static void json_doubles(FILE *f, const double *v, int n)
@@ -378,7 +382,11 @@ static int write_json(const char *path, const job *jobs, int n, double load_s, c
     fprintf(f, "  \"openblas\": \"%s\",\n  \"kernel\": \"%s\",\n  \"threads\": %d,\n",
             openblas_get_config(), kernel_used, o->threads);
     fprintf(f, "  \"timed_epochs\": %d,\n  \"train_images\": 49000,\n", o->epochs);
-    fprintf(f, "  \"load_preprocess_s\": %.6f,\n  \"jobs\": [\n", load_s);
+    if (isnan(load_s)) {
+        fprintf(f, "  \"load_preprocess_s\": null,\n  \"jobs\": [\n");
+    } else {
+        fprintf(f, "  \"load_preprocess_s\": %.6f,\n  \"jobs\": [\n", load_s);
+    }
     for (int i = 0; i < n; i++) {
         const job *j = &jobs[i];
         int m = j->n_epochs > 1 ? j->n_epochs - 1 : 0;
@@ -412,7 +420,7 @@ static int write_json(const char *path, const job *jobs, int n, double load_s, c
 
 static const char USAGE[] =
     "usage: bench [--data DIR] [--epochs N] [--threads T] [--kernel NAME] [--only JOB]\n"
-    "             [--no-floor] [--json FILE] [--md FILE]\n"
+    "             [--no-floor] [--no-load] [--json FILE] [--md FILE]\n"
     "Times lintrain on the full CIFAR-10: {softmax, svm} x {sgd, adamw} x batch\n"
     "{256, 4096, full}, N timed epochs (default 5) after a warm-up epoch each.\n"
     "JOB is loss/optimizer/batch, e.g. softmax/sgd/256 (batch 0 = full).\n";
@@ -420,11 +428,15 @@ static const char USAGE[] =
 static int parse(int argc, char **argv, options *o)
 {
     *o = (options){"data/cifar-10-batches-bin", "runs/bench/bench.json", "runs/bench/bench.md",
-                   "auto", NULL, 5, 0, 0};
+                   "auto", NULL, 5, 0, 0, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-floor") == 0) {
             o->skip_floor = 1;
+            continue;
+        }
+        if (strcmp(a, "--no-load") == 0) {
+            o->skip_load = 1;
             continue;
         }
         if (!v) {
@@ -521,8 +533,8 @@ int main(int argc, char **argv)
         snprintf(dir, sizeof dir, ".");
     }
     /* Load time: three children, the first warms the file cache. */
-    double loads[3];
-    for (int i = 0; i < 3; i++) {
+    double loads[3] = {NAN, NAN, NAN};
+    for (int i = 0; i < (o.skip_load ? 0 : 3); i++) {
         job l;
         memset(&l, 0, sizeof l);
         if (in_child(&o, TASK_LOAD, &l, NULL) != 0) {
@@ -532,7 +544,9 @@ int main(int argc, char **argv)
         loads[i] = l.setup_s;
     }
     double load_s = median(loads, 3);
-    fprintf(stderr, "bench: load + preprocess of 60,000 images: %.3f s\n", load_s);
+    if (!o.skip_load) {
+        fprintf(stderr, "bench: load + preprocess of 60,000 images: %.3f s\n", load_s);
+    }
     for (int i = 0; i < n; i++) {
         job *j = &jobs[i];
         if (!lt_optim_find(j->optim)) {
@@ -550,9 +564,13 @@ int main(int argc, char **argv)
             }
         }
         if (strcmp(j->status, "ok") == 0) {
-            fprintf(stderr, "bench: %-20s %.4f s/epoch (eval %.4f s), floor %.4f s, %ld MB\n",
-                    j->name, median(j->epoch_s + 1, j->n_epochs - 1),
-                    median(j->eval_s + 1, j->n_epochs - 1), j->floor_s, j->rss_kb / 1024);
+            fprintf(stderr, "bench: %-20s %.4f s/epoch (eval %.4f s), %ld MB", j->name,
+                    median(j->epoch_s + 1, j->n_epochs - 1),
+                    median(j->eval_s + 1, j->n_epochs - 1), j->rss_kb / 1024);
+            if (j->floor_s > 0) {
+                fprintf(stderr, ", bare sgemm %.4f s", j->floor_s);
+            }
+            fputc('\n', stderr);
         } else {
             fprintf(stderr, "bench: %s: %s\n", j->name, j->status);
         }

@@ -317,8 +317,9 @@ void lt_kernel_free(lt_kernel *k)
     if (!k) {
         return;
     }
+    size_t n = k->pool.n;
     lt_pool_free(&k->pool);
-    for (size_t t = 0; k->th && t < k->pool.n; t++) {
+    for (size_t t = 0; k->th && t < n; t++) {
         thread_free(&k->th[t]);
     }
     free(k->th);

@@ -21,17 +21,16 @@ static double softmax_sum_and_grad(const float *scores, const uint8_t *y, size_t
         for (size_t j = 1; j < C; j++) {
             max = s[j] > max ? s[j] : max;
         }
-        /* Each exponential once: p_j = e_j / Σ e (C <= 256, like the SVM's buffer). */
-        double e[256], sum = 0.0;
+        double sum = 0.0;
         for (size_t j = 0; j < C; j++) {
-            e[j] = exp((double)s[j] - max);
-            sum += e[j];
+            sum += exp((double)s[j] - max);
         }
-        total += log(sum) - ((double)s[y[i]] - max);
+        double log_sum = log(sum);
+        total += log_sum - ((double)s[y[i]] - max);
         if (dscores) {
             float *d = dscores + i * C;
             for (size_t j = 0; j < C; j++) {
-                double p = e[j] / sum;
+                double p = exp((double)s[j] - max - log_sum);
                 d[j] = (float)(scale * (p - (j == y[i] ? 1.0 : 0.0)));
             }
         }
