@@ -1,14 +1,16 @@
 /* kernel.c — the training kernel's driver, its implementation table, and the portable
  * and sgemm implementations (kernel_avx2.c holds the AVX2 one).
  *
- * One call (lt_kernel_loss_grad / lt_kernel_scores):
- *   pack     Wt[c][d] = scale[d]·W[d][c]                          (calling thread)
- *   blocks   one fork-join run of the pool: thread t takes rows n·t/T .. n·(t+1)/T,
- *            in blocks: gather row pointers and labels, forward, + b, accuracy count,
- *            loss and dL/ds (the loss table's sum_and_grad, mean scale 1/n), db,
- *            backward into its own dWt
- *   unpack   grad[d][c] = scale[d]·Σ_t dWt_t[c][d], in thread order  (calling thread)
- * The loss is summed in double per block, then over threads in order. */
+ * One call (lt_kernel_loss_grad / lt_kernel_scores) over n rows:
+ *   pack     Wt[c][d] = scale[d]·W[d][c]                           (calling thread)
+ *   shares   one run of the pool over S = min(n, impl->shares) tasks: share s is rows
+ *            n·s/S .. n·(s+1)/S, in blocks: gather row pointers and labels, forward,
+ *            + b, accuracy count, loss and dL/ds (the loss table's sum_and_grad, mean
+ *            scale 1/n), db, backward into the share's own dWt
+ *   unpack   grad[d][c] = scale[d]·Σ_s dWt_s[c][d], in share order  (calling thread)
+ * The loss is summed in double per block, then over shares in order. The shares, and
+ * so every sum, depend on n alone: results are the same bits whatever the number of
+ * threads and whichever thread runs which share. */
 #include "lintrain/kernel.h"
 
 #include <cblas.h>
@@ -17,15 +19,21 @@
 
 #include "kernel_impl.h"
 
+/* What one thread works in (whatever share it runs). */
 struct lt_kernel_thread {
     const uint8_t **rows;  /* (block_rows) row pointers of the current block */
     uint8_t *y;            /* (block_rows) their labels */
     float *S;              /* (block_rows, C) scores, then dL/ds */
-    float *dWt;            /* (C, ld) this thread's share of the weight gradient */
-    float *db;             /* (C) its share of the bias gradient */
     float *scratch;        /* the implementation's */
+};
+
+/* What one share of a call's rows adds up. */
+struct lt_kernel_share {
+    float *dWt;            /* (C, ld) the share's part of the weight gradient */
+    float *db;             /* (C) of the bias gradient */
     double loss;           /* Σ L_i over its rows */
     size_t correct;
+    size_t rows;           /* 0: an empty share, left out of the sums */
 };
 
 /* ---- plain-C pack and unpack, for any C ------------------------------------------ */
@@ -107,6 +115,9 @@ static void portable_backward(const lt_kblock *b, const float *dS, float *dWt)
 {
     size_t D = b->D, C = b->C;
     float *t = b->scratch;
+    for (size_t c = 0; !b->accumulate && c < C; c++) {
+        memset(dWt + c * b->ld, 0, D * sizeof *dWt);
+    }
     for (size_t r = 0; r < b->nb; r++) {
         for (size_t k0 = 0; k0 < D; k0 += PORTABLE_CHUNK) {
             size_t n = D - k0 < PORTABLE_CHUNK ? D - k0 : PORTABLE_CHUNK;
@@ -144,16 +155,18 @@ static void sgemm_forward(const lt_kblock *b, float *S)
 static void sgemm_backward(const lt_kblock *b, const float *dS, float *dWt)
 {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)b->C, (int)b->D, (int)b->nb, 1.0f,
-                dS, (int)b->C, b->scratch, (int)b->D, 1.0f, dWt, (int)b->ld);
+                dS, (int)b->C, b->scratch, (int)b->D, b->accumulate ? 1.0f : 0.0f, dWt,
+                (int)b->ld);
 }
 
 static const struct lt_kernel_impl portable_impl = {
-    "portable", 64, always, any_classes, portable_scratch, portable_forward, portable_backward,
+    "portable", 64, LT_KERNEL_SHARES, always, any_classes, portable_scratch, portable_forward, portable_backward,
     lt_kernel_pack_any, lt_kernel_unpack_any,
 };
 
+/* One share: OpenBLAS threads each product itself. */
 static const struct lt_kernel_impl sgemm_impl = {
-    "sgemm", 1024, always, any_classes, sgemm_scratch, sgemm_forward, sgemm_backward,
+    "sgemm", 1024, 1, always, any_classes, sgemm_scratch, sgemm_forward, sgemm_backward,
     lt_kernel_pack_any, lt_kernel_unpack_any,
 };
 
@@ -230,21 +243,12 @@ static size_t padded_stride(size_t D)
 static lt_status thread_create(lt_kernel_thread *th, const lt_kernel *k, lt_error *err)
 {
     size_t rows = k->impl->block_rows;
-    size_t nwt;
-    if (lt_size_mul(k->C, k->ld, &nwt) != 0) {
-        return lt_fail(err, LT_ERR, "kernel: %zu x %zu weights overflow", k->C, k->D);
-    }
     th->rows = lt_calloc(rows, sizeof *th->rows, "kernel rows", err);
     th->y = lt_calloc(rows, 1, "kernel labels", err);
     th->S = lt_calloc(rows * k->C, sizeof *th->S, "kernel scores", err);
-    th->dWt = alloc_floats(nwt, "kernel gradient", err);
-    th->db = lt_calloc(k->C, sizeof *th->db, "kernel gradient", err);
     th->scratch = lt_calloc(k->impl->scratch_floats(k->D, k->C, rows), sizeof(float),
                             "kernel workspace", err);
-    if (!th->rows || !th->y || !th->S || !th->dWt || !th->db || !th->scratch) {
-        return LT_ERR;
-    }
-    return LT_OK;
+    return th->rows && th->y && th->S && th->scratch ? LT_OK : LT_ERR;
 }
 
 static void thread_free(lt_kernel_thread *th)
@@ -252,9 +256,20 @@ static void thread_free(lt_kernel_thread *th)
     free(th->rows);
     free(th->y);
     free(th->S);
-    free(th->dWt);
-    free(th->db);
     free(th->scratch);
+}
+
+static lt_status share_create(lt_kernel_share *sh, const lt_kernel *k, size_t nwt, lt_error *err)
+{
+    sh->dWt = alloc_floats(nwt, "kernel gradient", err);
+    sh->db = lt_calloc(k->C, sizeof *sh->db, "kernel gradient", err);
+    return sh->dWt && sh->db ? LT_OK : LT_ERR;
+}
+
+static void share_free(lt_kernel_share *sh)
+{
+    free(sh->dWt);
+    free(sh->db);
 }
 
 lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, size_t threads,
@@ -288,14 +303,27 @@ lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, s
     if (st != LT_OK) {
         return st;
     }
-    size_t nwt = C * k->ld; /* checked by thread_create before any use */
-    k->th = lt_calloc(k->pool.n, sizeof *k->th, "kernel threads", err);
-    if (!k->th) {
+    size_t nwt;
+    if (lt_size_mul(C, k->ld, &nwt) != 0) {
+        lt_kernel_free(k);
+        return lt_fail(err, LT_ERR, "kernel: %zu x %zu weights overflow", C, D);
+    }
+    k->n_threads = k->pool.n;
+    k->n_shares = impl->shares;
+    k->th = lt_calloc(k->n_threads, sizeof *k->th, "kernel threads", err);
+    k->sh = lt_calloc(k->n_shares, sizeof *k->sh, "kernel shares", err);
+    if (!k->th || !k->sh) {
         lt_kernel_free(k);
         return LT_ERR;
     }
-    for (size_t t = 0; t < k->pool.n; t++) {
+    for (size_t t = 0; t < k->n_threads; t++) {
         if ((st = thread_create(&k->th[t], k, err)) != LT_OK) {
+            lt_kernel_free(k);
+            return st;
+        }
+    }
+    for (size_t s = 0; s < k->n_shares; s++) {
+        if ((st = share_create(&k->sh[s], k, nwt, err)) != LT_OK) {
             lt_kernel_free(k);
             return st;
         }
@@ -317,12 +345,15 @@ void lt_kernel_free(lt_kernel *k)
     if (!k) {
         return;
     }
-    size_t n = k->pool.n;
     lt_pool_free(&k->pool);
-    for (size_t t = 0; k->th && t < n; t++) {
+    for (size_t t = 0; k->th && t < k->n_threads; t++) {
         thread_free(&k->th[t]);
     }
+    for (size_t s = 0; k->sh && s < k->n_shares; s++) {
+        share_free(&k->sh[s]);
+    }
     free(k->th);
+    free(k->sh);
     free(k->Wt);
     free(k->shift);
     free(k->scale);
@@ -341,11 +372,10 @@ typedef struct {
     float *scores;   /* non-NULL: scores only, written here */
 } call;
 
-/* [lo, hi) of n items for thread t of T. */
-static void share(size_t n, size_t t, size_t T, size_t *lo, size_t *hi)
+/* The shares of a call of n rows: at most the implementation's, none empty. */
+static size_t n_shares(const lt_kernel *k, size_t n)
 {
-    *lo = n * t / T;
-    *hi = n * (t + 1) / T;
+    return n < k->n_shares ? n : k->n_shares;
 }
 
 /* Gathers the row pointers and labels of rows [first, first + nb) of the call. */
@@ -358,25 +388,25 @@ static void gather(const lt_rows *rows, size_t D, size_t first, size_t nb, lt_ke
     }
 }
 
-static void block_job(void *ctx, size_t t, size_t T)
+/* Share `task` of the call, on thread `thread`'s workspace. */
+static void share_job(void *ctx, size_t task, size_t thread)
 {
     const call *c = ctx;
     const lt_kernel *k = c->k;
     const struct lt_kernel_impl *impl = k->impl;
-    lt_kernel_thread *th = &k->th[t];
-    size_t C = k->C, D = k->D, n = c->rows->n, lo, hi;
-    share(n, t, T, &lo, &hi);
-    th->loss = 0.0;
-    th->correct = 0;
-    if (c->grad) {
-        memset(th->dWt, 0, C * k->ld * sizeof *th->dWt);
-        memset(th->db, 0, C * sizeof *th->db);
-    }
+    lt_kernel_thread *th = &k->th[thread];
+    lt_kernel_share *sh = &k->sh[task];
+    size_t C = k->C, D = k->D, n = c->rows->n, S = n_shares(k, n);
+    size_t lo = n * task / S, hi = n * (task + 1) / S;
+    sh->loss = 0.0;
+    sh->correct = 0;
+    sh->rows = hi - lo;
+    memset(sh->db, 0, C * sizeof *sh->db);
     double scale = 1.0 / (double)n;
     for (size_t first = lo; first < hi; first += impl->block_rows) {
         size_t nb = hi - first < impl->block_rows ? hi - first : impl->block_rows;
         gather(c->rows, D, first, nb, th);
-        lt_kblock b = {D, C, k->ld, k->shift, k->Wt, th->rows, nb, th->scratch};
+        lt_kblock b = {D, C, k->ld, k->shift, k->Wt, th->rows, nb, first > lo, th->scratch};
         impl->forward(&b, th->S);
         for (size_t r = 0; r < nb; r++) {
             for (size_t j = 0; j < C; j++) {
@@ -387,40 +417,47 @@ static void block_job(void *ctx, size_t t, size_t T)
             memcpy(c->scores + first * C, th->S, nb * C * sizeof *th->S);
             continue;
         }
-        th->correct += lt_count_correct(th->S, th->y, nb, C);
+        sh->correct += lt_count_correct(th->S, th->y, nb, C);
         float *dS = c->grad ? th->S : NULL;
-        th->loss += c->loss->sum_and_grad(th->S, th->y, nb, C, c->margin, scale, dS);
+        sh->loss += c->loss->sum_and_grad(th->S, th->y, nb, C, c->margin, scale, dS);
         if (dS) {
             for (size_t r = 0; r < nb; r++) {
                 for (size_t j = 0; j < C; j++) {
-                    th->db[j] += dS[r * C + j];
+                    sh->db[j] += dS[r * C + j];
                 }
             }
-            impl->backward(&b, dS, th->dWt);
+            impl->backward(&b, dS, sh->dWt);
         }
     }
 }
 
-/* One fork-join per call: packing and unpacking take a few microseconds on the calling
- * thread, and every extra join is a point where a descheduled worker stalls the rest. */
+/* One run of the pool per call: packing and unpacking take a few microseconds on the
+ * calling thread, and every extra run is a point where a descheduled worker can make
+ * the others wait. */
 static void run(call *c)
 {
     lt_kernel *k = c->k;
+    size_t S = n_shares(k, c->rows->n);
     k->impl->pack(c->m->W, k->scale, k->C, k->ld, 0, k->D, k->Wt);
-    lt_pool_run(&k->pool, block_job, c);
+    lt_pool_run(&k->pool, S, share_job, c);
     if (c->grad) {
-        const float *shares[LT_POOL_MAX_THREADS];
-        for (size_t u = 0; u < k->pool.n; u++) {
-            shares[u] = k->th[u].dWt;
+        const float *parts[LT_KERNEL_SHARES];
+        for (size_t s = 0; s < S; s++) {
+            parts[s] = k->sh[s].dWt;
         }
-        k->impl->unpack(shares, k->pool.n, k->scale, k->C, k->ld, 0, k->D, c->grad);
         float *gb = c->grad + k->C * k->D;
+        memset(gb, 0, k->C * sizeof *gb);
+        if (S == 0) {
+            memset(c->grad, 0, k->C * k->D * sizeof *c->grad);
+            return;
+        }
+        k->impl->unpack(parts, S, k->scale, k->C, k->ld, 0, k->D, c->grad);
         for (size_t j = 0; j < k->C; j++) {
-            float s = k->th[0].db[j];
-            for (size_t u = 1; u < k->pool.n; u++) {
-                s += k->th[u].db[j];
+            float sum = k->sh[0].db[j];
+            for (size_t s = 1; s < S; s++) {
+                sum += k->sh[s].db[j];
             }
-            gb[j] = s;
+            gb[j] = sum;
         }
     }
 }
@@ -432,9 +469,9 @@ double lt_kernel_loss_grad(lt_kernel *k, const lt_model *m, const lt_loss *loss,
     run(&c);
     double sum = 0.0;
     size_t right = 0;
-    for (size_t t = 0; t < k->pool.n; t++) {
-        sum += k->th[t].loss;
-        right += k->th[t].correct;
+    for (size_t s = 0; s < n_shares(k, rows->n); s++) {
+        sum += k->sh[s].loss;
+        right += k->sh[s].correct;
     }
     if (correct) {
         *correct = right;

@@ -138,6 +138,12 @@ TARGET static void avx2_forward(const lt_kblock *b, float *S)
     }
 }
 
+/* *w = a, or *w += a. */
+TARGET static inline void store_or_add(float *w, __m256 a, int accumulate)
+{
+    _mm256_storeu_ps(w, accumulate ? _mm256_add_ps(_mm256_loadu_ps(w), a) : a);
+}
+
 /* dWt[h..h+5][d..d+16) += Σ_r dS[r][h+j]·t_r[d..d+16): a tile of 2 feature vectors by
  * 5 classes (10 accumulators), the classes' dL/ds broadcast from memory. */
 TARGET static void backward_tile16(const lt_kblock *b, const float *dS, float *dWt, size_t d,
@@ -162,8 +168,7 @@ TARGET static void backward_tile16(const lt_kblock *b, const float *dS, float *d
     __m256 acc[10] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9};
     for (size_t j = 0; j < 5; j++) {
         for (size_t half = 0; half < 2; half++) {
-            float *w = dWt + (h + j) * b->ld + d + 8 * half;
-            _mm256_storeu_ps(w, _mm256_add_ps(_mm256_loadu_ps(w), acc[2 * j + half]));
+            store_or_add(dWt + (h + j) * b->ld + d + 8 * half, acc[2 * j + half], b->accumulate);
         }
     }
 }
@@ -188,8 +193,7 @@ TARGET static void backward_tile8(const lt_kblock *b, const float *dS, float *dW
     }
     __m256 acc[NC] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9};
     for (size_t c = 0; c < NC; c++) {
-        float *w = dWt + c * b->ld + d;
-        _mm256_storeu_ps(w, _mm256_add_ps(_mm256_loadu_ps(w), acc[c]));
+        store_or_add(dWt + c * b->ld + d, acc[c], b->accumulate);
     }
 }
 
@@ -209,7 +213,8 @@ TARGET static void avx2_backward(const lt_kblock *b, const float *dS, float *dWt
             for (size_t r = 0; r < b->nb; r++) {
                 s += ((float)b->rows[r][d] - b->shift[d]) * dS[r * NC + c];
             }
-            dWt[c * b->ld + d] += s;
+            float *w = dWt + c * b->ld + d;
+            *w = b->accumulate ? *w + s : s;
         }
     }
 }
@@ -290,8 +295,8 @@ TARGET static void avx2_unpack(const float *const *dWt, size_t nt, const float *
 }
 
 const struct lt_kernel_impl lt_kernel_avx2_impl = {
-    "avx2", 64, avx2_available, avx2_supports, avx2_scratch, avx2_forward, avx2_backward,
-    avx2_pack, avx2_unpack,
+    "avx2", 64, LT_KERNEL_SHARES, avx2_available, avx2_supports, avx2_scratch, avx2_forward,
+    avx2_backward, avx2_pack, avx2_unpack,
 };
 
 #else /* not x86-64 with GCC or Clang: never available */
@@ -301,7 +306,7 @@ static int avx2_available(void)
     return 0;
 }
 
-const struct lt_kernel_impl lt_kernel_avx2_impl = {"avx2", 64, avx2_available, NULL, NULL, NULL,
-                                                   NULL, NULL, NULL};
+const struct lt_kernel_impl lt_kernel_avx2_impl = {"avx2", 64, 1, avx2_available, NULL, NULL,
+                                                   NULL, NULL, NULL, NULL};
 
 #endif

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lintrain/kernel.h"
+
 typedef struct {
     size_t D, C;
     size_t ld;                    /* row stride of Wt and dWt, >= D (see kernel.c) */
@@ -21,25 +23,27 @@ typedef struct {
     const float *Wt;              /* (C, ld) transposed, scaled weights */
     const uint8_t *const *rows;   /* nb row pointers, D bytes each */
     size_t nb;                    /* rows in this block, 1..block_rows */
+    int accumulate;               /* backward: add to dWt (else overwrite it) */
     float *scratch;               /* the implementation's per-thread workspace */
 } lt_kblock;
 
 struct lt_kernel_impl {
     const char *name;
     size_t block_rows;            /* most rows handed over at once */
+    size_t shares;                /* a call's rows are cut into at most this many */
     int (*available)(void);       /* 1 when this CPU can run it */
     int (*supports)(size_t C);    /* 1 when it handles C classes */
     /* Floats of scratch a thread needs. */
     size_t (*scratch_floats)(size_t D, size_t C, size_t block_rows);
     /* S (nb, C) = Σ_d t_rd·Wt[c][d] (no bias). */
     void (*forward)(const lt_kblock *b, float *S);
-    /* dWt (C, ld) += Σ_r dS[r][c]·t_rd. */
+    /* dWt (C, ld) += Σ_r dS[r][c]·t_rd, or = when !b->accumulate. */
     void (*backward)(const lt_kblock *b, const float *dS, float *dWt);
     /* Features [lo, hi) of Wt[c][d] = scale[d]·W[d][c]. */
     void (*pack)(const float *W, const float *scale, size_t C, size_t ld, size_t lo, size_t hi,
                  float *Wt);
-    /* Features [lo, hi) of grad[d][c] = scale[d]·Σ_{t<nt} dWt[t][c][d], the threads'
-     * shares summed in order t = 0, 1, .... */
+    /* Features [lo, hi) of grad[d][c] = scale[d]·Σ_{t<nt} dWt[t][c][d], the shares
+     * summed in order t = 0, 1, .... */
     void (*unpack)(const float *const *dWt, size_t nt, const float *scale, size_t C, size_t ld,
                    size_t lo, size_t hi, float *grad);
 };

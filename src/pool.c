@@ -1,10 +1,15 @@
-/* pool.c — the fork-join pool: POSIX threads, a generation counter and a count of
- * calls still running, each with a bounded spin before a condition-variable sleep.
+/* pool.c — the task pool: POSIX threads, one 64-bit atomic `claim` that holds the
+ * run's generation, its number of tasks and its next unclaimed task, and a count of
+ * finished tasks.
  *
- * Protocol. run: publish (fn, ctx), set pending = n - 1, bump `generation` under the
- * lock and broadcast `wake`; do call 0; wait until pending is 0. A worker waits for
- * the generation to move past the one it last served, does its call, and decrements
- * pending; the one that reaches 0 signals `done` under the lock. Both waits check
+ * Protocol. run: publish (fn, ctx), zero `finished`, store claim = (generation + 1,
+ * ntasks, 0) under the lock and broadcast `wake`; claim and run tasks like any worker;
+ * wait until finished == ntasks. A worker waits for the generation to move past the
+ * one it served, then claims tasks with a compare-and-swap of the whole word: it
+ * succeeds only while the generation is the one the worker saw and a task is left, so
+ * a worker that wakes late never takes a task of a later run, and once it holds a task
+ * the run cannot end, which keeps fn and ctx that run's while it reads them. The
+ * thread that finishes the last task signals `done` under the lock. Both waits check
  * their condition under the lock before sleeping, so no wake-up is lost; the spins
  * before them only skip the sleep when the condition is already true. */
 #include "lintrain/pool.h"
@@ -13,6 +18,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,17 +30,26 @@ struct lt_pool_shared {
     size_t started;              /* workers actually started (for cleanup) */
     pthread_mutex_t lock;
     pthread_cond_t wake, done;
-    atomic_ulong generation;     /* bumped once per run */
-    atomic_size_t pending;       /* worker calls of this run not finished yet */
+    _Atomic uint64_t claim;      /* generation << 40 | ntasks << 20 | next task */
+    atomic_size_t finished;      /* tasks of this run finished */
     atomic_bool stop;
-    lt_pool_fn fn;               /* the current job; written before the bump */
+    /* The current run, written before its generation is published. */
+    lt_pool_fn fn;
     void *ctx;
 };
+
+#define FIELD 20                          /* bits for ntasks and for the next task */
+#define FIELD_MASK ((1u << FIELD) - 1)
 
 typedef struct {
     lt_pool_shared *s;
     size_t t;
 } worker_arg;
+
+static uint32_t generation_of(uint64_t claim)
+{
+    return (uint32_t)(claim >> (2 * FIELD));
+}
 
 static double now_us(void)
 {
@@ -65,28 +80,25 @@ static bool spin_step(unsigned i, double t0)
     return now_us() - t0 <= LT_POOL_SPIN_US;
 }
 
-/* Spins while *gen == seen; true when it moved, false when the spin ran out. */
-static bool spin_until_moved(const atomic_ulong *gen, unsigned long seen)
+/* Claims and runs tasks of generation gen until none is left (or a later run began). */
+static void work(lt_pool_shared *s, uint32_t gen, size_t thread)
 {
-    double t0 = now_us();
-    for (unsigned i = 0; spin_step(i, t0); i++) {
-        if (atomic_load_explicit(gen, memory_order_acquire) != seen) {
-            return true;
+    for (;;) {
+        uint64_t v = atomic_load(&s->claim);
+        size_t ntasks = (size_t)((v >> FIELD) & FIELD_MASK), task = (size_t)(v & FIELD_MASK);
+        if (generation_of(v) != gen || task >= ntasks) {
+            return;
+        }
+        if (!atomic_compare_exchange_weak(&s->claim, &v, v + 1)) {
+            continue;
+        }
+        s->fn(s->ctx, task, thread);
+        if (atomic_fetch_add(&s->finished, 1) + 1 == ntasks) {
+            pthread_mutex_lock(&s->lock);
+            pthread_cond_signal(&s->done);
+            pthread_mutex_unlock(&s->lock);
         }
     }
-    return false;
-}
-
-/* Spins while *pending != 0; true when it reached 0, false when the spin ran out. */
-static bool spin_until_zero(const atomic_size_t *pending)
-{
-    double t0 = now_us();
-    for (unsigned i = 0; spin_step(i, t0); i++) {
-        if (atomic_load_explicit(pending, memory_order_acquire) == 0) {
-            return true;
-        }
-    }
-    return false;
 }
 
 static void *worker_main(void *arg)
@@ -95,25 +107,23 @@ static void *worker_main(void *arg)
     lt_pool_shared *s = a->s;
     size_t t = a->t;
     free(a);
-    unsigned long served = 0;
+    uint32_t served = 0;
     for (;;) {
-        if (!spin_until_moved(&s->generation, served)) {
-            pthread_mutex_lock(&s->lock);
-            while (atomic_load(&s->generation) == served && !atomic_load(&s->stop)) {
-                pthread_cond_wait(&s->wake, &s->lock);
-            }
-            pthread_mutex_unlock(&s->lock);
+        double t0 = now_us();
+        unsigned i = 0;
+        while (generation_of(atomic_load(&s->claim)) == served && !atomic_load(&s->stop) &&
+               spin_step(i++, t0)) {
         }
+        pthread_mutex_lock(&s->lock);
+        while (generation_of(atomic_load(&s->claim)) == served && !atomic_load(&s->stop)) {
+            pthread_cond_wait(&s->wake, &s->lock);
+        }
+        pthread_mutex_unlock(&s->lock);
         if (atomic_load(&s->stop)) {
             return NULL;
         }
-        served = atomic_load(&s->generation);
-        s->fn(s->ctx, t, s->n);
-        if (atomic_fetch_sub(&s->pending, 1) == 1) {
-            pthread_mutex_lock(&s->lock);
-            pthread_cond_signal(&s->done);
-            pthread_mutex_unlock(&s->lock);
-        }
+        served = generation_of(atomic_load(&s->claim));
+        work(s, served, t);
     }
 }
 
@@ -150,8 +160,8 @@ lt_status lt_pool_create(lt_pool *p, size_t n, lt_error *err)
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_cond_init(&s->done, NULL);
-    atomic_init(&s->generation, 0);
-    atomic_init(&s->pending, 0);
+    atomic_init(&s->claim, 0);
+    atomic_init(&s->finished, 0);
     atomic_init(&s->stop, false);
     p->shared = s;
     for (size_t t = 1; t < n; t++) {
@@ -172,28 +182,33 @@ lt_status lt_pool_create(lt_pool *p, size_t n, lt_error *err)
     return LT_OK;
 }
 
-void lt_pool_run(lt_pool *p, lt_pool_fn fn, void *ctx)
+void lt_pool_run(lt_pool *p, size_t ntasks, lt_pool_fn fn, void *ctx)
 {
     lt_pool_shared *s = p->shared;
-    if (!s) {
-        fn(ctx, 0, 1);
+    if (!s || ntasks <= 1) {
+        for (size_t task = 0; task < ntasks; task++) {
+            fn(ctx, task, 0);
+        }
         return;
     }
     s->fn = fn;
     s->ctx = ctx;
-    atomic_store(&s->pending, s->n - 1);
+    atomic_store(&s->finished, 0);
     pthread_mutex_lock(&s->lock);
-    atomic_fetch_add(&s->generation, 1);
+    uint32_t gen = (generation_of(atomic_load(&s->claim)) + 1) & 0xffffffu;
+    atomic_store(&s->claim, (uint64_t)gen << (2 * FIELD) | (uint64_t)ntasks << FIELD);
     pthread_cond_broadcast(&s->wake);
     pthread_mutex_unlock(&s->lock);
-    fn(ctx, 0, s->n);
-    if (!spin_until_zero(&s->pending)) {
-        pthread_mutex_lock(&s->lock);
-        while (atomic_load(&s->pending) != 0) {
-            pthread_cond_wait(&s->done, &s->lock);
-        }
-        pthread_mutex_unlock(&s->lock);
+    work(s, gen, 0);
+    double t0 = now_us();
+    unsigned i = 0;
+    while (atomic_load(&s->finished) != ntasks && spin_step(i++, t0)) {
     }
+    pthread_mutex_lock(&s->lock);
+    while (atomic_load(&s->finished) != ntasks) {
+        pthread_cond_wait(&s->done, &s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
 void lt_pool_free(lt_pool *p)

@@ -19,8 +19,9 @@
  *    the loss follow. The hinge's gradient jumps at a kink, so the SVM gradient is
  *    checked on exact data only.
  * Shapes are ragged on purpose: n not a multiple of the 64-row block (nor of the
- * threads), D not a multiple of the 8- and 16-wide vectors, C other than 10 for the
- * implementations that take any C. */
+ * shares, nor of the threads), D not a multiple of the 8- and 16-wide vectors, C other
+ * than 10 for the implementations that take any C; and every result must be the same
+ * bits for 1 to 4 threads. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -247,17 +248,27 @@ static void run_variant(size_t n, size_t D, size_t C, const variant *v, uint64_t
     double l2 = lt_kernel_loss_grad(&k, &p.m, loss, margin, &rows, NULL, &correct2);
     assert_true(l2 == l);
     assert_int_equal(correct2, correct);
-    /* Same inputs, same thread count: the same bits. */
+    /* Same inputs: the same bits, again and with any other number of threads (the
+     * shares depend on n only). sgemm's threads are OpenBLAS's: not promised there. */
     lt_kernel_loss_grad(&k, &p.m, loss, margin, &rows, again, NULL);
     assert_memory_equal(grad, again, p.m.n_params * sizeof(float));
     lt_kernel_free(&k);
+    for (size_t threads = 1; strcmp(v->impl, "sgemm") != 0 && threads <= 4; threads++) {
+        assert_int_equal(lt_kernel_create(&k, v->impl, D, C, threads, p.shift, p.scale, &err),
+                         LT_OK);
+        double l3 = lt_kernel_loss_grad(&k, &p.m, loss, margin, &rows, again, NULL);
+        assert_true(l3 == l);
+        assert_memory_equal(grad, again, p.m.n_params * sizeof(float));
+        lt_kernel_free(&k);
+    }
     free(S);
     free(grad);
     free(again);
     free_problem(&p);
 }
 
-static const size_t NS[] = {1, 5, 63, 64, 65, 130, 301};
+/* With 8 shares of 64-row blocks, 600 rows make shares of two blocks (75 = 64 + 11). */
+static const size_t NS[] = {1, 5, 63, 64, 65, 130, 301, 600};
 static const size_t DS[] = {1, 7, 8, 13, 16, 24, 100, 777, 3072};
 
 /* Every (n, D) pair for the implementation (the first few when small), both losses,
@@ -359,6 +370,7 @@ static void test_unknown_and_unsupported(void **state)
     assert_int_equal(lt_kernel_create(&k, "portable", 4, 3, 2, shift, scale, &err), LT_OK);
     assert_string_equal(lt_kernel_name(&k), "portable");
     assert_int_equal(k.threads, 2);
+    assert_int_equal(k.n_shares, LT_KERNEL_SHARES);
     lt_kernel_free(&k);
     lt_kernel_free(&k); /* freeing twice, or an empty kernel, is harmless */
     assert_string_equal(lt_kernel_name_at(0), "auto");
@@ -368,32 +380,40 @@ static void test_unknown_and_unsupported(void **state)
 /* ---- the pool ---------------------------------------------------------------------- */
 
 typedef struct {
-    size_t calls[8];
-    size_t n_seen[8];
+    size_t calls[200];
+    size_t bad_thread;
+    size_t threads;
 } tally;
 
-static void count_call(void *ctx, size_t t, size_t n)
+/* Each task writes only its own slot (as the pool requires). */
+static void count_call(void *ctx, size_t task, size_t thread)
 {
     tally *c = ctx;
-    c->calls[t]++;
-    c->n_seen[t] = n;
+    c->calls[task]++;
+    if (thread >= c->threads) {
+        c->bad_thread++;
+    }
 }
 
-static void test_pool_runs_every_index_once(void **state)
+static void test_pool_runs_every_task_once(void **state)
 {
     (void)state;
+    const size_t ntasks[] = {0, 1, 2, 3, 8, 200};
     for (size_t n = 1; n <= 4; n++) {
         lt_pool pool;
         assert_int_equal(lt_pool_create(&pool, n, NULL), LT_OK);
         assert_int_equal(pool.n, n);
-        tally c;
-        memset(&c, 0, sizeof c);
-        for (int run = 0; run < 1000; run++) {
-            lt_pool_run(&pool, count_call, &c);
-        }
-        for (size_t t = 0; t < 8; t++) {
-            assert_int_equal(c.calls[t], t < n ? 1000 : 0);
-            assert_int_equal(c.n_seen[t], t < n ? n : 0);
+        for (size_t k = 0; k < sizeof ntasks / sizeof ntasks[0]; k++) {
+            tally c;
+            memset(&c, 0, sizeof c);
+            c.threads = n;
+            for (int run = 0; run < 300; run++) {
+                lt_pool_run(&pool, ntasks[k], count_call, &c);
+            }
+            for (size_t t = 0; t < 200; t++) {
+                assert_int_equal(c.calls[t], t < ntasks[k] ? 300 : 0);
+            }
+            assert_int_equal(c.bad_thread, 0);
         }
         lt_pool_free(&pool);
         lt_pool_free(&pool);
@@ -415,7 +435,7 @@ int main(void)
         cmocka_unit_test(test_auto_and_big_blocks),
         cmocka_unit_test(test_exact_mode_can_fail),
         cmocka_unit_test(test_unknown_and_unsupported),
-        cmocka_unit_test(test_pool_runs_every_index_once),
+        cmocka_unit_test(test_pool_runs_every_task_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,11 +11,13 @@
  *   sgemm     the reference: rows converted to float, then OpenBLAS sgemm through
  *             lt_model_loss_grad — the oracle the tests check the others against
  *   auto      avx2 when the CPU supports it, else portable
- * Work is split over the rows of a call between the threads of one lt_pool; each
- * thread owns fixed rows and its own gradient accumulator, summed in thread order, so
- * results are deterministic for a given thread count (they change with it). While the
+ * A call's rows are cut into at most LT_KERNEL_SHARES shares, fixed by the number of
+ * rows alone; the threads of one lt_pool take shares as they free up, each share sums
+ * into its own gradient, and the shares are added in order. So results are the same
+ * bits for any number of threads (up to LT_KERNEL_SHARES are kept busy). While the
  * pool has more than one thread OpenBLAS is held at one thread; with `sgemm` the
- * threads are OpenBLAS's instead and lintrain starts none. */
+ * threads are OpenBLAS's instead, lintrain starts none, and its results may depend on
+ * OpenBLAS's thread count. */
 #ifndef LINTRAIN_KERNEL_H
 #define LINTRAIN_KERNEL_H
 
@@ -36,8 +38,11 @@ typedef struct {
     size_t start, n;
 } lt_rows;
 
+#define LT_KERNEL_SHARES 8
+
 typedef struct lt_kernel_impl lt_kernel_impl;
 typedef struct lt_kernel_thread lt_kernel_thread;
+typedef struct lt_kernel_share lt_kernel_share;
 
 typedef struct {
     const lt_kernel_impl *impl;
@@ -47,7 +52,10 @@ typedef struct {
     lt_pool pool;                /* owned (one thread with sgemm) */
     size_t threads;              /* threads that do the work: the pool's, or OpenBLAS's */
     float *Wt;                   /* owned: (C, ld) W transposed, column d scaled by scale[d] */
-    lt_kernel_thread *th;        /* owned: per-thread workspace, pool.n of them */
+    lt_kernel_thread *th;        /* owned: (n_threads) each thread's workspace */
+    size_t n_threads;
+    lt_kernel_share *sh;         /* owned: (n_shares) each share's sums */
+    size_t n_shares;
 } lt_kernel;
 
 /* Names of the implementations, for the config schema ("auto" first). */

@@ -1,17 +1,21 @@
-/* pool.h — a fork-join pool of threads: lintrain's one threading model.
+/* pool.h — a pool of threads that share out numbered tasks: lintrain's one threading
+ * model.
  *
- * lt_pool_run(pool, fn, ctx) calls fn(ctx, t, n) once for every t in [0, n), t = 0 on
- * the calling thread and the others on the pool's workers, and returns when every
- * call has returned. Which rows a call works on is fn's business: splitting the work
- * by t alone (never by which thread finishes first) keeps results deterministic for
- * a given n.
+ * lt_pool_run(pool, ntasks, fn, ctx) calls fn(ctx, task, thread) once for every task in
+ * [0, ntasks) and returns when all have returned. The calling thread works too (as
+ * thread 0); the workers are threads 1 .. n - 1. Tasks are claimed one at a time from
+ * a shared counter, so a thread the operating system has descheduled holds up at most
+ * the task it is on: on a busy machine the others take the rest. Which thread runs a
+ * task is not fixed: a task must write only its own outputs (per-thread scratch
+ * indexed by `thread` is fine), which keeps results independent of the scheduling and
+ * of the number of threads.
  *
  * Between runs a worker spins for a short, bounded time (LT_POOL_SPIN_US: a few
  * microseconds of pause instructions, then sched_yield) so that the next step of a
  * training loop starts without a sleep and a wake-up, then sleeps on a condition
- * variable. While a pool with more than one thread exists, the kernels that
- * use it keep OpenBLAS at one thread (kernel.c), so two pools never spin against each
- * other on the same cores. */
+ * variable. While a pool with more than one thread exists, the kernels that use it
+ * keep OpenBLAS at one thread (kernel.c), so two pools never spin against each other
+ * on the same cores. */
 #ifndef LINTRAIN_POOL_H
 #define LINTRAIN_POOL_H
 
@@ -22,7 +26,7 @@
 #define LT_POOL_MAX_THREADS 1024 /* train.threads' maximum */
 #define LT_POOL_SPIN_US 100
 
-typedef void (*lt_pool_fn)(void *ctx, size_t t, size_t n);
+typedef void (*lt_pool_fn)(void *ctx, size_t task, size_t thread);
 
 typedef struct lt_pool_shared lt_pool_shared;
 
@@ -34,9 +38,9 @@ typedef struct {
 /* Starts n - 1 worker threads (none when n is 1). n = 0 means one per online CPU. */
 lt_status lt_pool_create(lt_pool *p, size_t n, lt_error *err);
 
-/* Runs fn(ctx, t, p->n) for t in [0, p->n) and waits for all of them. Not reentrant:
- * fn must not call lt_pool_run on the same pool. */
-void lt_pool_run(lt_pool *p, lt_pool_fn fn, void *ctx);
+/* Runs fn(ctx, task, thread) for every task in [0, ntasks) and waits for all of them.
+ * ntasks < 2^20. Not reentrant: fn must not call lt_pool_run on the same pool. */
+void lt_pool_run(lt_pool *p, size_t ntasks, lt_pool_fn fn, void *ctx);
 
 /* Stops and joins the workers; accepts NULL and an empty pool. */
 void lt_pool_free(lt_pool *p);
