@@ -1,13 +1,13 @@
 /* kernel.c — the training kernel's driver, its implementation table, and the portable
  * and sgemm implementations (kernel_avx2.c holds the AVX2 one).
  *
- * One call (lt_kernel_loss_grad / lt_kernel_scores) over n rows:
- *   pack     Wt[c][d] = scale[d]·W[d][c]                           (calling thread)
- *   shares   one run of the pool over S = min(n, impl->shares) tasks: share s is rows
- *            n·s/S .. n·(s+1)/S, in blocks: gather row pointers and labels, forward,
- *            + b, accuracy count, loss and dL/ds (the loss table's sum_and_grad, mean
- *            scale 1/n), db, backward into the share's own dWt
- *   unpack   grad[d][c] = scale[d]·Σ_s dWt_s[c][d], in share order  (calling thread)
+ * One call (lt_kernel_loss_grad / lt_kernel_scores) over n rows, three runs of the pool:
+ *   pack     Wt[c][d] = scale[d]·W[d][c], one range of features per thread
+ *   shares   S = min(n, impl->shares) tasks: share s is rows n·s/S .. n·(s+1)/S, in
+ *            blocks: gather row pointers and labels, forward, + b, accuracy count,
+ *            loss and dL/ds (the loss table's sum_and_grad, mean scale 1/n), db,
+ *            backward into the share's own dWt
+ *   unpack   grad[d][c] = scale[d]·Σ_s dWt_s[c][d] in share order, by feature ranges
  * The loss is summed in double per block, then over shares in order. The shares, and
  * so every sum, depend on n alone: results are the same bits whatever the number of
  * threads and whichever thread runs which share. */
@@ -431,27 +431,56 @@ static void share_job(void *ctx, size_t task, size_t thread)
     }
 }
 
-/* One run of the pool per call: packing and unpacking take a few microseconds on the
- * calling thread, and every extra run is a point where a descheduled worker can make
- * the others wait. */
+/* Features [lo, hi) of part `task` of `parts`, cut at multiples of 8 (the vector width
+ * of pack and unpack). Every feature is computed alone, so the cut changes no result. */
+static void feature_range(size_t D, size_t task, size_t parts, size_t *lo, size_t *hi)
+{
+    size_t blocks = (D + 7) / 8;
+    *lo = 8 * (blocks * task / parts);
+    *hi = task + 1 == parts ? D : 8 * (blocks * (task + 1) / parts);
+    *lo = *lo < D ? *lo : D;
+}
+
+static void pack_job(void *ctx, size_t task, size_t thread)
+{
+    const call *c = ctx;
+    const lt_kernel *k = c->k;
+    size_t lo, hi;
+    (void)thread;
+    feature_range(k->D, task, k->pool.n, &lo, &hi);
+    k->impl->pack(c->m->W, k->scale, k->C, k->ld, lo, hi, k->Wt);
+}
+
+static void unpack_job(void *ctx, size_t task, size_t thread)
+{
+    const call *c = ctx;
+    const lt_kernel *k = c->k;
+    const float *parts[LT_KERNEL_SHARES];
+    size_t lo, hi, S = n_shares(k, c->rows->n);
+    (void)thread;
+    for (size_t s = 0; s < S; s++) {
+        parts[s] = k->sh[s].dWt;
+    }
+    feature_range(k->D, task, k->pool.n, &lo, &hi);
+    k->impl->unpack(parts, S, k->scale, k->C, k->ld, lo, hi, c->grad);
+}
+
+/* Three runs of the pool: pack, shares, unpack (the first and last split by features,
+ * one part per thread: a single call on one thread). */
 static void run(call *c)
 {
     lt_kernel *k = c->k;
     size_t S = n_shares(k, c->rows->n);
-    k->impl->pack(c->m->W, k->scale, k->C, k->ld, 0, k->D, k->Wt);
+    lt_pool_run(&k->pool, k->pool.n, pack_job, c);
     lt_pool_run(&k->pool, S, share_job, c);
     if (c->grad) {
-        const float *parts[LT_KERNEL_SHARES];
-        for (size_t s = 0; s < S; s++) {
-            parts[s] = k->sh[s].dWt;
-        }
         float *gb = c->grad + k->C * k->D;
         memset(gb, 0, k->C * sizeof *gb);
         if (S == 0) {
             memset(c->grad, 0, k->C * k->D * sizeof *c->grad);
             return;
         }
-        k->impl->unpack(parts, S, k->scale, k->C, k->ld, 0, k->D, c->grad);
+        lt_pool_run(&k->pool, k->pool.n, unpack_job, c);
         for (size_t j = 0; j < k->C; j++) {
             float sum = k->sh[0].db[j];
             for (size_t s = 1; s < S; s++) {
