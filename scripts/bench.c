@@ -141,7 +141,8 @@ static int run_job(const options *o, job *j, const char *out_dir)
         return 1;
     }
     watch w = {j, now(), 0.0, 0};
-    lt_train_observer obs = {&w, on_start, NULL, on_progress, on_epoch};
+    lt_train_observer obs = {.ctx = &w, .on_start = on_start, .on_progress = on_progress,
+                             .on_epoch = on_epoch};
     lt_summary s;
     lt_status st = lt_train(&cfg, &obs, &s, &err);
     j->total_s = now() - w.t_call;

@@ -18,9 +18,9 @@
 
 typedef struct {
     size_t D, C;
-    size_t ld;                    /* row stride of Wt and dWt, >= D (see kernel.c) */
+    size_t ld;                    /* row stride of dWt (and of Wt, unless packed otherwise) */
     const float *shift;           /* (D) */
-    const float *Wt;              /* (C, ld) transposed, scaled weights */
+    const float *Wt;              /* the transposed, scaled weights, as pack wrote them */
     const uint8_t *const *rows;   /* nb row pointers, D bytes each */
     size_t nb;                    /* rows in this block, 1..block_rows */
     int accumulate;               /* backward: add to dWt (else overwrite it) */
@@ -35,11 +35,14 @@ struct lt_kernel_impl {
     int (*supports)(size_t C);    /* 1 when it handles C classes */
     /* Floats of scratch a thread needs. */
     size_t (*scratch_floats)(size_t D, size_t C, size_t block_rows);
+    /* Floats of Wt in this implementation's packing (C·ld for the (C, ld) one). */
+    size_t (*wt_floats)(size_t D, size_t C, size_t ld);
     /* S (nb, C) = Σ_d t_rd·Wt[c][d] (no bias). */
     void (*forward)(const lt_kblock *b, float *S);
     /* dWt (C, ld) += Σ_r dS[r][c]·t_rd, or = when !b->accumulate. */
     void (*backward)(const lt_kblock *b, const float *dS, float *dWt);
-    /* Features [lo, hi) of Wt[c][d] = scale[d]·W[d][c]. */
+    /* Features [lo, hi) of Wt[c][d] = scale[d]·W[d][c], in the implementation's
+     * packing (lo a multiple of 8). */
     void (*pack)(const float *W, const float *scale, size_t C, size_t ld, size_t lo, size_t hi,
                  float *Wt);
     /* Features [lo, hi) of grad[d][c] = scale[d]·Σ_{t<nt} dWt[t][c][d], the shares
