@@ -33,7 +33,6 @@ struct lt_kernel_share {
     float *db;             /* (C) of the bias gradient */
     double loss;           /* Σ L_i over its rows */
     size_t correct;
-    size_t rows;           /* 0: an empty share, left out of the sums */
 };
 
 /* ---- plain-C pack and unpack, for any C ------------------------------------------ */
@@ -409,7 +408,6 @@ static void share_job(void *ctx, size_t task, size_t thread)
     size_t lo = n * task / S, hi = n * (task + 1) / S;
     sh->loss = 0.0;
     sh->correct = 0;
-    sh->rows = hi - lo;
     memset(sh->db, 0, C * sizeof *sh->db);
     double scale = 1.0 / (double)n;
     for (size_t first = lo; first < hi; first += impl->block_rows) {
