@@ -8,6 +8,9 @@
  * the first warming the file cache), and the bare-sgemm floor — the two OpenBLAS
  * products a minibatch needs, X·W and Xᵀ·G, on float data already in memory.
  *
+ * Also the machine's bound: one core's FMA peak (AVX2, 256-bit), measured, and the
+ * epoch's 6.02 GFLOP at that peak on every core.
+ *
  * Writes one JSON file and one markdown table; prints the table. Only same-run ratios
  * mean much on a shared machine: scripts/bench_peers runs the peers beside this. */
 #define _DEFAULT_SOURCE /* wait4 */
@@ -230,6 +233,59 @@ static int time_floor(long batch, int threads, double *seconds)
     return 0;
 }
 
+/* ---- the machine's bound ------------------------------------------------------------ */
+
+#define EPOCH_GFLOP (4.0 * 49000 * LT_CIFAR_D * LT_CIFAR_C / 1e9) /* X·W and Xᵀ·G */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* GFLOP/s of one core running 12 independent chains of 256-bit FMAs (enough to cover
+ * the FMA latency on current x86 cores); best of 3 half-second runs, CPU time, so a
+ * busy machine slows it less. The chains start from different values so that the
+ * compiler cannot merge them. */
+__attribute__((target("avx2,fma"))) static double fma_peak(void)
+{
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+        return NAN;
+    }
+    double best = 0.0;
+    for (int rep = 0; rep < 3; rep++) {
+        __m256 a[12];
+        for (int i = 0; i < 12; i++) {
+            a[i] = _mm256_set1_ps(1.0f + 0.125f * (float)i);
+        }
+        __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-6f);
+        const long iters = 50000000;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+        for (long k = 0; k < iters; k++) {
+            a[0] = _mm256_fmadd_ps(a[0], x, y), a[1] = _mm256_fmadd_ps(a[1], x, y);
+            a[2] = _mm256_fmadd_ps(a[2], x, y), a[3] = _mm256_fmadd_ps(a[3], x, y);
+            a[4] = _mm256_fmadd_ps(a[4], x, y), a[5] = _mm256_fmadd_ps(a[5], x, y);
+            a[6] = _mm256_fmadd_ps(a[6], x, y), a[7] = _mm256_fmadd_ps(a[7], x, y);
+            a[8] = _mm256_fmadd_ps(a[8], x, y), a[9] = _mm256_fmadd_ps(a[9], x, y);
+            a[10] = _mm256_fmadd_ps(a[10], x, y), a[11] = _mm256_fmadd_ps(a[11], x, y);
+        }
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+        float keep[8], sum = 0.0f;
+        for (int i = 0; i < 12; i++) {
+            _mm256_storeu_ps(keep, a[i]);
+            sum += keep[0];
+        }
+        double sec = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        double gflops = sum != 0.0f && sec > 0 ? 12.0 * 16.0 * (double)iters / sec / 1e9 : 0.0;
+        best = gflops > best ? gflops : best;
+    }
+    return best;
+}
+#else
+static double fma_peak(void)
+{
+    return NAN;
+}
+#endif
+
 /* ---- children --------------------------------------------------------------------- */
 
 typedef enum { TASK_JOB, TASK_LOAD, TASK_FLOOR } task;
@@ -306,7 +362,7 @@ static void batch_name(long batch, char *buf, size_t cap)
 }
 
 static void write_markdown(FILE *f, const job *jobs, int n, double load_s, const char *kernel,
-                           int threads)
+                           int threads, double peak)
 {
     fprintf(f, "| job | batch | s/epoch (median) | images/s | eval s/epoch | eval %% | "
                "bare sgemm s/epoch | vs sgemm | peak RSS MB | test acc |\n");
@@ -334,7 +390,14 @@ static void write_markdown(FILE *f, const job *jobs, int n, double load_s, const
         fprintf(f, "\nLoad and preprocess 60,000 images (warm cache, median of 3): %.3f s.",
                 load_s);
     }
-    fprintf(f, "\nKernel `%s`, train.threads %d.\n", kernel, threads);
+    fprintf(f, "\nKernel `%s`, train.threads %d.", kernel, threads);
+    if (!isnan(peak)) {
+        size_t cpus = lt_pool_cpus();
+        fprintf(f, " FMA peak %.1f GFLOP/s per core (AVX2): an epoch's %.2f GFLOP take at "
+                   "least %.1f ms on 1 core, %.1f ms on %zu.", peak, EPOCH_GFLOP,
+                1e3 * EPOCH_GFLOP / peak, 1e3 * EPOCH_GFLOP / peak / (double)cpus, cpus);
+    }
+    fputc('\n', f);
 }
 
 static void json_doubles(FILE *f, const double *v, int n)
@@ -366,7 +429,7 @@ static void cpu_model(char *buf, size_t cap)
 }
 
 static int write_json(const char *path, const job *jobs, int n, double load_s, const options *o,
-                      const char *kernel_used)
+                      const char *kernel_used, double peak)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -383,6 +446,12 @@ static int write_json(const char *path, const job *jobs, int n, double load_s, c
     fprintf(f, "  \"openblas\": \"%s\",\n  \"kernel\": \"%s\",\n  \"threads\": %d,\n",
             openblas_get_config(), kernel_used, o->threads);
     fprintf(f, "  \"timed_epochs\": %d,\n  \"train_images\": 49000,\n", o->epochs);
+    if (isnan(peak)) {
+        fprintf(f, "  \"fma_peak_gflops_per_core\": null,\n");
+    } else {
+        fprintf(f, "  \"fma_peak_gflops_per_core\": %.2f,\n  \"epoch_gflop\": %.4f,\n", peak,
+                EPOCH_GFLOP);
+    }
     if (isnan(load_s)) {
         fprintf(f, "  \"load_preprocess_s\": null,\n  \"jobs\": [\n");
     } else {
@@ -576,15 +645,16 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench: %s: %s\n", j->name, j->status);
         }
     }
-    write_markdown(stdout, jobs, n, load_s, kernel_used, o.threads);
+    double peak = fma_peak();
+    write_markdown(stdout, jobs, n, load_s, kernel_used, o.threads, peak);
     FILE *md = fopen(o.md_path, "w");
     if (!md) {
         fprintf(stderr, "bench: %s: %s\n", o.md_path, strerror(errno));
         return 1;
     }
-    write_markdown(md, jobs, n, load_s, kernel_used, o.threads);
+    write_markdown(md, jobs, n, load_s, kernel_used, o.threads, peak);
     if (fclose(md) != 0) {
         return 1;
     }
-    return write_json(o.json_path, jobs, n, load_s, &o, kernel_used);
+    return write_json(o.json_path, jobs, n, load_s, &o, kernel_used, peak);
 }
