@@ -23,13 +23,22 @@ else ifeq ($(DEBUG),1)
   OPT    = -O0 -g
 else
   BUILD  = build/release
-  OPT    = -O2 -march=native
+  OPT    = -O2 -march=native $(VECTORIZE)
 endif
+# GCC's -O2 vectorizes only loops that need no remainder: "cheap" also takes the flat
+# elementwise loops (optimizer, penalty gradient). It never reorders a float sum, so
+# results are the same bits. -fno-math-errno (sqrt and friends need not set errno) and
+# -fno-trapping-math (no code here traps on FP exceptions) let loops with a sqrt or a
+# conditional vectorize too (Adam's: 3.5x faster); neither changes a value, nor NaN and
+# Inf, unlike the rest of -ffast-math. The cost-model flag is left out for compilers
+# that do not know it.
+VECTORIZE := $(shell $(CC) -fvect-cost-model=cheap -E -x c /dev/null >/dev/null 2>&1 && echo -fvect-cost-model=cheap) \
+             -fno-math-errno -fno-trapping-math
 
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 # Recursive (=) so pkg-config runs only after `make deps` has had its chance.
 CFLAGS   = -std=c11 $(WARN) $(OPT) -D_POSIX_C_SOURCE=200809L -Iinclude $(shell pkg-config --cflags $(PKGS))
-LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lm -pthread
 TESTCFLAGS = $(CFLAGS) $(shell pkg-config --cflags $(TESTPKGS))
 TESTLIBS = $(shell pkg-config --libs $(TESTPKGS)) $(LDLIBS)
 
@@ -40,8 +49,7 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o
 
-.PHONY: all deps run test check-tests sanitize fuzz fuzz-build memcheck install uninstall clean FORCE
-.PHONY: reproduce
+.PHONY: all deps run test check-tests sanitize fuzz fuzz-build memcheck bench reproduce install uninstall clean FORCE
 
 all: lintrain
 
@@ -145,6 +153,15 @@ reproduce: deps
 	@scripts/deps.sh $(REPRO_PKGS)
 	$(MAKE) lintrain
 	scripts/reproduce
+
+# Speed on the full CIFAR-10 (scripts/get_cifar10.sh first); minutes, not part of test.
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--threads 1 --only softmax/sgd/256".
+bench: deps
+	$(MAKE) lintrain $(BUILD)/bench
+	$(BUILD)/bench $(BENCH_ARGS)
+
+$(BUILD)/bench: scripts/bench.c $(LIB) | $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
 
 install: lintrain
 	install -d $(DESTDIR)$(BINDIR)

@@ -35,6 +35,7 @@
 
 #include <cJSON.h>
 
+#include "lintrain/kernel.h"
 #include "lintrain/loss.h"
 #include "lintrain/optim.h"
 #include "lintrain/penalty.h"
@@ -204,6 +205,8 @@ static const key_spec SCHEMA[] = {
     {KEY("train.checkpoint_every", K_INTEGER, train.checkpoint_every, "1"), .lo = GE(0), .hi = LE(1e9)},
     {KEY("train.early_stopping_patience", K_INTEGER, train.early_stopping_patience, "0"),
      .lo = GE(0), .hi = LE(1e9)},
+    {KEY("train.kernel", K_STRING, train.kernel, "\"auto\""), .name_at = lt_kernel_name_at},
+    {KEY("train.eval_train_size", K_INTEGER, train.eval_train_size, "5000"), .lo = GE(0)},
 
     SECTION("output"),
     {KEY("output.dir", K_STRING, output.dir, NULL), .make_default = default_output_dir,

@@ -59,3 +59,19 @@ lt_status lt_evaluate_confusion(const lt_model *m, const lt_loss *loss, double m
     free(scores);
     return LT_OK;
 }
+
+/* The training loop's evaluation: the same loss and accuracy through the run's kernel,
+ * which converts the uint8 pixels block by block (no float copy of the data set) and
+ * uses the run's threads. */
+void lt_evaluate_kernel(lt_kernel *k, const lt_model *m, const lt_loss *loss, double margin,
+                        const lt_dataset *ds, const size_t *idx, size_t n, lt_eval *out)
+{
+    memset(out, 0, sizeof *out);
+    if (n == 0) {
+        return;
+    }
+    lt_rows rows = {ds->pixels, ds->labels, idx, 0, n};
+    out->n = n;
+    out->loss = lt_kernel_loss_grad(k, m, loss, margin, &rows, NULL, &out->correct);
+    out->accuracy = (double)out->correct / (double)n;
+}

@@ -14,14 +14,28 @@ const char *lt_preprocess_name_at(size_t i)
     return i < N_KINDS ? KINDS[i] : NULL;
 }
 
-/* mean[d] over the records of ds, accumulated in double. */
+/* Records summed into 32-bit counters before they are flushed into double: 255 times
+ * this many still fits in 32 bits. */
+#define SUM_RUN ((size_t)1 << 24)
+
+/* mean[d] over the records of ds. The sums are integers, exact in uint32 runs and in
+ * double (below 2^53), so this is the plain double accumulation's result, computed
+ * with integer vector adds. */
 static void feature_means(const lt_dataset *ds, double *mean)
 {
+    uint32_t run[LT_CIFAR_D];
     memset(mean, 0, LT_CIFAR_D * sizeof *mean);
-    for (size_t i = 0; i < ds->n; i++) {
-        const uint8_t *x = ds->pixels + i * LT_CIFAR_D;
+    for (size_t first = 0; first < ds->n; first += SUM_RUN) {
+        size_t end = ds->n - first < SUM_RUN ? ds->n : first + SUM_RUN;
+        memset(run, 0, sizeof run);
+        for (size_t i = first; i < end; i++) {
+            const uint8_t *x = ds->pixels + i * LT_CIFAR_D;
+            for (size_t d = 0; d < LT_CIFAR_D; d++) {
+                run[d] += x[d];
+            }
+        }
         for (size_t d = 0; d < LT_CIFAR_D; d++) {
-            mean[d] += x[d];
+            mean[d] += run[d];
         }
     }
     for (size_t d = 0; d < LT_CIFAR_D; d++) {
@@ -29,21 +43,25 @@ static void feature_means(const lt_dataset *ds, double *mean)
     }
 }
 
-/* Per-channel mean and population std over every pixel of that channel. */
+/* Per-channel mean and population std over every pixel of that channel. The sums of x
+ * and x² are integers, kept exact in 64 bits (the double sums of before, exactly). */
 static void channel_stats(const lt_dataset *ds, double mean[3], double std[3])
 {
     for (int c = 0; c < 3; c++) {
-        double s = 0.0, s2 = 0.0;
+        uint64_t s = 0, s2 = 0;
         for (size_t i = 0; i < ds->n; i++) {
             const uint8_t *x = ds->pixels + i * LT_CIFAR_D + (size_t)c * PLANE;
+            uint32_t r = 0, r2 = 0; /* 1024·255² < 2^32 */
             for (size_t k = 0; k < PLANE; k++) {
-                s += x[k];
-                s2 += (double)x[k] * x[k];
+                r += x[k];
+                r2 += (uint32_t)x[k] * x[k];
             }
+            s += r;
+            s2 += r2;
         }
         double count = (double)ds->n * PLANE;
-        mean[c] = count > 0 ? s / count : 0.0;
-        double var = count > 0 ? s2 / count - mean[c] * mean[c] : 0.0;
+        mean[c] = count > 0 ? (double)s / count : 0.0;
+        double var = count > 0 ? (double)s2 / count - mean[c] * mean[c] : 0.0;
         std[c] = var > 0 ? sqrt(var) : 0.0;
     }
 }

@@ -23,7 +23,7 @@ static lt_status check_data_dir(const char *dir, lt_error *err)
     return LT_OK;
 }
 
-static lt_status cut(const lt_config *cfg, const lt_dataset *all, lt_splits *s, lt_error *err)
+static lt_status cut(const lt_config *cfg, lt_dataset *all, lt_splits *s, lt_error *err)
 {
     size_t total = all->n;
     size_t val = (size_t)cfg->data.val_size;
@@ -48,9 +48,13 @@ static lt_status cut(const lt_config *cfg, const lt_dataset *all, lt_splits *s, 
                        "(use 0 for full batch)",
                        cfg->train.batch_size, ntrain);
     }
-    lt_status st = lt_dataset_slice(all, 0, ntrain, &s->train, err);
+    /* Validation is copied out; training is the first records, kept in place (no
+     * second copy of 150 MB). */
+    lt_status st = lt_dataset_slice(all, avail, val, &s->val, err);
     if (st == LT_OK) {
-        st = lt_dataset_slice(all, avail, val, &s->val, err);
+        s->train = *all;
+        memset(all, 0, sizeof *all);
+        st = lt_dataset_truncate(&s->train, ntrain, err);
     }
     return st;
 }

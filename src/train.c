@@ -22,6 +22,7 @@
 #include "lintrain/fsutil.h"
 #include "lintrain/interrupt.h"
 #include "lintrain/lbfgs.h"
+#include "lintrain/kernel.h"
 #include "lintrain/loss.h"
 #include "lintrain/model.h"
 #include "lintrain/npy.h"
@@ -38,6 +39,7 @@
 #define STREAM_INIT 1
 #define STREAM_SHUFFLE 2
 #define STREAM_SEARCH 3
+#define STREAM_EVAL 4   /* the training records scored at each epoch end */
 
 typedef struct {
     const lt_config *cfg;
@@ -57,11 +59,10 @@ typedef struct {
     long long steps_per_epoch;  /* L-BFGS: at most; random search: trials */
     long long step;             /* updates done (L-BFGS iterations, search trials) */
     size_t *order;              /* owned: (n_train) this epoch's order of records */
-    float *X;                   /* owned: (batch, D) features of the current batch */
-    uint8_t *y;                 /* owned: (batch) its labels */
-    float *scores;              /* owned: (batch, C) scores, then their gradient */
     float *grad;                /* owned: (n_params) gradient, params layout */
-    int full_batch_ready;       /* X and y hold the whole training split already */
+    lt_kernel kernel;           /* scores, loss and gradient straight from uint8 pixels */
+    size_t *eval_idx;           /* owned: training records scored at each epoch end */
+    size_t n_eval;              /* how many: train.eval_train_size, or all */
     double t0;
     lt_epoch_report last_epoch;
     /* L-BFGS only */
@@ -88,6 +89,29 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The training records scored at each epoch end: all of them, or the first
+ * train.eval_train_size of a seeded permutation (a fixed sample for the whole run), so
+ * that evaluation stays a small part of an epoch; summary.json scores them all. */
+static lt_status pick_eval_sample(trainer *t, lt_error *err)
+{
+    size_t n = t->data.train.n, want = (size_t)t->cfg->train.eval_train_size;
+    t->n_eval = want == 0 || want >= n ? n : want;
+    if (t->n_eval == n) {
+        return LT_OK; /* eval_idx NULL: records 0..n */
+    }
+    t->eval_idx = lt_calloc(n, sizeof *t->eval_idx, "evaluation sample", err);
+    if (!t->eval_idx) {
+        return LT_ERR;
+    }
+    for (size_t i = 0; i < n; i++) {
+        t->eval_idx[i] = i;
+    }
+    lt_rng rng;
+    lt_rng_seed(&rng, (uint64_t)t->cfg->train.seed, STREAM_EVAL);
+    lt_rng_shuffle(&rng, t->eval_idx, n);
+    return LT_OK;
 }
 
 static lt_status setup(trainer *t, lt_error *err)
@@ -139,11 +163,8 @@ static lt_status setup(trainer *t, lt_error *err)
         return st;
     }
     t->order = lt_calloc(n, sizeof *t->order, "shuffle order", err);
-    t->X = lt_calloc2(t->batch, LT_CIFAR_D, sizeof *t->X, "batch features", err);
-    t->y = lt_calloc(t->batch, sizeof *t->y, "batch labels", err);
-    t->scores = lt_calloc2(t->batch, LT_CIFAR_C, sizeof *t->scores, "batch scores", err);
     t->grad = lt_calloc(t->model.n_params, sizeof *t->grad, "gradient", err);
-    if (!t->order || !t->X || !t->y || !t->scores || !t->grad) {
+    if (!t->order || !t->grad) {
         return LT_ERR;
     }
     if (t->data.val.n > 0) {
@@ -158,10 +179,12 @@ static lt_status setup(trainer *t, lt_error *err)
     for (size_t i = 0; i < n; i++) {
         t->order[i] = i;
     }
-    if (cfg->train.threads > 0) {
-        openblas_set_num_threads((int)cfg->train.threads);
+    if ((st = lt_kernel_create(&t->kernel, cfg->train.kernel, LT_CIFAR_D, LT_CIFAR_C,
+                               (size_t)cfg->train.threads, t->prep.shift, t->prep.scale,
+                               err)) != LT_OK) {
+        return st;
     }
-    return LT_OK;
+    return pick_eval_sample(t, err);
 }
 
 /* Creates the run folder and writes config.json; a stale summary.json from an earlier
@@ -201,14 +224,17 @@ static lt_status open_run_folder(trainer *t, lt_error *err)
     return st;
 }
 
+/* Branch-free, so that it vectorizes: a float is Inf or NaN when its exponent bits are
+ * all ones. */
 static int all_finite(const float *x, size_t n)
 {
+    unsigned bad = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i])) {
-            return 0;
-        }
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        bad |= (bits & 0x7f800000u) == 0x7f800000u;
     }
-    return 1;
+    return !bad;
 }
 
 /* ---- checkpoint and resume ------------------------------------------------------------
@@ -536,19 +562,14 @@ static void note_last_checkpoint(const trainer *t, lt_error *err)
     }
 }
 
-/* Loads rows [first, first + rows) of this epoch's order into X and y. */
-static void gather_batch(trainer *t, size_t first, size_t rows)
+/* Mean data loss of rows [first, first + rows) of this epoch's order; its gradient
+ * into grad (params layout; NULL: loss only). The kernel reads the uint8 records in place (no copy of the batch). */
+static double batch_loss_grad(trainer *t, size_t first, size_t rows, float *grad)
 {
     const lt_dataset *d = &t->data.train;
-    if (t->full_batch_ready) {
-        return;
-    }
-    lt_preprocess_rows(&t->prep, d, t->order + first, 0, rows, t->X);
-    for (size_t i = 0; i < rows; i++) {
-        t->y[i] = d->labels[t->order[first + i]];
-    }
-    /* A full batch never changes: it is gathered once. */
-    t->full_batch_ready = rows == d->n;
+    lt_rows r = {d->pixels, d->labels, t->order + first, 0, rows};
+    return lt_kernel_loss_grad(&t->kernel, &t->model, t->loss, t->cfg->model.svm_margin, &r,
+                               grad, NULL);
 }
 
 /* One update on rows [first, first + rows) of the order; *loss gets the batch loss. */
@@ -558,11 +579,13 @@ static lt_status update(trainer *t, size_t first, size_t rows, long long epoch, 
     const lt_config *cfg = t->cfg;
     lt_model *m = &t->model;
     size_t nW = m->D * m->C;
-    gather_batch(t, first, rows);
-    double data_loss = lt_model_loss_grad(m, t->loss, cfg->model.svm_margin, t->X, t->y, rows,
-                                          t->scores, t->grad, NULL);
+    double data_loss = batch_loss_grad(t, first, rows, t->grad);
     double lambda = cfg->regularization.lambda, beta = cfg->regularization.beta;
-    *loss = data_loss + lambda * t->penalty->value(m->W, nW, beta);
+    /* λR(W) is summed only on the steps that are logged (the only readers of *loss):
+     * the weights are checked finite after every update, which keeps R finite, so the
+     * data loss alone tells divergence on the other steps. */
+    int logged = cfg->train.log_every > 0 && (t->step + 1) % cfg->train.log_every == 0;
+    *loss = data_loss + (logged ? lambda * t->penalty->value(m->W, nW, beta) : 0.0);
     t->penalty->add_grad(m->W, nW, lambda, beta, t->grad);
     lt_schedule_point p = {t->step, t->steps_per_epoch, t->steps_per_epoch * t->epochs,
                            (long long)t->batch};
@@ -641,10 +664,11 @@ static lt_status end_epoch(trainer *t, long long epoch, lt_error *err)
     r->epoch = epoch;
     r->epochs = t->epochs;
     r->step = t->step;
-    lt_status st = lt_evaluate(&t->model, t->loss, margin, &t->prep, &t->data.train, &r->train, err);
-    if (st == LT_OK) {
-        st = lt_evaluate(&t->model, t->loss, margin, &t->prep, &t->data.val, &r->val, err);
-    }
+    lt_evaluate_kernel(&t->kernel, &t->model, t->loss, margin, &t->data.train, t->eval_idx,
+                       t->n_eval, &r->train);
+    lt_evaluate_kernel(&t->kernel, &t->model, t->loss, margin, &t->data.val, NULL,
+                       t->data.val.n, &r->val);
+    lt_status st = LT_OK;
     r->seconds = now_seconds() - t->t0;
     if (st == LT_OK) {
         track_best(t, r);
@@ -692,6 +716,10 @@ static lt_status summarize(trainer *t, lt_summary *s, const char *status, lt_err
     const lt_config *cfg = t->cfg;
     s->status = status;
     s->train = t->last_epoch.train;
+    if (t->n_eval < t->data.train.n) {
+        lt_evaluate_kernel(&t->kernel, &t->model, t->loss, cfg->model.svm_margin,
+                           &t->data.train, NULL, t->data.train.n, &s->train);
+    }
     s->val = t->last_epoch.val;
     s->steps = t->step;
     s->epochs = t->last_epoch.epoch;
@@ -702,9 +730,10 @@ static lt_status summarize(trainer *t, lt_summary *s, const char *status, lt_err
     s->best_val = t->best_val;
     s->early_stopped = t->early_stopped;
     lt_status st = LT_OK;
+    (void)err; /* evaluation through the kernel cannot fail */
     if (strcmp(status, "ok") == 0) {
-        st = lt_evaluate(&t->model, t->loss, cfg->model.svm_margin, &t->prep, &t->data.test,
-                         &s->test, err);
+        lt_evaluate_kernel(&t->kernel, &t->model, t->loss, cfg->model.svm_margin,
+                           &t->data.test, NULL, t->data.test.n, &s->test);
     }
     if (st == LT_OK && strcmp(status, "ok") == 0 && t->best_epoch > 0) {
         /* A view of the best parameters: same shapes, borrowed arrays. */
@@ -726,10 +755,9 @@ static void trainer_free(trainer *t)
     lt_model_free(&t->model);
     lt_optimizer_free(&t->opt);
     free(t->order);
-    free(t->X);
-    free(t->y);
-    free(t->scores);
     free(t->grad);
+    lt_kernel_free(&t->kernel);
+    free(t->eval_idx);
     free(t->best);
 }
 
@@ -760,8 +788,7 @@ static lt_status lbfgs_eval(void *ctx, const double *x, double *f, double *g, lt
         m->params[i] = (float)x[i];
     }
     double lambda = cfg->regularization.lambda, beta = cfg->regularization.beta;
-    double loss = lt_model_loss_grad(m, t->loss, cfg->model.svm_margin, t->X, t->y, n,
-                                     t->scores, t->grad, NULL);
+    double loss = batch_loss_grad(t, 0, n, t->grad);
     loss += lambda * t->penalty->value(m->W, nW, beta);
     t->penalty->add_grad(m->W, nW, lambda, beta, t->grad);
     if (!isfinite(loss) || !all_finite(t->grad, m->n_params)) {
@@ -819,7 +846,6 @@ static lt_status train_lbfgs(trainer *t, lt_error *err)
     for (size_t i = 0; i < m->n_params; i++) {
         x[i] = m->params[i];
     }
-    gather_batch(t, 0, t->data.train.n);
     for (long long e = 1; e <= t->epochs && st == LT_OK; e++) {
         lt_lbfgs_stop stop = LT_LBFGS_MAX_ITER;
         long long iters;
@@ -866,7 +892,6 @@ static lt_status train_random_search(trainer *t, lt_error *err)
     }
     lt_rng rng;
     lt_rng_seed(&rng, (uint64_t)cfg->train.seed, STREAM_SEARCH);
-    gather_batch(t, 0, n);
     double best_loss = INFINITY, epoch_t0 = now_seconds();
     lt_status st = LT_OK;
     for (long long k = 1; k <= cfg->optimizer.trials && st == LT_OK; k++) {
@@ -877,8 +902,7 @@ static lt_status train_random_search(trainer *t, lt_error *err)
         for (size_t i = 0; i < m->n_params; i++) {  /* W row-major, then b */
             m->params[i] = (float)(scale * lt_rng_normal(&rng));
         }
-        double loss = lt_model_loss_grad(m, t->loss, cfg->model.svm_margin, t->X, t->y, n,
-                                         t->scores, NULL, NULL);
+        double loss = batch_loss_grad(t, 0, n, NULL);
         loss += lambda * t->penalty->value(m->W, nW, beta);
         if (loss < best_loss) {  /* a non-finite loss is never the best */
             best_loss = loss;

@@ -379,6 +379,34 @@ static void assert_balanced(const lt_dataset *ds, size_t per_class)
     }
 }
 
+/* The training split keeps the first records in place (no second copy of the data). */
+static void test_truncate(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    const uint8_t labels[] = {4, 3, 2, 1, 0};
+    const unsigned tags[] = {60, 61, 62, 63, 64};
+    write_batch(dir, "t.bin", labels, tags, 5);
+    const char *files[] = {"t.bin"};
+    lt_dataset ds;
+    lt_error err = {{0}};
+    assert_int_equal(lt_cifar_load(dir, files, 1, &ds, &err), LT_OK);
+    assert_int_equal(lt_dataset_truncate(&ds, 6, &err), LT_ERR);
+    assert_msg_has(&err, "cannot keep 6 of the dataset's 5 records", NULL);
+    assert_int_equal(ds.n, 5);
+    assert_int_equal(lt_dataset_truncate(&ds, 3, &err), LT_OK);
+    assert_int_equal(ds.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_record(&ds, i, labels[i], tags[i]);
+    }
+    assert_int_equal(lt_dataset_truncate(&ds, 3, &err), LT_OK);
+    assert_int_equal(ds.n, 3);
+    assert_int_equal(lt_dataset_truncate(&ds, 0, &err), LT_OK);
+    assert_empty(&ds);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void test_committed_sample(void **state)
 {
     (void)state;
@@ -426,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_class_names_default),
         cmocka_unit_test(test_class_names_bad_meta),
         cmocka_unit_test(test_slice),
+        cmocka_unit_test(test_truncate),
         cmocka_unit_test(test_committed_sample),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,10 @@ lt_status lt_cifar_load(const char *dir, const char *const *files, size_t nfiles
 lt_status lt_dataset_slice(const lt_dataset *src, size_t start, size_t count,
                            lt_dataset *out, lt_error *err);
 
+/* Keeps the first n records of *ds in place (no copy) and releases the rest's memory;
+ * n larger than ds->n is an error. */
+lt_status lt_dataset_truncate(lt_dataset *ds, size_t n, lt_error *err);
+
 /* Frees what *ds owns and empties it; accepts an empty or NULL dataset. */
 void lt_dataset_free(lt_dataset *ds);
 

@@ -78,7 +78,9 @@ typedef struct {
         bool shuffle;
         long long seed;
         long long log_every;      /* steps between logged losses; 0 = epoch lines only */
-        long long threads;        /* OpenBLAS threads; 0 = OpenBLAS's default */
+        long long threads;        /* threads of the training kernel; 0 = one per online CPU */
+        const char *kernel;       /* a name of the kernel table (kernel.h) */
+        long long eval_train_size; /* training records scored per epoch; 0 = all */
         long long checkpoint_every; /* epochs between checkpoint.bin writes; 0 = only on a signal */
         long long early_stopping_patience; /* epochs without a better val_acc before
                                               stopping; 0 = off */

@@ -7,6 +7,7 @@
 
 #include "lintrain/cifar.h"
 #include "lintrain/common.h"
+#include "lintrain/kernel.h"
 #include "lintrain/loss.h"
 #include "lintrain/model.h"
 #include "lintrain/preprocess.h"
@@ -33,5 +34,11 @@ lt_status lt_evaluate_confusion(const lt_model *m, const lt_loss *loss, double m
 /* Adds n rows of scores (n, C) with labels y to confusion (C, C). */
 void lt_confusion_add(const float *scores, const uint8_t *y, size_t n, size_t C,
                       size_t *confusion);
+
+/* Evaluates m on records idx[0..n) of ds (records 0..n when idx is NULL) through the
+ * kernel k, whose preprocessing is that of the training split. Loss and accuracy are
+ * those lt_kernel_loss_grad gives. */
+void lt_evaluate_kernel(lt_kernel *k, const lt_model *m, const lt_loss *loss, double margin,
+                        const lt_dataset *ds, const size_t *idx, size_t n, lt_eval *out);
 
 #endif

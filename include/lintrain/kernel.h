@@ -1,0 +1,87 @@
+/* kernel.h — the training kernel: scores, loss, loss gradient and accuracy count of
+ * the linear classifier over rows of uint8 pixels, with the preprocessing folded in.
+ *
+ * What it computes is lt_model_loss_grad / lt_model_scores (model.h) applied to the
+ * preprocessed rows x' = (x - shift) * scale; how is chosen by name:
+ *   avx2      a fused, blocked AVX2+FMA kernel: each block of rows is converted from
+ *             uint8 while it is hot in cache, scored, turned into dL/ds by the loss
+ *             and accumulated into the gradient, without a float copy of the batch
+ *             (kernel_avx2.c; chosen when the CPU has AVX2 and FMA)
+ *   portable  the same blocked algorithm in plain C (any CPU)
+ *   sgemm     the reference: rows converted to float, then OpenBLAS sgemm through
+ *             lt_model_loss_grad — the oracle the tests check the others against
+ *   auto      avx2 when the CPU supports it, else portable
+ * A call's rows are cut into at most LT_KERNEL_SHARES shares, fixed by the number of
+ * rows alone; the threads of one lt_pool take shares as they free up, each share sums
+ * into its own gradient, and the shares are added in order. So results are the same
+ * bits for any number of threads (up to LT_KERNEL_SHARES are kept busy). While the
+ * pool has more than one thread OpenBLAS is held at one thread; with `sgemm` the
+ * threads are OpenBLAS's instead, lintrain starts none, and its results may depend on
+ * OpenBLAS's thread count. */
+#ifndef LINTRAIN_KERNEL_H
+#define LINTRAIN_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lintrain/common.h"
+#include "lintrain/loss.h"
+#include "lintrain/model.h"
+#include "lintrain/pool.h"
+
+/* Rows to work on: row i of the call is record idx[i] of pixels (idx non-NULL), or
+ * record start + i. pixels holds records of D bytes (D of the model), row-major. */
+typedef struct {
+    const uint8_t *pixels;  /* borrowed */
+    const uint8_t *labels;  /* borrowed; may be NULL for lt_kernel_scores */
+    const size_t *idx;      /* borrowed, or NULL */
+    size_t start, n;
+} lt_rows;
+
+#define LT_KERNEL_SHARES 8
+
+typedef struct lt_kernel_impl lt_kernel_impl;
+typedef struct lt_kernel_thread lt_kernel_thread;
+typedef struct lt_kernel_share lt_kernel_share;
+
+typedef struct {
+    const lt_kernel_impl *impl;
+    size_t D, C;
+    size_t ld;                   /* row stride of Wt and the gradient accumulators */
+    float *shift, *scale;        /* owned copies: (D) the preprocessing, x' = (x - shift) * scale */
+    lt_pool pool;                /* owned (one thread with sgemm) */
+    size_t threads;              /* threads that do the work: the pool's, or OpenBLAS's */
+    float *Wt;                   /* owned: (C, ld) W transposed, column d scaled by scale[d] */
+    lt_kernel_thread *th;        /* owned: (n_threads) each thread's workspace */
+    size_t n_threads;
+    lt_kernel_share *sh;         /* owned: (n_shares) each share's sums */
+    size_t n_shares;
+} lt_kernel;
+
+/* Names of the implementations, for the config schema ("auto" first). */
+const char *lt_kernel_name_at(size_t i);
+
+/* Whether name is an implementation this CPU can run ("auto" always can). */
+int lt_kernel_available(const char *name);
+
+/* Prepares the kernel named name for a model of D features and C classes, with
+ * threads threads (0 = one per online CPU) and the preprocessing shift, scale (D),
+ * which it copies. An implementation the CPU cannot run is an error. */
+lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, size_t threads,
+                           const float *shift, const float *scale, lt_error *err);
+
+/* The implementation actually running ("avx2", "portable" or "sgemm"). */
+const char *lt_kernel_name(const lt_kernel *k);
+
+/* Mean data loss over the rows (labels required). When grad is non-NULL it gets the
+ * gradient of that mean in the params layout of m (dW then db). *correct, when
+ * non-NULL, gets the number of rows whose highest score is the label. */
+double lt_kernel_loss_grad(lt_kernel *k, const lt_model *m, const lt_loss *loss,
+                           double margin, const lt_rows *rows, float *grad, size_t *correct);
+
+/* scores (rows->n, C) = x'·W + b. */
+void lt_kernel_scores(lt_kernel *k, const lt_model *m, const lt_rows *rows, float *scores);
+
+void lt_kernel_free(lt_kernel *k);
+
+#endif

@@ -1,0 +1,522 @@
+/* kernel.c — the training kernel's driver, its implementation table, and the portable
+ * and sgemm implementations (kernel_avx2.c holds the AVX2 one).
+ *
+ * One call (lt_kernel_loss_grad / lt_kernel_scores) over n rows, three runs of the pool:
+ *   pack     Wt[c][d] = scale[d]·W[d][c], one range of features per thread
+ *   shares   S = min(n, impl->shares) tasks: share s is rows n·s/S .. n·(s+1)/S, in
+ *            blocks: gather row pointers and labels, forward, + b, accuracy count,
+ *            loss and dL/ds (the loss table's sum_and_grad, mean scale 1/n), db,
+ *            backward into the share's own dWt
+ *   unpack   grad[d][c] = scale[d]·Σ_s dWt_s[c][d] in share order, by feature ranges
+ * The loss is summed in double per block, then over shares in order. The shares, and
+ * so every sum, depend on n alone: results are the same bits whatever the number of
+ * threads and whichever thread runs which share. */
+#include "lintrain/kernel.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel_impl.h"
+
+/* What one thread works in (whatever share it runs). */
+struct lt_kernel_thread {
+    const uint8_t **rows;  /* (block_rows) row pointers of the current block */
+    uint8_t *y;            /* (block_rows) their labels */
+    float *S;              /* (block_rows, C) scores, then dL/ds */
+    float *scratch;        /* the implementation's */
+};
+
+/* What one share of a call's rows adds up. */
+struct lt_kernel_share {
+    float *dWt;            /* (C, ld) the share's part of the weight gradient */
+    float *db;             /* (C) of the bias gradient */
+    double loss;           /* Σ L_i over its rows */
+    size_t correct;
+};
+
+/* ---- plain-C pack and unpack, for any C ------------------------------------------ */
+
+void lt_kernel_pack_any(const float *W, const float *scale, size_t C, size_t ld, size_t lo,
+                        size_t hi, float *Wt)
+{
+    for (size_t d = lo; d < hi; d++) {
+        for (size_t j = 0; j < C; j++) {
+            Wt[j * ld + d] = W[d * C + j] * scale[d];
+        }
+    }
+}
+
+void lt_kernel_unpack_any(const float *const *dWt, size_t nt, const float *scale, size_t C,
+                          size_t ld, size_t lo, size_t hi, float *grad)
+{
+    for (size_t d = lo; d < hi; d++) {
+        for (size_t j = 0; j < C; j++) {
+            float s = dWt[0][j * ld + d];
+            for (size_t t = 1; t < nt; t++) {
+                s += dWt[t][j * ld + d];
+            }
+            grad[d * C + j] = s * scale[d];
+        }
+    }
+}
+
+/* ---- portable: plain C, any C ----------------------------------------------------- */
+
+#define PORTABLE_CHUNK 256  /* features converted at once */
+
+static int always(void)
+{
+    return 1;
+}
+
+static int any_classes(size_t C)
+{
+    return C >= 1;
+}
+
+/* One chunk of centered features. */
+static size_t portable_scratch(size_t D, size_t C, size_t block_rows)
+{
+    (void)D, (void)C, (void)block_rows;
+    return PORTABLE_CHUNK;
+}
+
+static void center(const uint8_t *x, const float *shift, size_t n, float *t)
+{
+    for (size_t d = 0; d < n; d++) {
+        t[d] = (float)x[d] - shift[d];
+    }
+}
+
+static void portable_forward(const lt_kblock *b, float *S)
+{
+    size_t D = b->D, C = b->C;
+    float *t = b->scratch;
+    memset(S, 0, b->nb * C * sizeof *S);
+    for (size_t r = 0; r < b->nb; r++) {
+        for (size_t k0 = 0; k0 < D; k0 += PORTABLE_CHUNK) {
+            size_t n = D - k0 < PORTABLE_CHUNK ? D - k0 : PORTABLE_CHUNK;
+            center(b->rows[r] + k0, b->shift + k0, n, t);
+            for (size_t c = 0; c < C; c++) {
+                const float *w = b->Wt + c * b->ld + k0;
+                float s = 0.0f;
+                for (size_t d = 0; d < n; d++) {
+                    s += t[d] * w[d];
+                }
+                S[r * C + c] += s;
+            }
+        }
+    }
+}
+
+static void portable_backward(const lt_kblock *b, const float *dS, float *dWt)
+{
+    size_t D = b->D, C = b->C;
+    float *t = b->scratch;
+    for (size_t c = 0; !b->accumulate && c < C; c++) {
+        memset(dWt + c * b->ld, 0, D * sizeof *dWt);
+    }
+    for (size_t r = 0; r < b->nb; r++) {
+        for (size_t k0 = 0; k0 < D; k0 += PORTABLE_CHUNK) {
+            size_t n = D - k0 < PORTABLE_CHUNK ? D - k0 : PORTABLE_CHUNK;
+            center(b->rows[r] + k0, b->shift + k0, n, t);
+            for (size_t c = 0; c < C; c++) {
+                float g = dS[r * C + c];
+                float *w = dWt + c * b->ld + k0;
+                for (size_t d = 0; d < n; d++) {
+                    w[d] += g * t[d];
+                }
+            }
+        }
+    }
+}
+
+/* ---- sgemm: the block converted to float, OpenBLAS for both products ------------- */
+
+/* The block's centered features, (block_rows, D). */
+static size_t sgemm_scratch(size_t D, size_t C, size_t block_rows)
+{
+    (void)C;
+    return block_rows * D;
+}
+
+static void sgemm_forward(const lt_kblock *b, float *S)
+{
+    for (size_t r = 0; r < b->nb; r++) {
+        center(b->rows[r], b->shift, b->D, b->scratch + r * b->D);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b->nb, (int)b->C, (int)b->D, 1.0f,
+                b->scratch, (int)b->D, b->Wt, (int)b->ld, 0.0f, S, (int)b->C);
+}
+
+/* Reuses the features forward left in scratch. */
+static void sgemm_backward(const lt_kblock *b, const float *dS, float *dWt)
+{
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)b->C, (int)b->D, (int)b->nb, 1.0f,
+                dS, (int)b->C, b->scratch, (int)b->D, b->accumulate ? 1.0f : 0.0f, dWt,
+                (int)b->ld);
+}
+
+/* Wt as (C, ld). */
+static size_t rows_of_ld(size_t D, size_t C, size_t ld)
+{
+    (void)D;
+    return C * ld;
+}
+
+static const struct lt_kernel_impl portable_impl = {
+    "portable", 64, LT_KERNEL_SHARES, always, any_classes, portable_scratch, rows_of_ld,
+    portable_forward, portable_backward, lt_kernel_pack_any, lt_kernel_unpack_any,
+};
+
+/* One share: OpenBLAS threads each product itself. */
+static const struct lt_kernel_impl sgemm_impl = {
+    "sgemm", 1024, 1, always, any_classes, sgemm_scratch, rows_of_ld, sgemm_forward,
+    sgemm_backward, lt_kernel_pack_any, lt_kernel_unpack_any,
+};
+
+/* ---- the table ------------------------------------------------------------------- */
+
+static const char *const NAMES[] = {"auto", "avx2", "portable", "sgemm"};
+#define N_NAMES (sizeof NAMES / sizeof NAMES[0])
+
+const char *lt_kernel_name_at(size_t i)
+{
+    return i < N_NAMES ? NAMES[i] : NULL;
+}
+
+/* The implementation named name (auto: the fastest this CPU runs for C), or NULL. */
+static const struct lt_kernel_impl *find_impl(const char *name, size_t C)
+{
+    const struct lt_kernel_impl *avx2 = &lt_kernel_avx2_impl;
+    if (strcmp(name, "auto") == 0) {
+        return avx2->available() && avx2->supports(C) ? avx2 : &portable_impl;
+    }
+    if (strcmp(name, "avx2") == 0) {
+        return avx2;
+    }
+    if (strcmp(name, "portable") == 0) {
+        return &portable_impl;
+    }
+    if (strcmp(name, "sgemm") == 0) {
+        return &sgemm_impl;
+    }
+    return NULL;
+}
+
+int lt_kernel_available(const char *name)
+{
+    const struct lt_kernel_impl *impl = find_impl(name, 10);
+    return impl && impl->available();
+}
+
+const char *lt_kernel_name(const lt_kernel *k)
+{
+    return k->impl->name;
+}
+
+/* ---- create / free ---------------------------------------------------------------- */
+
+#define ALIGN 64 /* a cache line: a 32-byte load from an aligned row never straddles two */
+
+/* count zeroed floats aligned to ALIGN, or NULL with err filled. Free with free(). */
+static float *alloc_floats(size_t count, const char *what, lt_error *err)
+{
+    size_t bytes;
+    if (lt_size_mul(count ? count : 1, sizeof(float), &bytes) != 0 || bytes > SIZE_MAX - ALIGN) {
+        lt_fail(err, LT_ERR, "out of memory: %s (%zu floats)", what, count);
+        return NULL;
+    }
+    bytes = (bytes + ALIGN - 1) / ALIGN * ALIGN;
+    float *p = aligned_alloc(ALIGN, bytes);
+    if (!p) {
+        lt_fail(err, LT_ERR, "out of memory: %s (%zu bytes)", what, bytes);
+        return NULL;
+    }
+    memset(p, 0, bytes);
+    return p;
+}
+
+/* Row stride of Wt and dWt: D rounded up to a cache line, plus one line, so that the C
+ * rows read together do not sit a multiple of 4 KB apart (D = 3072 floats is exactly
+ * 12 KB): rows that far apart share L1 sets, and 10 of them overflow its 8 ways. */
+static size_t padded_stride(size_t D)
+{
+    return (D + 15) / 16 * 16 + 16;
+}
+
+static lt_status thread_create(lt_kernel_thread *th, const lt_kernel *k, lt_error *err)
+{
+    size_t rows = k->impl->block_rows;
+    th->rows = lt_calloc(rows, sizeof *th->rows, "kernel rows", err);
+    th->y = lt_calloc(rows, 1, "kernel labels", err);
+    th->S = lt_calloc(rows * k->C, sizeof *th->S, "kernel scores", err);
+    th->scratch = lt_calloc(k->impl->scratch_floats(k->D, k->C, rows), sizeof(float),
+                            "kernel workspace", err);
+    return th->rows && th->y && th->S && th->scratch ? LT_OK : LT_ERR;
+}
+
+static void thread_free(lt_kernel_thread *th)
+{
+    free(th->rows);
+    free(th->y);
+    free(th->S);
+    free(th->scratch);
+}
+
+static lt_status share_create(lt_kernel_share *sh, const lt_kernel *k, size_t nwt, lt_error *err)
+{
+    sh->dWt = alloc_floats(nwt, "kernel gradient", err);
+    sh->db = lt_calloc(k->C, sizeof *sh->db, "kernel gradient", err);
+    return sh->dWt && sh->db ? LT_OK : LT_ERR;
+}
+
+static void share_free(lt_kernel_share *sh)
+{
+    free(sh->dWt);
+    free(sh->db);
+}
+
+lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, size_t threads,
+                           const float *shift, const float *scale, lt_error *err)
+{
+    memset(k, 0, sizeof *k);
+    const struct lt_kernel_impl *impl = find_impl(name, C);
+    if (!impl) {
+        return lt_fail(err, LT_ECONFIG, "train.kernel: unknown \"%s\"", name);
+    }
+    if (!impl->available()) {
+        return lt_fail(err, LT_ECONFIG, "train.kernel: \"%s\" needs a CPU with AVX2 and FMA; "
+                       "this one lacks them (use \"auto\")", name);
+    }
+    if (!impl->supports(C)) {
+        return lt_fail(err, LT_ECONFIG, "train.kernel: \"%s\" handles 10 classes, not %zu",
+                       name, C);
+    }
+    if (threads == 0) {
+        threads = lt_pool_cpus();
+    }
+    k->impl = impl;
+    k->D = D;
+    k->C = C;
+    k->ld = padded_stride(D);
+    k->threads = threads;
+    /* One threading model: OpenBLAS's threads for sgemm, else lintrain's pool. */
+    int sgemm = impl == &sgemm_impl;
+    openblas_set_num_threads(sgemm ? (int)threads : 1);
+    lt_status st = lt_pool_create(&k->pool, sgemm ? 1 : threads, err);
+    if (st != LT_OK) {
+        return st;
+    }
+    size_t nwt;
+    if (lt_size_mul(C, k->ld, &nwt) != 0) {
+        lt_kernel_free(k);
+        return lt_fail(err, LT_ERR, "kernel: %zu x %zu weights overflow", C, D);
+    }
+    k->n_threads = k->pool.n;
+    k->n_shares = impl->shares;
+    k->th = lt_calloc(k->n_threads, sizeof *k->th, "kernel threads", err);
+    k->sh = lt_calloc(k->n_shares, sizeof *k->sh, "kernel shares", err);
+    if (!k->th || !k->sh) {
+        lt_kernel_free(k);
+        return LT_ERR;
+    }
+    for (size_t t = 0; t < k->n_threads; t++) {
+        if ((st = thread_create(&k->th[t], k, err)) != LT_OK) {
+            lt_kernel_free(k);
+            return st;
+        }
+    }
+    for (size_t s = 0; s < k->n_shares; s++) {
+        if ((st = share_create(&k->sh[s], k, nwt, err)) != LT_OK) {
+            lt_kernel_free(k);
+            return st;
+        }
+    }
+    k->Wt = alloc_floats(impl->wt_floats(D, C, k->ld), "kernel weights", err);
+    k->shift = alloc_floats(D, "kernel preprocessing", err);
+    k->scale = alloc_floats(D, "kernel preprocessing", err);
+    if (!k->Wt || !k->shift || !k->scale) {
+        lt_kernel_free(k);
+        return LT_ERR;
+    }
+    memcpy(k->shift, shift, D * sizeof *shift);
+    memcpy(k->scale, scale, D * sizeof *scale);
+    return LT_OK;
+}
+
+void lt_kernel_free(lt_kernel *k)
+{
+    if (!k) {
+        return;
+    }
+    lt_pool_free(&k->pool);
+    for (size_t t = 0; k->th && t < k->n_threads; t++) {
+        thread_free(&k->th[t]);
+    }
+    for (size_t s = 0; k->sh && s < k->n_shares; s++) {
+        share_free(&k->sh[s]);
+    }
+    free(k->th);
+    free(k->sh);
+    free(k->Wt);
+    free(k->shift);
+    free(k->scale);
+    memset(k, 0, sizeof *k);
+}
+
+/* ---- one call ------------------------------------------------------------------- */
+
+typedef struct {
+    lt_kernel *k;
+    const lt_model *m;
+    const lt_loss *loss;
+    double margin;
+    const lt_rows *rows;
+    float *grad;     /* NULL: no gradient */
+    float *scores;   /* non-NULL: scores only, written here */
+} call;
+
+/* The shares of a call of n rows: at most the implementation's, none empty. (A
+ * batch of 256 rows makes 8 shares of 32: measured a little faster than 4 of 64, whose
+ * rows do not stay in L2 as well between forward and backward.) */
+static size_t n_shares(const lt_kernel *k, size_t n)
+{
+    return n < k->n_shares ? n : k->n_shares;
+}
+
+/* Gathers the row pointers and labels of rows [first, first + nb) of the call. */
+static void gather(const lt_rows *rows, size_t D, size_t first, size_t nb, lt_kernel_thread *th)
+{
+    for (size_t r = 0; r < nb; r++) {
+        size_t rec = rows->idx ? rows->idx[first + r] : rows->start + first + r;
+        th->rows[r] = rows->pixels + rec * D;
+        th->y[r] = rows->labels ? rows->labels[rec] : 0;
+    }
+}
+
+/* Share `task` of the call, on thread `thread`'s workspace. */
+static void share_job(void *ctx, size_t task, size_t thread)
+{
+    const call *c = ctx;
+    const lt_kernel *k = c->k;
+    const struct lt_kernel_impl *impl = k->impl;
+    lt_kernel_thread *th = &k->th[thread];
+    lt_kernel_share *sh = &k->sh[task];
+    size_t C = k->C, D = k->D, n = c->rows->n, S = n_shares(k, n);
+    size_t lo = n * task / S, hi = n * (task + 1) / S;
+    sh->loss = 0.0;
+    sh->correct = 0;
+    memset(sh->db, 0, C * sizeof *sh->db);
+    double scale = 1.0 / (double)n;
+    for (size_t first = lo; first < hi; first += impl->block_rows) {
+        size_t nb = hi - first < impl->block_rows ? hi - first : impl->block_rows;
+        gather(c->rows, D, first, nb, th);
+        lt_kblock b = {D, C, k->ld, k->shift, k->Wt, th->rows, nb, first > lo, th->scratch};
+        impl->forward(&b, th->S);
+        for (size_t r = 0; r < nb; r++) {
+            for (size_t j = 0; j < C; j++) {
+                th->S[r * C + j] += c->m->b[j];
+            }
+        }
+        if (c->scores) {
+            memcpy(c->scores + first * C, th->S, nb * C * sizeof *th->S);
+            continue;
+        }
+        sh->correct += lt_count_correct(th->S, th->y, nb, C);
+        float *dS = c->grad ? th->S : NULL;
+        sh->loss += c->loss->sum_and_grad(th->S, th->y, nb, C, c->margin, scale, dS);
+        if (dS) {
+            for (size_t r = 0; r < nb; r++) {
+                for (size_t j = 0; j < C; j++) {
+                    sh->db[j] += dS[r * C + j];
+                }
+            }
+            impl->backward(&b, dS, sh->dWt);
+        }
+    }
+}
+
+/* Features [lo, hi) of part `task` of `parts`, cut at multiples of 8 (the vector width
+ * of pack and unpack). Every feature is computed alone, so the cut changes no result. */
+static void feature_range(size_t D, size_t task, size_t parts, size_t *lo, size_t *hi)
+{
+    size_t blocks = (D + 7) / 8;
+    *lo = 8 * (blocks * task / parts);
+    *hi = task + 1 == parts ? D : 8 * (blocks * (task + 1) / parts);
+    *lo = *lo < D ? *lo : D;
+}
+
+static void pack_job(void *ctx, size_t task, size_t thread)
+{
+    const call *c = ctx;
+    const lt_kernel *k = c->k;
+    size_t lo, hi;
+    (void)thread;
+    feature_range(k->D, task, k->pool.n, &lo, &hi);
+    k->impl->pack(c->m->W, k->scale, k->C, k->ld, lo, hi, k->Wt);
+}
+
+static void unpack_job(void *ctx, size_t task, size_t thread)
+{
+    const call *c = ctx;
+    const lt_kernel *k = c->k;
+    const float *parts[LT_KERNEL_SHARES];
+    size_t lo, hi, S = n_shares(k, c->rows->n);
+    (void)thread;
+    for (size_t s = 0; s < S; s++) {
+        parts[s] = k->sh[s].dWt;
+    }
+    feature_range(k->D, task, k->pool.n, &lo, &hi);
+    k->impl->unpack(parts, S, k->scale, k->C, k->ld, lo, hi, c->grad);
+}
+
+/* Three runs of the pool: pack, shares, unpack (the first and last split by features,
+ * one part per thread: a single call on one thread). */
+static void run(call *c)
+{
+    lt_kernel *k = c->k;
+    size_t S = n_shares(k, c->rows->n);
+    lt_pool_run(&k->pool, k->pool.n, pack_job, c);
+    lt_pool_run(&k->pool, S, share_job, c);
+    if (c->grad) {
+        float *gb = c->grad + k->C * k->D;
+        memset(gb, 0, k->C * sizeof *gb);
+        if (S == 0) {
+            memset(c->grad, 0, k->C * k->D * sizeof *c->grad);
+            return;
+        }
+        lt_pool_run(&k->pool, k->pool.n, unpack_job, c);
+        for (size_t j = 0; j < k->C; j++) {
+            float sum = k->sh[0].db[j];
+            for (size_t s = 1; s < S; s++) {
+                sum += k->sh[s].db[j];
+            }
+            gb[j] = sum;
+        }
+    }
+}
+
+double lt_kernel_loss_grad(lt_kernel *k, const lt_model *m, const lt_loss *loss,
+                           double margin, const lt_rows *rows, float *grad, size_t *correct)
+{
+    call c = {k, m, loss, margin, rows, grad, NULL};
+    run(&c);
+    double sum = 0.0;
+    size_t right = 0;
+    for (size_t s = 0; s < n_shares(k, rows->n); s++) {
+        sum += k->sh[s].loss;
+        right += k->sh[s].correct;
+    }
+    if (correct) {
+        *correct = right;
+    }
+    return rows->n ? sum / (double)rows->n : 0.0;
+}
+
+void lt_kernel_scores(lt_kernel *k, const lt_model *m, const lt_rows *rows, float *scores)
+{
+    call c = {k, m, NULL, 0.0, rows, NULL, scores};
+    run(&c);
+}

@@ -1,0 +1,62 @@
+/* kernel_impl.h — what an implementation of the training kernel provides (internal to
+ * kernel.c and the files that hold implementations).
+ *
+ * The driver (kernel.c) cuts a call's rows into blocks of at most block_rows rows and
+ * hands each block to the implementation twice: forward (block scores), and after the
+ * loss has turned the scores into dL/ds, backward (the block's share of the weight
+ * gradient). Weights arrive transposed and pre-scaled, so an implementation only ever
+ * subtracts the shift: with t = x - shift,
+ *     x'·W = Σ_d t_d·(scale_d·W[d][c]) = Σ_d t_d·Wt[c][d]
+ *     dL/dW[d][c] = scale_d·Σ_r t_rd·dS[r][c]   (the driver applies scale_d). */
+#ifndef LINTRAIN_KERNEL_IMPL_H
+#define LINTRAIN_KERNEL_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lintrain/kernel.h"
+
+typedef struct {
+    size_t D, C;
+    size_t ld;                    /* row stride of dWt (and of Wt, unless packed otherwise) */
+    const float *shift;           /* (D) */
+    const float *Wt;              /* the transposed, scaled weights, as pack wrote them */
+    const uint8_t *const *rows;   /* nb row pointers, D bytes each */
+    size_t nb;                    /* rows in this block, 1..block_rows */
+    int accumulate;               /* backward: add to dWt (else overwrite it) */
+    float *scratch;               /* the implementation's per-thread workspace */
+} lt_kblock;
+
+struct lt_kernel_impl {
+    const char *name;
+    size_t block_rows;            /* most rows handed over at once */
+    size_t shares;                /* a call's rows are cut into at most this many */
+    int (*available)(void);       /* 1 when this CPU can run it */
+    int (*supports)(size_t C);    /* 1 when it handles C classes */
+    /* Floats of scratch a thread needs. */
+    size_t (*scratch_floats)(size_t D, size_t C, size_t block_rows);
+    /* Floats of Wt in this implementation's packing (C·ld for the (C, ld) one). */
+    size_t (*wt_floats)(size_t D, size_t C, size_t ld);
+    /* S (nb, C) = Σ_d t_rd·Wt[c][d] (no bias). */
+    void (*forward)(const lt_kblock *b, float *S);
+    /* dWt (C, ld) += Σ_r dS[r][c]·t_rd, or = when !b->accumulate. */
+    void (*backward)(const lt_kblock *b, const float *dS, float *dWt);
+    /* Features [lo, hi) of Wt[c][d] = scale[d]·W[d][c], in the implementation's
+     * packing (lo a multiple of 8). */
+    void (*pack)(const float *W, const float *scale, size_t C, size_t ld, size_t lo, size_t hi,
+                 float *Wt);
+    /* Features [lo, hi) of grad[d][c] = scale[d]·Σ_{t<nt} dWt[t][c][d], the shares
+     * summed in order t = 0, 1, .... */
+    void (*unpack)(const float *const *dWt, size_t nt, const float *scale, size_t C, size_t ld,
+                   size_t lo, size_t hi, float *grad);
+};
+
+/* The plain-C pack and unpack (kernel.c), for any C. */
+void lt_kernel_pack_any(const float *W, const float *scale, size_t C, size_t ld, size_t lo,
+                        size_t hi, float *Wt);
+void lt_kernel_unpack_any(const float *const *dWt, size_t nt, const float *scale, size_t C,
+                          size_t ld, size_t lo, size_t hi, float *grad);
+
+extern const struct lt_kernel_impl lt_kernel_avx2_impl;
+
+#endif
