@@ -337,9 +337,8 @@ static lt_status save_checkpoint(trainer *t, long long epochs_done, long long k,
     if (st == LT_OK) {
         st = lt_checkpoint_add(&ck, "last_epoch", LT_CKPT_F64, last, E_N, err);
     }
-    /* At function scope: the block borrows it until the write below. */
-    double best[B_N] = {(double)t->best_epoch};
     if (st == LT_OK && t->best) {
+        double best[B_N] = {(double)t->best_epoch};
         pack_eval(&t->best_val, best + B_VAL_N);
         st = lt_checkpoint_add(&ck, "best", LT_CKPT_F64, best, B_N, err);
         if (st == LT_OK) {
