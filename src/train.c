@@ -317,6 +317,8 @@ static lt_status save_checkpoint(trainer *t, long long epochs_done, long long k,
     double last[E_N] = {(double)r->epoch, (double)r->step, r->seconds};
     pack_eval(&r->train, last + E_TRAIN_N);
     pack_eval(&r->val, last + E_VAL_N);
+    /* Blocks point at their data until lt_checkpoint_write: it lives as long as ck. */
+    double best[B_N] = {(double)t->best_epoch};
     lt_checkpoint_init(&ck, t->model.D, t->model.C, t->model.n_params);
     st = lt_checkpoint_add(&ck, "config", LT_CKPT_BYTES, config, strlen(config), err);
     if (st == LT_OK) {
@@ -338,7 +340,6 @@ static lt_status save_checkpoint(trainer *t, long long epochs_done, long long k,
         st = lt_checkpoint_add(&ck, "last_epoch", LT_CKPT_F64, last, E_N, err);
     }
     if (st == LT_OK && t->best) {
-        double best[B_N] = {(double)t->best_epoch};
         pack_eval(&t->best_val, best + B_VAL_N);
         st = lt_checkpoint_add(&ck, "best", LT_CKPT_F64, best, B_N, err);
         if (st == LT_OK) {
