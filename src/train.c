@@ -913,8 +913,6 @@ static lt_status train_lbfgs(trainer *t, lt_error *err)
 
 /* ---- random search: the lecture's Strategy #1 -------------------------------------- */
 
-/* Samples W and b from N(0, init_scale²) for each trial and keeps the lowest training
- * loss (data loss + λR over the whole training split); the model ends as the best. */
 /* Allocates the best trial's parameters and seeds the search stream, once. */
 static lt_status search_setup(trainer *t, lt_error *err)
 {
@@ -930,6 +928,9 @@ static lt_status search_setup(trainer *t, lt_error *err)
     return LT_OK;
 }
 
+/* Samples W and b from N(0, init_scale²) for each trial and keeps the lowest training
+ * loss (data loss + λR over the whole training split); the model ends as the best.
+ * Resumed, it goes on from the restored trial counter, search stream and best trial. */
 static lt_status train_random_search(trainer *t, lt_error *err)
 {
     const lt_config *cfg = t->cfg;
