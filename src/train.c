@@ -82,7 +82,19 @@ typedef struct {
     long long best_epoch;       /* its epoch; 0 until an epoch was validated */
     lt_eval best_val;           /* the validation split at best_epoch */
     bool early_stopped;
+    /* L-BFGS state, made by lbfgs_setup (on resume, before the run folder is touched) */
+    lt_lbfgs lbfgs;             /* owned, valid when lbfgs_x is set */
+    double *lbfgs_x;            /* owned: (n_params) the iterate, in double */
+    bool lbfgs_converged;       /* a step ended on a tolerance: no more epochs */
+    /* Random-search state, made by search_setup */
+    lt_rng rng_search;
+    double search_best_loss;    /* lowest training loss of the trials so far */
+    float *search_best;         /* owned: (n_params) its parameters */
 } trainer;
+
+/* Random search writes checkpoint.bin every this many trials (train.checkpoint_every > 0)
+ * and when a signal stops it between two trials. */
+#define SEARCH_CKPT_TRIALS 100
 
 static double now_seconds(void)
 {
@@ -288,6 +300,16 @@ static void unpack_eval(const double *in, lt_eval *e)
  * and early stopping go on from it after a resume); "best.params" holds its weights. */
 enum { B_EPOCH, B_VAL_N, B_VAL_CORRECT, B_VAL_LOSS, B_VAL_ACC, B_N };
 
+/* What save_family_state hands to the checkpoint, kept until it is written. */
+typedef struct {
+    lt_lbfgs_saved lbfgs;
+    uint64_t flags[1], rng[2];
+} family_saved;
+
+static lt_status save_family_state(trainer *t, lt_checkpoint *ck, family_saved *fs,
+                                   lt_error *err);
+static lt_status restore_family_state(trainer *t, const lt_checkpoint *ck, lt_error *err);
+
 /* Writes checkpoint.bin for the state after epochs_done whole epochs and k updates of
  * the next; metrics.jsonl is synced first, and its length recorded. */
 static lt_status save_checkpoint(trainer *t, long long epochs_done, long long k, lt_error *err)
@@ -305,6 +327,7 @@ static lt_status save_checkpoint(trainer *t, long long epochs_done, long long k,
     char *config = lt_config_to_json(t->cfg);
     uint64_t *order = lt_calloc(n, sizeof *order, "checkpoint order", err);
     lt_checkpoint ck;
+    family_saved fs = {0};
     if (!config || !order) {
         st = order ? lt_fail(err, LT_ERR, "out of memory writing the checkpoint") : LT_ERR;
         goto cleanup;
@@ -351,12 +374,16 @@ static lt_status save_checkpoint(trainer *t, long long epochs_done, long long k,
         }
     }
     if (st == LT_OK) {
+        st = save_family_state(t, &ck, &fs, err);
+    }
+    if (st == LT_OK) {
         st = lt_checkpoint_write(&ck, path, err);
     }
     if (st == LT_OK) {
         t->ckpt_epochs = epochs_done;
     }
 cleanup:
+    lt_lbfgs_saved_free(&fs.lbfgs);
     free(config);
     free(order);
     return st;
@@ -393,9 +420,12 @@ static lt_status restore_order(trainer *t, const lt_checkpoint *ck, lt_error *er
 static lt_status restore_progress(trainer *t, const uint64_t *p, lt_error *err)
 {
     uint64_t spe = (uint64_t)t->steps_per_epoch;
-    if (p[P_EPOCHS_DONE] > (uint64_t)t->cfg->train.epochs || p[P_STEP_IN_EPOCH] > spe ||
-        p[P_STEP] != p[P_EPOCHS_DONE] * spe + p[P_STEP_IN_EPOCH] ||
-        (p[P_EPOCHS_DONE] == (uint64_t)t->cfg->train.epochs && p[P_STEP_IN_EPOCH] != 0) ||
+    /* An L-BFGS epoch does at most max_iter iterations and is checkpointed whole. */
+    bool lbfgs = t->kind->family == LT_OPTIM_LBFGS;
+    bool steps_ok = lbfgs ? p[P_STEP] <= p[P_EPOCHS_DONE] * spe && p[P_STEP_IN_EPOCH] == 0
+                          : p[P_STEP] == p[P_EPOCHS_DONE] * spe + p[P_STEP_IN_EPOCH];
+    if (p[P_EPOCHS_DONE] > (uint64_t)t->epochs || p[P_STEP_IN_EPOCH] > spe || !steps_ok ||
+        (p[P_EPOCHS_DONE] == (uint64_t)t->epochs && p[P_STEP_IN_EPOCH] != 0) ||
         p[P_METRICS_BYTES] > (uint64_t)INT64_MAX || p[P_SECONDS_MS] > (uint64_t)INT64_MAX) {
         return lt_fail(err, LT_ERR, "checkpoint block \"progress\" is inconsistent: step %llu, "
                        "%llu epochs and %llu updates done, %lld steps per epoch",
@@ -495,7 +525,10 @@ static lt_status restore_blocks(trainer *t, const lt_checkpoint *ck, lt_error *e
     if (st == LT_OK && t->best) {
         st = restore_best(t, ck, err);
     }
-    return st == LT_OK ? restore_progress(t, progress, err) : st;
+    if (st == LT_OK) {
+        st = restore_progress(t, progress, err);
+    }
+    return st == LT_OK ? restore_family_state(t, ck, err) : st;
 }
 
 /* Reads the run folder's checkpoint.bin into the trainer set up from the same config. */
@@ -760,19 +793,31 @@ static void trainer_free(trainer *t)
     lt_kernel_free(&t->kernel);
     free(t->eval_idx);
     free(t->best);
+    lt_lbfgs_free(&t->lbfgs);
+    free(t->lbfgs_x);
+    free(t->search_best);
 }
 
 /* ---- L-BFGS: full batch, one PyTorch step() per epoch ----------------------------- */
 
-/* A signal stopped an L-BFGS or random-search run. Their state (curvature pairs, the
- * best trial) is not checkpointed yet, so there is nothing to resume: say so. */
-static lt_status not_resumable(const trainer *t, const char *what, lt_error *err)
+/* A signal stopped an L-BFGS epoch. A step() cannot stop half way (its line search and
+ * history would be cut), so the iterations since the last checkpoint are lost: it is the
+ * checkpoint written at the end of an epoch that a resume continues. */
+static lt_status lbfgs_interrupted(const trainer *t, lt_error *err)
 {
+    const char *dir = t->cfg->output.dir, *sig = lt_interrupt_name(lt_interrupt_pending());
+    if (t->ckpt_epochs < 0) {
+        return lt_fail(err, LT_EINTERRUPTED,
+                       "interrupted by %s in L-BFGS iteration %lld (epoch %lld); no checkpoint "
+                       "was written yet (one is written after each train.checkpoint_every "
+                       "epochs), so run the config again to start over",
+                       sig, t->step + 1, t->epoch);
+    }
     return lt_fail(err, LT_EINTERRUPTED,
-                   "interrupted by %s at %s %lld; %s runs write no checkpoint, so run the "
-                   "config again to start over",
-                   lt_interrupt_name(lt_interrupt_pending()), what, t->step + 1,
-                   t->cfg->optimizer.name);
+                   "interrupted by %s in L-BFGS iteration %lld (epoch %lld), which cannot stop "
+                   "mid-step; the checkpoint after epoch %lld is %s/" CKPT_FILE "; resume "
+                   "with: lintrain --resume %s (the iterations since are done again)",
+                   sig, t->step + 1, t->epoch, t->ckpt_epochs, dir, dir);
 }
 
 /* The objective data loss + λR(W) over the whole training split, at x (double). */
@@ -780,7 +825,7 @@ static lt_status lbfgs_eval(void *ctx, const double *x, double *f, double *g, lt
 {
     trainer *t = ctx;
     if (lt_interrupt_pending()) {
-        return not_resumable(t, "L-BFGS iteration", err);
+        return lbfgs_interrupted(t, err);
     }
     const lt_config *cfg = t->cfg;
     lt_model *m = &t->model;
@@ -828,13 +873,16 @@ static void lbfgs_on_iter(void *ctx, const lt_lbfgs_iter *it)
     }
 }
 
-static lt_status train_lbfgs(trainer *t, lt_error *err)
+/* Creates the L-BFGS state and its iterate x (from the model's parameters), once. */
+static lt_status lbfgs_setup(trainer *t, lt_error *err)
 {
     const lt_config *cfg = t->cfg;
     lt_model *m = &t->model;
-    lt_lbfgs L;
+    if (t->lbfgs_x) {
+        return LT_OK;
+    }
     double *x = lt_calloc(m->n_params, sizeof *x, "L-BFGS weights", err);
-    lt_status st = x ? lt_lbfgs_create(&L, m->n_params, (int)cfg->optimizer.history,
+    lt_status st = x ? lt_lbfgs_create(&t->lbfgs, m->n_params, (int)cfg->optimizer.history,
                                        cfg->optimizer.max_iter, cfg->optimizer.lr,
                                        cfg->optimizer.tolerance_grad,
                                        cfg->optimizer.tolerance_change, lbfgs_eval, t, err)
@@ -843,17 +891,31 @@ static lt_status train_lbfgs(trainer *t, lt_error *err)
         free(x);
         return st;
     }
-    L.on_iter = lbfgs_on_iter;
+    t->lbfgs.on_iter = lbfgs_on_iter;
     for (size_t i = 0; i < m->n_params; i++) {
         x[i] = m->params[i];
     }
-    for (long long e = 1; e <= t->epochs && st == LT_OK; e++) {
+    t->lbfgs_x = x;
+    return LT_OK;
+}
+
+static lt_status train_lbfgs(trainer *t, lt_error *err)
+{
+    lt_model *m = &t->model;
+    lt_status st = lbfgs_setup(t, err);
+    if (st != LT_OK) {
+        return st;
+    }
+    double *x = t->lbfgs_x;
+    long long every = t->cfg->train.checkpoint_every;
+    for (long long e = t->epoch0 + 1; e <= t->epochs && st == LT_OK && !t->lbfgs_converged;
+         e++) {
         lt_lbfgs_stop stop = LT_LBFGS_MAX_ITER;
         long long iters;
         t->epoch = e;
         t->iter0 = t->step;
         t->epoch_t0 = now_seconds();
-        st = lt_lbfgs_step(&L, x, &stop, &iters, err);
+        st = lt_lbfgs_step(&t->lbfgs, x, &stop, &iters, err);
         if (st == LT_OK && t->iter_status != LT_OK) {
             st = t->iter_status;
             *err = t->iter_err;
@@ -866,19 +928,35 @@ static lt_status train_lbfgs(trainer *t, lt_error *err)
             st = end_epoch(t, e, err);
         }
         /* Converged: more calls would find nothing to do (PyTorch returns at once). */
-        if (stop == LT_LBFGS_GRAD || stop == LT_LBFGS_CHANGE || stop == LT_LBFGS_DIRECTION) {
-            break;
+        t->lbfgs_converged = stop == LT_LBFGS_GRAD || stop == LT_LBFGS_CHANGE ||
+                             stop == LT_LBFGS_DIRECTION;
+        if (st == LT_OK && every > 0 && e % every == 0) {
+            st = save_checkpoint(t, e, 0, err);
         }
     }
-    lt_lbfgs_free(&L);
-    free(x);
     return st;
 }
 
 /* ---- random search: the lecture's Strategy #1 -------------------------------------- */
 
+/* Allocates the best trial's parameters and seeds the search stream, once. */
+static lt_status search_setup(trainer *t, lt_error *err)
+{
+    if (t->search_best) {
+        return LT_OK;
+    }
+    t->search_best = lt_calloc(t->model.n_params, sizeof *t->search_best, "best weights", err);
+    if (!t->search_best) {
+        return LT_ERR;
+    }
+    lt_rng_seed(&t->rng_search, (uint64_t)t->cfg->train.seed, STREAM_SEARCH);
+    t->search_best_loss = INFINITY;
+    return LT_OK;
+}
+
 /* Samples W and b from N(0, init_scale²) for each trial and keeps the lowest training
- * loss (data loss + λR over the whole training split); the model ends as the best. */
+ * loss (data loss + λR over the whole training split); the model ends as the best.
+ * Resumed, it goes on from the restored trial counter, search stream and best trial. */
 static lt_status train_random_search(trainer *t, lt_error *err)
 {
     const lt_config *cfg = t->cfg;
@@ -887,30 +965,25 @@ static lt_status train_random_search(trainer *t, lt_error *err)
     size_t nW = m->D * m->C, n = t->data.train.n;
     double scale = cfg->optimizer.init_scale;
     double lambda = cfg->regularization.lambda, beta = cfg->regularization.beta;
-    float *best = lt_calloc(m->n_params, sizeof *best, "best weights", err);
-    if (!best) {
-        return LT_ERR;
+    lt_status st = search_setup(t, err);
+    if (st != LT_OK) {
+        return st;
     }
-    lt_rng rng;
-    lt_rng_seed(&rng, (uint64_t)cfg->train.seed, STREAM_SEARCH);
-    double best_loss = INFINITY, epoch_t0 = now_seconds();
-    lt_status st = LT_OK;
-    for (long long k = 1; k <= cfg->optimizer.trials && st == LT_OK; k++) {
-        if (lt_interrupt_pending()) {
-            st = not_resumable(t, "trial", err);
-            break;
-        }
+    float *best = t->search_best;
+    double epoch_t0 = now_seconds();
+    bool checkpoints = cfg->train.checkpoint_every > 0;
+    for (long long k = t->step + 1; k <= cfg->optimizer.trials && st == LT_OK; k++) {
         for (size_t i = 0; i < m->n_params; i++) {  /* W row-major, then b */
-            m->params[i] = (float)(scale * lt_rng_normal(&rng));
+            m->params[i] = (float)(scale * lt_rng_normal(&t->rng_search));
         }
         double loss = batch_loss_grad(t, 0, n, NULL);
         loss += lambda * t->penalty->value(m->W, nW, beta);
-        if (loss < best_loss) {  /* a non-finite loss is never the best */
-            best_loss = loss;
+        if (loss < t->search_best_loss) {  /* a non-finite loss is never the best */
+            t->search_best_loss = loss;
             memcpy(best, m->params, m->n_params * sizeof *best);
         }
         t->step = k;
-        lt_trial_report r = {k, cfg->optimizer.trials, loss, best_loss};
+        lt_trial_report r = {k, cfg->optimizer.trials, loss, t->search_best_loss};
         st = lt_metrics_trial(&t->metrics, &r, err);
         long long log_every = cfg->train.log_every;
         if (st == LT_OK && obs->on_trial && log_every > 0 && k % log_every == 0) {
@@ -919,8 +992,14 @@ static lt_status train_random_search(trainer *t, lt_error *err)
         if (obs->on_progress) {
             obs->on_progress(obs->ctx, k, cfg->optimizer.trials, now_seconds() - epoch_t0);
         }
+        if (st == LT_OK && lt_interrupt_pending()) {
+            return interrupted(t, 1, k, err);
+        }
+        if (st == LT_OK && checkpoints && k % SEARCH_CKPT_TRIALS == 0) {
+            st = save_checkpoint(t, 0, k, err);
+        }
     }
-    if (st == LT_OK && !isfinite(best_loss)) {
+    if (st == LT_OK && !isfinite(t->search_best_loss)) {
         st = lt_fail(err, LT_EDIVERGED,
                      "diverged: no trial of random search had a finite loss; "
                      "try a lower optimizer.init_scale");
@@ -929,7 +1008,92 @@ static lt_status train_random_search(trainer *t, lt_error *err)
         memcpy(m->params, best, m->n_params * sizeof *best);
         st = end_epoch(t, 1, err);
     }
-    free(best);
+    return st;
+}
+
+/* The L-BFGS or random-search state, as blocks of the checkpoint: "lbfgs.*" (lbfgs.c),
+ * "lbfgs.x" (the double iterate) and "lbfgs.converged"; "search.rng" (the search
+ * stream), "search.best_loss" and "search.best" (its parameters). */
+static lt_status save_family_state(trainer *t, lt_checkpoint *ck, family_saved *fs,
+                                   lt_error *err)
+{
+    size_t np = t->model.n_params;
+    lt_status st = LT_OK;
+    if (t->kind->family == LT_OPTIM_LBFGS && t->lbfgs_x) {
+        fs->flags[0] = t->lbfgs_converged;
+        st = lt_lbfgs_save(&t->lbfgs, ck, &fs->lbfgs, err);
+        if (st == LT_OK) {
+            st = lt_checkpoint_add(ck, "lbfgs.x", LT_CKPT_F64, t->lbfgs_x, np, err);
+        }
+        if (st == LT_OK) {
+            st = lt_checkpoint_add(ck, "lbfgs.converged", LT_CKPT_U64, fs->flags, 1, err);
+        }
+    } else if (t->kind->family == LT_OPTIM_RANDOM_SEARCH && t->search_best) {
+        fs->rng[0] = t->rng_search.state;
+        fs->rng[1] = t->rng_search.inc;
+        st = lt_checkpoint_add(ck, "search.rng", LT_CKPT_U64, fs->rng, 2, err);
+        if (st == LT_OK) {
+            st = lt_checkpoint_add(ck, "search.best_loss", LT_CKPT_F64, &t->search_best_loss,
+                                   1, err);
+        }
+        if (st == LT_OK) {
+            st = lt_checkpoint_add(ck, "search.best", LT_CKPT_F32, t->search_best, np, err);
+        }
+    }
+    return st;
+}
+
+/* Takes what save_family_state stored, after the progress block (t->step). */
+static lt_status restore_family_state(trainer *t, const lt_checkpoint *ck, lt_error *err)
+{
+    size_t np = t->model.n_params;
+    lt_status st = LT_OK;
+    if (t->kind->family == LT_OPTIM_LBFGS) {
+        uint64_t flags[1];
+        st = lbfgs_setup(t, err);
+        if (st == LT_OK) {
+            st = lt_lbfgs_restore(&t->lbfgs, ck, err);
+        }
+        if (st == LT_OK) {
+            st = lt_checkpoint_get(ck, "lbfgs.x", LT_CKPT_F64, np, t->lbfgs_x, err);
+        }
+        if (st == LT_OK) {
+            st = lt_checkpoint_get(ck, "lbfgs.converged", LT_CKPT_U64, 1, flags, err);
+        }
+        for (size_t i = 0; st == LT_OK && i < np; i++) {
+            if (!isfinite(t->lbfgs_x[i])) {
+                st = lt_fail(err, LT_ERR, "checkpoint block \"lbfgs.x\" holds NaN or Inf");
+            }
+        }
+        if (st == LT_OK && (flags[0] > 1 || t->lbfgs.n_iter != t->step)) {
+            st = lt_fail(err, LT_ERR, "checkpoint blocks \"lbfgs.*\" disagree with "
+                         "\"progress\": %lld iterations, step %lld", t->lbfgs.n_iter, t->step);
+        }
+        if (st == LT_OK) {
+            t->lbfgs_converged = flags[0] == 1;
+        }
+    } else if (t->kind->family == LT_OPTIM_RANDOM_SEARCH) {
+        uint64_t rng[2];
+        st = search_setup(t, err);
+        if (st == LT_OK) {
+            st = lt_checkpoint_get(ck, "search.rng", LT_CKPT_U64, 2, rng, err);
+        }
+        if (st == LT_OK && !(rng[1] & 1u)) {
+            st = lt_fail(err, LT_ERR, "checkpoint block \"search.rng\": the stream must be odd");
+        }
+        if (st == LT_OK) {
+            t->rng_search.state = rng[0];
+            t->rng_search.inc = rng[1];
+            st = lt_checkpoint_get(ck, "search.best_loss", LT_CKPT_F64, 1,
+                                   &t->search_best_loss, err);
+        }
+        if (st == LT_OK && isnan(t->search_best_loss)) {
+            st = lt_fail(err, LT_ERR, "checkpoint block \"search.best_loss\" is NaN");
+        }
+        if (st == LT_OK) {
+            st = lt_checkpoint_get(ck, "search.best", LT_CKPT_F32, np, t->search_best, err);
+        }
+    }
     return st;
 }
 

@@ -78,23 +78,31 @@ static pid_t start(const char *dir, const char *args)
     return pid;
 }
 
-/* Number of epoch lines in tu_tmp/dir/metrics.jsonl (0 when it does not exist yet). */
-static int epoch_lines(const char *dir)
+/* Number of lines of the given type ("epoch", "trial") in tu_tmp/dir/metrics.jsonl (0
+ * when it does not exist yet). */
+static int lines_of(const char *dir, const char *type)
 {
     char *p = path_in(dir, "metrics.jsonl");
     char *text = tu_read_file(p, NULL);
     free(p);
+    char key[64];
+    snprintf(key, sizeof key, "\"type\":\"%s\"", type);
     int n = 0;
-    for (const char *s = text; s && (s = strstr(s, "\"type\":\"epoch\"")) != NULL; s++) {
+    for (const char *s = text; s && (s = strstr(s, key)) != NULL; s++) {
         n++;
     }
     free(text);
     return n;
 }
 
-/* Waits until the run shows `epochs` epoch lines or has ended; sends sig if it still
+static int epoch_lines(const char *dir)
+{
+    return lines_of(dir, "epoch");
+}
+
+/* Waits until the run shows `count` lines of type or has ended; sends sig if it still
  * runs. Returns the wait status. */
-static int stop_after(pid_t pid, const char *dir, int epochs, int sig)
+static int stop_after_lines(pid_t pid, const char *dir, const char *type, int count, int sig)
 {
     int status;
     const struct timespec pause = {0, 2000000};
@@ -104,7 +112,7 @@ static int stop_after(pid_t pid, const char *dir, int epochs, int sig)
         if (done == pid) {
             return status; /* ended on its own */
         }
-        if (epoch_lines(dir) >= epochs) {
+        if (lines_of(dir, type) >= count) {
             break;
         }
         nanosleep(&pause, NULL);
@@ -112,6 +120,12 @@ static int stop_after(pid_t pid, const char *dir, int epochs, int sig)
     assert_int_equal(kill(pid, sig), 0);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     return status;
+}
+
+/* stop_after_lines on epoch lines. */
+static int stop_after(pid_t pid, const char *dir, int epochs, int sig)
+{
+    return stop_after_lines(pid, dir, "epoch", epochs, sig);
 }
 
 static int same_bytes(const char *dir_a, const char *dir_b, const char *file)
@@ -163,19 +177,30 @@ static void assert_same_run(const char *resumed, const char *reference)
     }
 }
 
-/* SIGKILL in the middle (no chance to write anything), resume, compare bytes. Epochs
- * grow until the kill lands before the end, so a fast machine cannot skip the test. */
-static void test_sigkill_then_resume_same_bytes(void **state)
+/* L-BFGS on the sample: full batch, no early convergence, one iteration an epoch. */
+#define LBFGS_SETS "--set optimizer.name=lbfgs --set train.batch_size=0 " \
+                   "--set optimizer.max_iter=2 --set optimizer.tolerance_change=0"
+/* Random search with %d trials: the sample config's optimizer.lr and train.epochs do not
+ * apply, so both sections are replaced whole. */
+#define SEARCH_ARGS "--config configs/quickstart.json --quiet " \
+                    "--set optimizer='{\"name\": \"random_search\", \"trials\": %d}' " \
+                    "--set train='{\"batch_size\": 0, \"threads\": 1, \"log_every\": 7}'"
+
+/* SIGKILL once metrics.jsonl has `lines` lines of type (no chance to write anything),
+ * resume, compare bytes with the run never stopped. args_fmt takes the run's length
+ * (epochs or trials), from size up, which grows until the kill lands before the end, so
+ * a fast machine cannot skip the test. */
+static void sigkill_then_resume(const char *tag, const char *args_fmt, int size,
+                                const char *type, int lines)
 {
-    (void)state;
-    for (int epochs = 12;; epochs *= 4) {
-        assert_true(epochs < 10000);
+    for (;; size *= 4) {
+        assert_true(size < 100000);
         char args[1024];
-        snprintf(args, sizeof args, BASE " --set train.epochs=%d", epochs);
+        snprintf(args, sizeof args, args_fmt, size);
         char name[64];
-        snprintf(name, sizeof name, "kill%d", epochs);
+        snprintf(name, sizeof name, "%s%d", tag, size);
         pid_t pid = start(name, args);
-        int status = stop_after(pid, name, 3, SIGKILL);
+        int status = stop_after_lines(pid, name, type, lines, SIGKILL);
         if (!WIFSIGNALED(status)) {
             continue; /* finished before the kill: try a longer run */
         }
@@ -189,11 +214,28 @@ static void test_sigkill_then_resume_same_bytes(void **state)
         }
         free(out);
         char ref[64];
-        snprintf(ref, sizeof ref, "ref%d", epochs);
+        snprintf(ref, sizeof ref, "%s_ref%d", tag, size);
         assert_int_equal(run(ref, args, NULL), 0);
         assert_same_run(name, ref);
         break;
     }
+}
+
+/* SIGKILL in the middle (no chance to write anything), resume, compare bytes. */
+static void test_sigkill_then_resume_same_bytes(void **state)
+{
+    (void)state;
+    sigkill_then_resume("kill", BASE " --set train.epochs=%d", 12, "epoch", 3);
+}
+
+/* The same for L-BFGS (checkpointed after each epoch; a tolerance of 0 keeps it from
+ * converging on the sample, one iteration an epoch) and random search (checkpointed
+ * every 100 trials: killed after 250, it resumes from trial 200). */
+static void test_sigkill_lbfgs_and_random_search(void **state)
+{
+    (void)state;
+    sigkill_then_resume("kill_lbfgs", BASE " --set train.epochs=%d " LBFGS_SETS, 12, "epoch", 3);
+    sigkill_then_resume("kill_search", SEARCH_ARGS, 400, "trial", 250);
 }
 
 /* The settings optimizer name needs on the sample: minibatches, unless its config is
@@ -218,19 +260,24 @@ static void test_signal_stop_every_optimizer(void **state)
     (void)state;
     const char *name;
     for (size_t i = 0; (name = lt_optim_name_at(i)) != NULL; i++) {
-        if (lt_optim_find(name)->family != LT_OPTIM_FIRST_ORDER) {
-            continue; /* L-BFGS and random search write no checkpoint yet */
-        }
-        int sig = i == 0 ? SIGINT : SIGTERM;
-        const char *sets = optimizer_sets(name);
+        lt_optim_family family = lt_optim_find(name)->family;
+        int sig = i == 0 || family == LT_OPTIM_LBFGS ? SIGINT : SIGTERM;
+        const char *sets = family == LT_OPTIM_LBFGS ? LBFGS_SETS : optimizer_sets(name);
+        /* Random search has one epoch: it is stopped after 30 trials of 12·10 and more. */
+        int search = family == LT_OPTIM_RANDOM_SEARCH;
         for (int epochs = 12;; epochs *= 4) {
             assert_true(epochs < 10000);
             char args[1024], dir[128], ref[128];
-            snprintf(args, sizeof args, BASE " --set train.epochs=%d %s", epochs, sets);
+            if (search) {
+                snprintf(args, sizeof args, SEARCH_ARGS, epochs * 10);
+            } else {
+                snprintf(args, sizeof args, BASE " --set train.epochs=%d %s", epochs, sets);
+            }
             snprintf(dir, sizeof dir, "sig_%s_%d", name, epochs);
             snprintf(ref, sizeof ref, "sigref_%s_%d", name, epochs);
             pid_t pid = start(dir, args);
-            int status = stop_after(pid, dir, 2, sig);
+            int status = search ? stop_after_lines(pid, dir, "trial", 30, sig)
+                                : stop_after(pid, dir, 2, sig);
             assert_true(WIFEXITED(status));
             if (WEXITSTATUS(status) == 0) {
                 continue; /* finished before the signal */
@@ -443,6 +490,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigkill_then_resume_same_bytes),
+        cmocka_unit_test(test_sigkill_lbfgs_and_random_search),
         cmocka_unit_test(test_signal_stop_every_optimizer),
         cmocka_unit_test(test_bad_checkpoints_refused),
         cmocka_unit_test(test_divergence_keeps_last_checkpoint),
