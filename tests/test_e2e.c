@@ -15,35 +15,19 @@
 
 #include "testutil.h"
 
-static char *tmp;
 
-static int setup(void **state)
-{
-    (void)state;
-    tmp = tu_mkdtemp();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
-    return 0;
-}
-
-/* Runs lintrain with args and the run folder tmp/name; returns the exit status. */
+/* Runs lintrain with args and the run folder tu_tmp/name; returns the exit status. */
 static int lintrain(const char *name, const char *args, char **output)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "./lintrain --out '%s/%s' %s", tmp, name, args);
+    snprintf(cmd, sizeof cmd, "./lintrain --out '%s/%s' %s", tu_tmp, name, args);
     return tu_run(cmd, output);
 }
 
 static cJSON *read_json(const char *dir, const char *file)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s/%s", tmp, dir, file);
+    snprintf(path, sizeof path, "%s/%s/%s", tu_tmp, dir, file);
     char *text = tu_read_file(path, NULL);
     assert_non_null(text);
     cJSON *j = cJSON_Parse(text);
@@ -56,7 +40,7 @@ static int exists(const char *dir, const char *file)
 {
     char path[4096];
     struct stat st;
-    snprintf(path, sizeof path, "%s/%s%s%s", tmp, dir, file ? "/" : "", file ? file : "");
+    snprintf(path, sizeof path, "%s/%s%s%s", tu_tmp, dir, file ? "/" : "", file ? file : "");
     return stat(path, &st) == 0;
 }
 
@@ -89,10 +73,10 @@ static void test_quickstart_run_folder(void **state)
     /* .npy sizes: 128-byte header + 3072·10 floats, and + 10 floats. */
     char path[4096];
     size_t n;
-    snprintf(path, sizeof path, "%s/a/weights.npy", tmp);
+    snprintf(path, sizeof path, "%s/a/weights.npy", tu_tmp);
     free(tu_read_file(path, &n));
     assert_int_equal(n, 128 + 3072 * 10 * 4);
-    snprintf(path, sizeof path, "%s/a/bias.npy", tmp);
+    snprintf(path, sizeof path, "%s/a/bias.npy", tu_tmp);
     free(tu_read_file(path, &n));
     assert_int_equal(n, 128 + 10 * 4);
 }
@@ -105,7 +89,7 @@ static void test_metrics_lines(void **state)
                               NULL),
                      0);
     char path[4096];
-    snprintf(path, sizeof path, "%s/m/metrics.jsonl", tmp);
+    snprintf(path, sizeof path, "%s/m/metrics.jsonl", tu_tmp);
     char *text = tu_read_file(path, NULL);
     assert_non_null(text);
     int epochs = 0, steps = 0;
@@ -154,14 +138,14 @@ static void test_same_seed_same_bytes(void **state)
     assert_int_equal(lintrain("s1", args, NULL), 0);
     assert_int_equal(lintrain("s2", args, NULL), 0);
     char a[4096], b[4096];
-    snprintf(a, sizeof a, "%s/s1/weights.npy", tmp);
-    snprintf(b, sizeof b, "%s/s2/weights.npy", tmp);
+    snprintf(a, sizeof a, "%s/s1/weights.npy", tu_tmp);
+    snprintf(b, sizeof b, "%s/s2/weights.npy", tu_tmp);
     assert_true(same_file(a, b));
     /* A different seed changes the weights: the check above can fail. */
     char args3[512];
     snprintf(args3, sizeof args3, "%s --set train.seed=1", args);
     assert_int_equal(lintrain("s3", args3, NULL), 0);
-    snprintf(b, sizeof b, "%s/s3/weights.npy", tmp);
+    snprintf(b, sizeof b, "%s/s3/weights.npy", tu_tmp);
     assert_false(same_file(a, b));
 }
 
@@ -180,11 +164,11 @@ static void test_resolved_config_reruns(void **state)
     assert_true(cJSON_IsNumber(cJSON_GetObjectItem(model, "svm_margin")));
     cJSON_Delete(c);
     char args[4096];
-    snprintf(args, sizeof args, "--config '%s/r1/config.json' --quiet", tmp);
+    snprintf(args, sizeof args, "--config '%s/r1/config.json' --quiet", tu_tmp);
     assert_int_equal(lintrain("r2", args, NULL), 0);
     char a[4096], b[4096];
-    snprintf(a, sizeof a, "%s/r1/weights.npy", tmp);
-    snprintf(b, sizeof b, "%s/r2/weights.npy", tmp);
+    snprintf(a, sizeof a, "%s/r1/weights.npy", tu_tmp);
+    snprintf(b, sizeof b, "%s/r2/weights.npy", tu_tmp);
     assert_true(same_file(a, b));
 }
 
@@ -279,7 +263,7 @@ static char *weights_path(const char *dir)
 {
     char name[256];
     snprintf(name, sizeof name, "%s/weights.npy", dir);
-    return tu_join(tmp, name);
+    return tu_join(tu_tmp, name);
 }
 
 /* Same config and seed: the same weights.npy, byte for byte, for every optimizer; and
@@ -333,7 +317,7 @@ static void test_every_optimizer_deterministic(void **state)
 static cJSON **metrics_lines(const char *dir, int *count)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s/metrics.jsonl", tmp, dir);
+    snprintf(path, sizeof path, "%s/%s/metrics.jsonl", tu_tmp, dir);
     char *text = tu_read_file(path, NULL);
     assert_non_null(text);
     size_t cap = 16, n = 0;
@@ -511,7 +495,7 @@ static void test_optimizer_refusals(void **state)
 static int epoch_val_accs(const char *dir, double *acc, int cap)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s/metrics.jsonl", tmp, dir);
+    snprintf(path, sizeof path, "%s/%s/metrics.jsonl", tu_tmp, dir);
     char *text = tu_read_file(path, NULL);
     assert_non_null(text);
     int n = 0;
@@ -578,7 +562,7 @@ static void test_early_stopping_and_best_weights(void **state)
              "--set optimizer.lr=1e-30 --set train.threads=1 "
              "--set model.init_weights='\"%s/es/best_weights.npy\"' "
              "--set model.init_bias='\"%s/es/best_bias.npy\"'",
-             tmp, tmp);
+             tu_tmp, tu_tmp);
     rc = lintrain("es2", args2, &out);
     if (rc != 0) {
         fail_msg("exit %d: %s", rc, out);
@@ -640,5 +624,5 @@ int main(void)
         cmocka_unit_test(test_best_weights_without_early_stopping),
         cmocka_unit_test(test_early_stopping_needs_validation),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_setup_tmp, tu_teardown_tmp);
 }

@@ -25,7 +25,6 @@
 #define SAMPLE "data/cifar-10-sample"
 #define N_IMAGES 12
 
-static char *tmp;
 static char cwd[4096]; /* the repository root, where ./lintrain is */
 
 static int run(const char *fmt, char **out, ...)
@@ -44,7 +43,7 @@ static int run(const char *fmt, char **out, ...)
 
 static char *path_in(const char *a, const char *b)
 {
-    char *d = tu_join(tmp, a);
+    char *d = tu_join(tu_tmp, a);
     char *p = tu_join(d, b);
     free(d);
     return p;
@@ -71,7 +70,7 @@ static int exists(const char *dir, const char *file)
     return ok;
 }
 
-/* Test records 0..N_IMAGES-1 of the sample as PNG files tmp/img/i.png. */
+/* Test records 0..N_IMAGES-1 of the sample as PNG files tu_tmp/img/i.png. */
 static void write_images(void)
 {
     const char *files[1] = {"test_batch.bin"};
@@ -79,7 +78,7 @@ static void write_images(void)
     lt_error err = {{0}};
     assert_int_equal(lt_cifar_load(SAMPLE, files, 1, &ds, &err), LT_OK);
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/img", tmp);
+    snprintf(dir, sizeof dir, "%s/img", tu_tmp);
     assert_int_equal(lt_mkdir_p(dir, &err), LT_OK);
     for (size_t i = 0; i < N_IMAGES; i++) {
         lt_image im;
@@ -103,32 +102,23 @@ static void write_images(void)
         lt_image_free(&im);
     }
     lt_dataset_free(&ds);
-    snprintf(dir, sizeof dir, "%s/img/notapng.png", tmp);
+    snprintf(dir, sizeof dir, "%s/img/notapng.png", tu_tmp);
     tu_write_file(dir, "hello, world", 12);
 }
 
 static int setup(void **state)
 {
-    (void)state;
-    tmp = tu_mkdtemp();
+    tu_setup_tmp(state);
     if (!getcwd(cwd, sizeof cwd)) {
         return -1;
     }
     const char *common = "--config configs/quickstart.json --quiet --set train.epochs=2 "
                          "--set train.threads=1";
-    if (run("./lintrain %s --out '%s/sm'", NULL, common, tmp) != 0 ||
-        run("./lintrain %s --set model.loss=svm --out '%s/svm'", NULL, common, tmp) != 0) {
+    if (run("./lintrain %s --out '%s/sm'", NULL, common, tu_tmp) != 0 ||
+        run("./lintrain %s --set model.loss=svm --out '%s/svm'", NULL, common, tu_tmp) != 0) {
         return -1;
     }
     write_images();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
     return 0;
 }
 
@@ -145,7 +135,7 @@ static void test_training_writes_extras(void **state)
     assert_true(exists("sm", "preprocess.npy"));
     assert_true(exists("sm", "templates.png"));
     /* preprocess.npy holds what refitting on the training split gives, bit for bit. */
-    char *dir = tu_join(tmp, "sm");
+    char *dir = tu_join(tu_tmp, "sm");
     lt_run stored, refit;
     lt_error err = {{0}};
     assert_int_equal(lt_run_open(&stored, dir, NULL, NULL, 0, 0, &err), LT_OK);
@@ -169,7 +159,7 @@ static void test_eval_matches_summary(void **state)
 {
     (void)state;
     char *out = NULL;
-    int rc = run("./lintrain eval --run '%s/sm'", &out, tmp);
+    int rc = run("./lintrain eval --run '%s/sm'", &out, tu_tmp);
     if (rc != 0) {
         fail_msg("exit %d: %s", rc, out);
     }
@@ -224,7 +214,7 @@ static void test_numpy_reads_run_folder(void **state)
         skip();
     }
     char *out = NULL;
-    assert_int_equal(run("./lintrain eval --run '%s/sm' > /dev/null", NULL, tmp), 0);
+    assert_int_equal(run("./lintrain eval --run '%s/sm' > /dev/null", NULL, tu_tmp), 0);
     int rc = run(PYTHON " -c '\n"
                  "import sys, json, numpy as np\n"
                  "d = sys.argv[1]\n"
@@ -243,7 +233,7 @@ static void test_numpy_reads_run_folder(void **state)
                  "print(\"differ\", diff)\n"
                  "sys.exit(0 if diff <= 2 else 1)\n"
                  "' '%s/sm' " SAMPLE "/test_batch.bin",
-                 &out, tmp);
+                 &out, tu_tmp);
     if (rc != 0) {
         fail_msg("numpy check failed: %s", out);
     }
@@ -273,11 +263,11 @@ static void test_predict_json(void **state)
     int rc = run("cd '%s/img' && '%s/lintrain' predict --run ../sm --json --top 10 "
                  "0.png 1.png 2.png 3.png 4.png 5.png 6.png 7.png 8.png 9.png 10.png 11.png "
                  "big.png 2>/dev/null",
-                 &out, tmp, cwd);
+                 &out, tu_tmp, cwd);
     if (rc != 0) {
         fail_msg("exit %d: %s", rc, out);
     }
-    char *dir = tu_join(tmp, "sm");
+    char *dir = tu_join(tu_tmp, "sm");
     int lines = 0;
     float first_scores[10] = {0};
     for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
@@ -324,7 +314,7 @@ static void test_predict_svm_and_broken_files(void **state)
     char *out = NULL;
     int rc = run("cd '%s/img' && '%s/lintrain' predict --run ../svm --json 0.png "
                  "notapng.png missing.png 1.png 2>&1 >/dev/null",
-                 &out, tmp, cwd);
+                 &out, tu_tmp, cwd);
     assert_int_equal(rc, 1);
     assert_non_null(strstr(out, "notapng.png: not a PNG file"));
     assert_non_null(strstr(out, "missing.png"));
@@ -332,7 +322,7 @@ static void test_predict_svm_and_broken_files(void **state)
     /* The good images are still predicted; SVM runs give scores and no "prob". */
     rc = run("cd '%s/img' && '%s/lintrain' predict --run ../svm --json 0.png notapng.png "
              "1.png 2>/dev/null",
-             &out, tmp, cwd);
+             &out, tu_tmp, cwd);
     assert_int_equal(rc, 1);
     int lines = 0;
     for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
@@ -347,7 +337,7 @@ static void test_predict_svm_and_broken_files(void **state)
     assert_int_equal(lines, 2);
     free(out);
     /* Text output: one line per image, the file name first. */
-    rc = run("./lintrain predict --run '%s/sm' '%s/img/3.png'", &out, tmp, tmp);
+    rc = run("./lintrain predict --run '%s/sm' '%s/img/3.png'", &out, tu_tmp, tu_tmp);
     assert_int_equal(rc, 0);
     assert_non_null(strstr(out, "3.png:"));
     free(out);
@@ -377,10 +367,10 @@ static void test_usage_errors(void **state)
         free(out);
     }
     char *out = NULL;
-    assert_int_equal(run("./lintrain eval --run '%s/nonexistent'", &out, tmp), 1);
+    assert_int_equal(run("./lintrain eval --run '%s/nonexistent'", &out, tu_tmp), 1);
     assert_non_null(strstr(out, "nonexistent"));
     free(out);
-    assert_int_equal(run("./lintrain eval --run '%s/img'", &out, tmp), 1);
+    assert_int_equal(run("./lintrain eval --run '%s/img'", &out, tu_tmp), 1);
     assert_non_null(strstr(out, "not a finished run"));
     free(out);
 }
@@ -391,7 +381,7 @@ static void test_plot(void **state)
     char *p = path_in("sm", "templates.png");
     remove(p);
     char *out = NULL;
-    assert_int_equal(run("./lintrain plot --run '%s/sm'", &out, tmp), 0);
+    assert_int_equal(run("./lintrain plot --run '%s/sm'", &out, tu_tmp), 0);
     lt_image im;
     lt_error err = {{0}};
     assert_int_equal(lt_png_read(p, &im, &err), LT_OK);
@@ -407,7 +397,7 @@ static void test_plot(void **state)
     free(out);
     /* Without gnuplot on the PATH, curves.png is skipped with a message, exit 0. */
     remove(p);
-    assert_int_equal(run("PATH=/nonexistent ./lintrain plot --run '%s/sm'", &out, tmp), 0);
+    assert_int_equal(run("PATH=/nonexistent ./lintrain plot --run '%s/sm'", &out, tu_tmp), 0);
     assert_non_null(strstr(out, "curves.png skipped"));
     assert_non_null(strstr(out, "gnuplot"));
     assert_false(exists("sm", "curves.png"));
@@ -415,7 +405,7 @@ static void test_plot(void **state)
     free(p);
 }
 
-/* tmp/sm/file and tmp/warm/file hold the same bytes. */
+/* tu_tmp/sm/file and tu_tmp/warm/file hold the same bytes. */
 static void assert_same_bytes(const char *file)
 {
     char *a = path_in("sm", file), *b = path_in("warm", file);
@@ -441,7 +431,7 @@ static void test_warm_start_round_trip(void **state)
                          "--set regularization.lambda=0 "
                          "--set model.init_weights='\"%s/sm/weights.npy\"' "
                          "--set model.init_bias='\"%s/sm/bias.npy\"' --out '%s/warm'",
-                         NULL, tmp, tmp, tmp),
+                         NULL, tu_tmp, tu_tmp, tu_tmp),
                      0);
     assert_same_bytes("weights.npy");
     assert_same_bytes("bias.npy");
@@ -459,5 +449,5 @@ int main(void)
         cmocka_unit_test(test_plot),
         cmocka_unit_test(test_warm_start_round_trip),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, tu_teardown_tmp);
 }

@@ -19,43 +19,33 @@
 
 #include "testutil.h"
 
-static char *tmp;
 
 static int setup(void **state)
 {
-    (void)state;
-    tmp = tu_mkdtemp();
+    tu_setup_tmp(state);
     /* The sample, 3 short epochs: every trial takes a fraction of a second. */
     const char *base = "{\"data\": {\"dir\": \"data/cifar-10-sample\", \"val_size\": 200},\n"
                        " \"train\": {\"epochs\": 3, \"batch_size\": 100, \"log_every\": 0}}\n";
-    char *path = tu_join(tmp, "base.json");
+    char *path = tu_join(tu_tmp, "base.json");
     tu_write_file(path, base, strlen(base));
     free(path);
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
-    return 0;
-}
-
-/* Writes text to tmp/name. */
+/* Writes text to tu_tmp/name. */
 static void put(const char *name, const char *text)
 {
-    char *path = tu_join(tmp, name);
+    char *path = tu_join(tu_tmp, name);
     tu_write_file(path, text, strlen(text));
     free(path);
 }
 
-/* scripts/sweep with tmp/base.json, tmp/<spec> and the sweep folder tmp/<out>. */
+/* scripts/sweep with tu_tmp/base.json, tu_tmp/<spec> and the sweep folder tu_tmp/<out>. */
 static int sweep(const char *spec, const char *out, const char *extra, char **output)
 {
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "scripts/sweep --config '%s/base.json' --spec '%s/%s' --out '%s/%s' %s",
-             tmp, tmp, spec, tmp, out, extra);
+             tu_tmp, tu_tmp, spec, tu_tmp, out, extra);
     return tu_run(cmd, output);
 }
 
@@ -121,7 +111,7 @@ static void csv_read(const char *dir, csv_table *t)
 {
     memset(t, 0, sizeof *t);
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s/leaderboard.csv", tmp, dir);
+    snprintf(path, sizeof path, "%s/%s/leaderboard.csv", tu_tmp, dir);
     t->text = tu_read_file(path, NULL);
     assert_non_null(t->text);
     char *p = t->text;
@@ -182,11 +172,11 @@ static cJSON *read_json(const char *path)
     return j;
 }
 
-/* tmp/<dir>/trials/<trial>/<file>, in buf. */
+/* tu_tmp/<dir>/trials/<trial>/<file>, in buf. */
 static const char *trial_file(char *buf, size_t cap, const char *dir, const char *trial,
                               const char *file)
 {
-    snprintf(buf, cap, "%s/%s/trials/%s/%s", tmp, dir, trial, file);
+    snprintf(buf, cap, "%s/%s/trials/%s/%s", tu_tmp, dir, trial, file);
     return buf;
 }
 
@@ -289,11 +279,11 @@ static void check_random_leaderboard(const char *dir, const char *output)
         cJSON_Delete(st);
     }
     /* The sweep's last line is the best trial's config, which reruns it. */
-    snprintf(path, sizeof path, "%s/%s/trials/%s/config.json", tmp, dir, cell(&t, 0, "trial"));
+    snprintf(path, sizeof path, "%s/%s/trials/%s/config.json", tu_tmp, dir, cell(&t, 0, "trial"));
     char *copy = strdup(output);
     assert_string_equal(last_line(copy), path);
     free(copy);
-    snprintf(path, sizeof path, "%s/%s/leaderboard.md", tmp, dir);
+    snprintf(path, sizeof path, "%s/%s/leaderboard.md", tu_tmp, dir);
     char *md = tu_read_file(path, NULL);
     assert_non_null(md);
     int rows = 0;
@@ -317,7 +307,7 @@ static void test_random_sweep(void **state)
     free(out);
     /* scripts/leaderboard on its own gives the same files and the same best. */
     char cmd[4096], *lb = NULL;
-    snprintf(cmd, sizeof cmd, "scripts/leaderboard '%s/rs'", tmp);
+    snprintf(cmd, sizeof cmd, "scripts/leaderboard '%s/rs'", tu_tmp);
     assert_int_equal(tu_run(cmd, &lb), 0);
     check_random_leaderboard("rs", lb);
     free(lb);
@@ -429,7 +419,7 @@ static void test_slurm_script(void **state)
     sweep_ok("slurm.json", "sl", "--jobs 3 --slurm", &out);
     free(out);
     char path[4096];
-    snprintf(path, sizeof path, "%s/sl/sweep.sbatch", tmp);
+    snprintf(path, sizeof path, "%s/sl/sweep.sbatch", tu_tmp);
     char *script = tu_read_file(path, NULL);
     assert_non_null(script);
     assert_true(access(path, X_OK) == 0);
@@ -443,11 +433,11 @@ static void test_slurm_script(void **state)
     assert_int_equal(tu_run(cmd, NULL), 0);
 
     /* The trials: each lambda twice, each with its own draw of lr. */
-    snprintf(path, sizeof path, "%s/sl/sweep.json", tmp);
+    snprintf(path, sizeof path, "%s/sl/sweep.json", tu_tmp);
     cJSON *m = read_json(path);
     cJSON *trials = cJSON_GetObjectItem(m, "trials");
     assert_int_equal(cJSON_GetArraySize(trials), 6);
-    snprintf(path, sizeof path, "%s/sl/slurm_trials.txt", tmp);
+    snprintf(path, sizeof path, "%s/sl/slurm_trials.txt", tu_tmp);
     text = tu_read_file(path, NULL);
     assert_non_null(text);
     int i = 0;
@@ -471,13 +461,13 @@ static void test_slurm_script(void **state)
     const char *third = cJSON_GetObjectItem(cJSON_GetArrayItem(trials, 2), "id")->valuestring;
 
     snprintf(cmd, sizeof cmd, "SLURM_ARRAY_TASK_ID=2 SLURM_CPUS_PER_TASK=1 bash '%s/sl/sweep.sbatch'",
-             tmp);
+             tu_tmp);
     if (tu_run(cmd, &text) != 0) {
         fail_msg("array task 2: %s", text);
     }
     free(text);
     assert_true(file_exists(trial_file(path, sizeof path, "sl", third, "summary.json")));
-    snprintf(cmd, sizeof cmd, "scripts/leaderboard '%s/sl'", tmp);
+    snprintf(cmd, sizeof cmd, "scripts/leaderboard '%s/sl'", tu_tmp);
     assert_int_equal(tu_run(cmd, &text), 0);
     assert_non_null(strstr(text, "1 ok, 5 pending"));
     free(text);
@@ -485,7 +475,7 @@ static void test_slurm_script(void **state)
     sweep_ok("slurm.json", "sl", "--jobs 3 --slurm", &out);
     assert_non_null(strstr(out, "1 complete, 5 to run"));
     free(out);
-    snprintf(path, sizeof path, "%s/sl/sweep.sbatch", tmp);
+    snprintf(path, sizeof path, "%s/sl/sweep.sbatch", tu_tmp);
     script = tu_read_file(path, NULL);
     assert_non_null(strstr(script, "\n#SBATCH --array=0-4%3\n"));
     free(script);
@@ -506,8 +496,8 @@ static void test_draws(void **state)
     sweep_ok("draws.json", "d1", "--slurm", NULL);
     sweep_ok("draws.json", "d2", "--slurm", NULL);
     char a[4096], b[4096];
-    snprintf(a, sizeof a, "%s/d1/sweep.json", tmp);
-    snprintf(b, sizeof b, "%s/d2/sweep.json", tmp);
+    snprintf(a, sizeof a, "%s/d1/sweep.json", tu_tmp);
+    snprintf(b, sizeof b, "%s/d2/sweep.json", tu_tmp);
     cJSON *m1 = read_json(a), *m2 = read_json(b);
     cJSON *t1 = cJSON_GetObjectItem(m1, "trials"), *t2 = cJSON_GetObjectItem(m2, "trials");
     int n = cJSON_GetArraySize(t1);
@@ -554,7 +544,7 @@ static void test_growing_sweep_keeps_trials(void **state)
                       " \"trials\": 3}\n");
     sweep_ok("small.json", "g", "--slurm", NULL);
     char path[4096];
-    snprintf(path, sizeof path, "%s/g/sweep.json", tmp);
+    snprintf(path, sizeof path, "%s/g/sweep.json", tu_tmp);
     cJSON *small = read_json(path);
     char *out = NULL;
     sweep_ok("large.json", "g", "--slurm", &out);
@@ -597,7 +587,7 @@ static void test_shipped_specs(void **state)
         snprintf(cmd, sizeof cmd,
                  "scripts/sweep --config configs/softmax_sgd.json --spec configs/sweeps/%s "
                  "--out '%s/shipped%zu' --slurm",
-                 shipped[i].spec, tmp, i);
+                 shipped[i].spec, tu_tmp, i);
         int rc = tu_run(cmd, &out);
         if (rc != 0 || !strstr(out, shipped[i].trials)) {
             fail_msg("%s: exit %d:\n%s", shipped[i].spec, rc, out);
@@ -638,7 +628,7 @@ static void test_spec_errors(void **state)
         }
         free(out);
         char path[4096];
-        snprintf(path, sizeof path, "%s/bad", tmp);
+        snprintf(path, sizeof path, "%s/bad", tu_tmp);
         assert_false(file_exists(path));
     }
     /* A key path through a value that is not a section: found before writing. */
@@ -648,7 +638,7 @@ static void test_spec_errors(void **state)
     assert_non_null(strstr(out, "data.dir is not a section"));
     free(out);
     char path[4096];
-    snprintf(path, sizeof path, "%s/bad", tmp);
+    snprintf(path, sizeof path, "%s/bad", tu_tmp);
     assert_false(file_exists(path));
     assert_int_equal(tu_run("scripts/sweep --config c.json --spec s.json --out o --jobs 0", &out), 2);
     assert_non_null(strstr(out, "--jobs"));
@@ -673,5 +663,5 @@ int main(void)
         cmocka_unit_test(test_shipped_specs),
         cmocka_unit_test(test_spec_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, tu_teardown_tmp);
 }
