@@ -168,12 +168,18 @@ int lt_cli_eval(int argc, char **argv)
         fputs(USAGE, stdout);
     } else if (rc == 0) {
         lt_run run;
+        lt_run_lock lock;
         lt_error err = {{0}};
-        lt_status st = lt_run_open(&run, dir, a.config, a.sets, a.n_sets, 0, &err);
+        /* eval.json is written into the folder: one writer at a time. */
+        lt_status st = lt_run_lock_take(&lock, dir, 0, &err);
+        if (st == LT_OK) {
+            st = lt_run_open(&run, dir, a.config, a.sets, a.n_sets, 0, &err);
+        }
         if (st == LT_OK) {
             st = evaluate_run(&run, &err);
             lt_run_free(&run);
         }
+        lt_run_lock_release(&lock);
         if (st != LT_OK) {
             fprintf(stderr, "lintrain: %s\n", err.msg);
         }

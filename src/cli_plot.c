@@ -146,13 +146,19 @@ int lt_cli_plot(int argc, char **argv)
         fputs(USAGE, stdout);
     } else if (rc == 0) {
         lt_error err = {{0}};
-        lt_status st = templates(dir, &a, &err);
+        lt_run_lock lock;
+        /* templates.png and curves.png are written into the folder: one writer at a time. */
+        lt_status st = lt_run_lock_take(&lock, dir, 0, &err);
+        if (st == LT_OK) {
+            st = templates(dir, &a, &err);
+        }
         if (st == LT_OK) {
             rc = curves(dir);
         } else {
             fprintf(stderr, "lintrain: %s\n", err.msg);
             rc = (int)st;
         }
+        lt_run_lock_release(&lock);
     }
     lt_cli_config_args_free(&a);
     return rc;
