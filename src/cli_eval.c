@@ -24,7 +24,10 @@ static const char USAGE[] =
     "  --config FILE          use FILE instead of DIR/config.json\n"
     "  --set key.path=VALUE   override one key, e.g. --set data.dir=DIR; repeatable\n"
     "\n"
-    "Exit status: 0 ok, 1 failure, 2 config or usage error.\n";
+    "It writes into DIR, so it holds DIR's lock while it runs: with a run or another\n"
+    "eval or plot at work in DIR it exits at once (\"DIR is in use by process PID\").\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure (DIR in use included), 2 config or usage error.\n";
 
 #define NC LT_CIFAR_C
 #define SHORT 5 /* characters of a class name in the matrix's header */

@@ -31,6 +31,8 @@ static const char USAGE[] =
     "\n"
     "The curves script is looked for in $LINTRAIN_SCRIPTS, then beside the binary\n"
     "(scripts/plot_curves), then in ../share/lintrain/ from it (make install).\n"
+    "It writes into DIR, so it holds DIR's lock while it runs: with a run or another\n"
+    "eval or plot at work in DIR it exits at once (\"DIR is in use by process PID\").\n"
     "\n"
     "Exit status: 0 ok (also when curves.png was skipped), 1 failure, 2 config or\n"
     "usage error.\n";
