@@ -80,10 +80,11 @@ $(BUILD)/.dir:
 deps:
 	@scripts/deps.sh
 
-# The quick start: dependencies, build, a few seconds of training on the sample.
+# The quick start: dependencies, build, a few seconds of training on the sample into
+# runs/quickstart. A demo, so --force: each make run replaces the previous one's run.
 run: deps
 	$(MAKE) lintrain
-	./lintrain --config configs/quickstart.json
+	./lintrain --config configs/quickstart.json --force
 
 test: deps
 	$(MAKE) lintrain

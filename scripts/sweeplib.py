@@ -23,7 +23,10 @@ A sweep folder DIR holds:
 
 A trial is complete when its summary.json reads as JSON with status "ok" or "diverged"
 (lintrain writes it last and atomically; a diverged run diverges again if rerun).
-Anything else (no summary, a config error, a crash, a kill) is run again.
+Anything else (no summary, a config error, a crash, a kill) is run again: resumed with
+lintrain --resume when its folder has a checkpoint.bin, else (or when the resume fails)
+trained afresh with --force, which replaces lintrain's files of the unfinished run
+(lintrain refuses to train over a run without it) and keeps the sweep's.
 """
 
 import argparse
@@ -332,13 +335,23 @@ def run_trial(trial, threads, lintrain):
     status_path = os.path.join(trial, "status.json")
     if os.path.exists(status_path):
         os.remove(status_path)
-    cmd = [lintrain, "--config", config, "--quiet", "--set", f"train.threads={threads}"]
+    fresh = [lintrain, "--config", config, "--force", "--quiet", "--set", f"train.threads={threads}"]
+    cmds = [fresh]
+    if os.path.exists(os.path.join(trial, "checkpoint.bin")):
+        # An interrupted trial goes on from its checkpoint (with the threads it started
+        # with: --resume takes the folder's config.json); one that cannot is retrained.
+        cmds.insert(0, [lintrain, "--resume", trial, "--quiet"])
     t0 = time.monotonic()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          errors="replace", check=False)
+    log = ""
+    for cmd in cmds:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              errors="replace", check=False)
+        log += f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}"
+        if proc.returncode not in (1, 2):
+            break
     seconds = time.monotonic() - t0
     with open(os.path.join(trial, "log.txt"), "w", encoding="utf-8") as f:
-        f.write(f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}")
+        f.write(log)
     rc = proc.returncode
     status = STATUS_OF_EXIT.get(rc, "killed" if rc < 0 else "failed")
     summary = read_json_or_none(os.path.join(trial, "summary.json")) or {}

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 run() {  # NAME SETS...
     name=$1; shift
-    ./lintrain --config configs/softmax_sgd.json --quiet --out "runs/tune/$name" \
+    ./lintrain --config configs/softmax_sgd.json --quiet --force --out "runs/tune/$name" \
         --set train.threads=1 "$@" >/dev/null 2>&1
     s="runs/tune/$name/summary.json"
     field() { grep -o "\"$1\":[^,]*" "$s" 2>/dev/null | cut -d: -f2 | tr -d ' \t'; }

@@ -24,7 +24,10 @@ static const char USAGE[] =
     "  --config FILE          use FILE instead of DIR/config.json\n"
     "  --set key.path=VALUE   override one key, e.g. --set data.dir=DIR; repeatable\n"
     "\n"
-    "Exit status: 0 ok, 1 failure, 2 config or usage error.\n";
+    "It writes into DIR, so it holds DIR's lock while it runs: with a run or another\n"
+    "eval or plot at work in DIR it exits at once (\"DIR is in use by process PID\").\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure (DIR in use included), 2 config or usage error.\n";
 
 #define NC LT_CIFAR_C
 #define SHORT 5 /* characters of a class name in the matrix's header */
@@ -168,12 +171,18 @@ int lt_cli_eval(int argc, char **argv)
         fputs(USAGE, stdout);
     } else if (rc == 0) {
         lt_run run;
+        lt_run_lock lock;
         lt_error err = {{0}};
-        lt_status st = lt_run_open(&run, dir, a.config, a.sets, a.n_sets, 0, &err);
+        /* eval.json is written into the folder: one writer at a time. */
+        lt_status st = lt_run_lock_take(&lock, dir, 0, &err);
+        if (st == LT_OK) {
+            st = lt_run_open(&run, dir, a.config, a.sets, a.n_sets, 0, &err);
+        }
         if (st == LT_OK) {
             st = evaluate_run(&run, &err);
             lt_run_free(&run);
         }
+        lt_run_lock_release(&lock);
         if (st != LT_OK) {
             fprintf(stderr, "lintrain: %s\n", err.msg);
         }

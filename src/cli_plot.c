@@ -31,6 +31,8 @@ static const char USAGE[] =
     "\n"
     "The curves script is looked for in $LINTRAIN_SCRIPTS, then beside the binary\n"
     "(scripts/plot_curves), then in ../share/lintrain/ from it (make install).\n"
+    "It writes into DIR, so it holds DIR's lock while it runs: with a run or another\n"
+    "eval or plot at work in DIR it exits at once (\"DIR is in use by process PID\").\n"
     "\n"
     "Exit status: 0 ok (also when curves.png was skipped), 1 failure, 2 config or\n"
     "usage error.\n";
@@ -146,13 +148,19 @@ int lt_cli_plot(int argc, char **argv)
         fputs(USAGE, stdout);
     } else if (rc == 0) {
         lt_error err = {{0}};
-        lt_status st = templates(dir, &a, &err);
+        lt_run_lock lock;
+        /* templates.png and curves.png are written into the folder: one writer at a time. */
+        lt_status st = lt_run_lock_take(&lock, dir, 0, &err);
+        if (st == LT_OK) {
+            st = templates(dir, &a, &err);
+        }
         if (st == LT_OK) {
             rc = curves(dir);
         } else {
             fprintf(stderr, "lintrain: %s\n", err.msg);
             rc = (int)st;
         }
+        lt_run_lock_release(&lock);
     }
     lt_cli_config_args_free(&a);
     return rc;

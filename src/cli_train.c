@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lintrain/cli.h"
@@ -11,10 +12,11 @@
 #include "lintrain/config.h"
 #include "lintrain/fsutil.h"
 #include "lintrain/interrupt.h"
+#include "lintrain/runfolder.h"
 #include "lintrain/train.h"
 
 static const char USAGE[] =
-    "usage: lintrain [train] --config FILE [--set key.path=VALUE]... [--out DIR] [--quiet]\n"
+    "usage: lintrain [train] --config FILE [--set KEY=VALUE]... [--out DIR] [--force] [--quiet]\n"
     "       lintrain [train] --resume DIR [--quiet]\n"
     "       lintrain gradcheck --config FILE [--set ...] [--samples N] [--checks K] [--h H]\n"
     "                          [--seed S]\n"
@@ -37,7 +39,13 @@ static const char USAGE[] =
     "  --out DIR              the run folder (same as --set output.dir=DIR)\n"
     "  --resume DIR           continue the run in DIR from its checkpoint.bin, with its\n"
     "                         own config.json\n"
+    "  --force                replace the run the folder holds: its files are removed\n"
+    "                         first (the user's own files stay); without it, training\n"
+    "                         into a folder that holds a run is refused (exit 2)\n"
     "  --quiet, -q            print only the final one-line summary\n"
+    "\n"
+    "One process at a time writes a run folder (train, --resume, eval, plot): a second\n"
+    "one exits with 1, naming the first one's PID.\n"
     "\n"
     "SIGINT or SIGTERM (Ctrl-C) finishes the update under way, writes DIR/checkpoint.bin\n"
     "and exits with 130 or 143; a second one stops at once.\n"
@@ -183,7 +191,7 @@ typedef struct {
     lt_cli_config_args cfg;   /* --config, --set, --out */
     const char *resume;       /* run folder to continue, or NULL */
     char config_buf[LT_PATH_MAX]; /* DIR/config.json for --resume */
-    bool quiet, help;
+    bool quiet, help, force;
 } train_args;
 
 static int train_option(void *ctx, int argc, char **argv, int *i)
@@ -192,6 +200,10 @@ static int train_option(void *ctx, int argc, char **argv, int *i)
     const char *v;
     if (strcmp(argv[*i], "--quiet") == 0 || strcmp(argv[*i], "-q") == 0) {
         a->quiet = true;
+        return 1;
+    }
+    if (strcmp(argv[*i], "--force") == 0) {
+        a->force = true;
         return 1;
     }
     if ((v = lt_cli_option_value("--resume", argc, argv, i))) {
@@ -209,6 +221,11 @@ static int resume_args(train_args *a)
     if (a->cfg.config || a->cfg.n_sets > 0) {
         fprintf(stderr, "lintrain: --resume takes the run folder's own config.json; it cannot "
                         "be combined with --config, --set or --out\n");
+        return 2;
+    }
+    if (a->force) {
+        fprintf(stderr, "lintrain: --resume continues the run in the folder; --force would "
+                        "replace it: give one of them\n");
         return 2;
     }
     if (lt_path_join(a->config_buf, a->resume, "config.json", &err) != LT_OK) {
@@ -235,6 +252,47 @@ static int parse_args(int argc, char **argv, train_args *a)
     return rc;
 }
 
+/* Takes the run folder for this process before anything is written: the lock first
+ * (so that two starts cannot both find the folder free), then what it holds. A new run
+ * into a folder holding one is refused unless --force; --resume needs a run. */
+static lt_status claim_folder(const train_args *a, const char *dir, lt_run_lock *lock,
+                              lt_error *err)
+{
+    lt_run_state s;
+    if (a->resume) {
+        /* Checked before the lock, which would leave a .lock in a folder of no run. */
+        char cfg[LT_PATH_MAX];
+        struct stat sb;
+        int no_dir = stat(dir, &sb) != 0;
+        if (no_dir || (lt_path_join(cfg, dir, "config.json", err) == LT_OK && stat(cfg, &sb) != 0)) {
+            return lt_fail(err, LT_ECONFIG, "%s holds no lintrain run (%s)", dir,
+                           no_dir ? "no such folder" : "no config.json");
+        }
+        return lt_run_lock_take(lock, dir, 0, err);
+    }
+    lt_status st = lt_run_lock_take(lock, dir, LT_LOCK_CREATE, err);
+    if (st == LT_OK) {
+        st = lt_run_state_read(dir, &s, err);
+    }
+    if (st != LT_OK) {
+        return st;
+    }
+    if (s.kind == LT_RUN_NONE) {
+        return LT_OK;
+    }
+    if (!a->force) {
+        return lt_run_refuse(dir, &s, err);
+    }
+    char kept[512];
+    size_t n_kept = 0;
+    st = lt_run_foreign(dir, kept, sizeof kept, &n_kept, err);
+    if (st == LT_OK) {
+        fprintf(stderr, "lintrain: --force: replacing the run in %s%s%s\n", dir,
+                n_kept ? "; files lintrain does not own stay: " : "", kept);
+    }
+    return st;
+}
+
 int lt_cli_train(int argc, char **argv)
 {
     train_args a;
@@ -246,9 +304,18 @@ int lt_cli_train(int argc, char **argv)
         lt_cli_config_args_free(&a.cfg);
         return rc;
     }
-    lt_config cfg;
+    lt_config cfg = {0};
     lt_error err = {{0}};
-    lt_status st = lt_config_load(&cfg, a.cfg.config, a.cfg.sets, a.cfg.n_sets, &err);
+    lt_run_lock lock = {.fd = -1};
+    /* --resume DIR: the folder is checked before its config.json is read; a new run's
+     * folder once the config that names it is valid. */
+    lt_status st = a.resume ? claim_folder(&a, a.resume, &lock, &err) : LT_OK;
+    if (st == LT_OK) {
+        st = lt_config_load(&cfg, a.cfg.config, a.cfg.sets, a.cfg.n_sets, &err);
+    }
+    if (st == LT_OK && !a.resume) {
+        st = claim_folder(&a, cfg.output.dir, &lock, &err);
+    }
     if (st == LT_OK) {
         console c = {0};
         c.quiet = a.quiet;
@@ -269,6 +336,7 @@ int lt_cli_train(int argc, char **argv)
     if (st != LT_OK) {
         fprintf(stderr, "lintrain: %s\n", err.msg);
     }
+    lt_run_lock_release(&lock);
     lt_config_free(&cfg);
     lt_cli_config_args_free(&a.cfg);
     if (st == LT_EINTERRUPTED) {

@@ -199,27 +199,20 @@ static lt_status setup(trainer *t, lt_error *err)
     return pick_eval_sample(t, err);
 }
 
-/* Creates the run folder and writes config.json; a stale summary.json from an earlier
- * run in the same folder is removed first, so the folder never looks finished early. */
+/* Creates the run folder and writes config.json. lintrain's files of an earlier run in
+ * the same folder are removed first (the command line has refused a folder holding a
+ * run unless --force), so that no stale eval.json, best weights or summary.json passes
+ * for this run's; the user's files stay. */
 static lt_status open_run_folder(trainer *t, lt_error *err)
 {
     const char *dir = t->cfg->output.dir;
     char path[LT_PATH_MAX];
     lt_status st = lt_mkdir_p(dir, err);
     if (st == LT_OK) {
-        st = lt_path_join(path, dir, "summary.json", err);
+        st = lt_run_clear(dir, err);
     }
     if (st != LT_OK) {
         return st;
-    }
-    remove(path);
-    /* Best weights of an earlier run must not pass for this run's. */
-    static const char *const stale[] = {"best_weights.npy", "best_bias.npy"};
-    for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++) {
-        if ((st = lt_path_join(path, dir, stale[i], err)) != LT_OK) {
-            return st;
-        }
-        remove(path);
     }
     char *json = lt_config_to_json(t->cfg);
     if (!json) {
@@ -529,6 +522,17 @@ static lt_status restore_blocks(trainer *t, const lt_checkpoint *ck, lt_error *e
         st = restore_progress(t, progress, err);
     }
     return st == LT_OK ? restore_family_state(t, ck, err) : st;
+}
+
+lt_status lt_train_checkpoint_epochs(const lt_checkpoint *ck, long long *done, lt_error *err)
+{
+    uint64_t progress[P_N];
+    lt_status st = lt_checkpoint_get(ck, "progress", LT_CKPT_U64, P_N, progress, err);
+    if (st == LT_OK && progress[P_EPOCHS_DONE] > (uint64_t)INT64_MAX) {
+        st = lt_fail(err, LT_ERR, "checkpoint block \"progress\" is inconsistent");
+    }
+    *done = st == LT_OK ? (long long)progress[P_EPOCHS_DONE] : 0;
+    return st;
 }
 
 /* Reads the run folder's checkpoint.bin into the trainer set up from the same config. */

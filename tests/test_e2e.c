@@ -36,14 +36,6 @@ static cJSON *read_json(const char *dir, const char *file)
     return j;
 }
 
-static int exists(const char *dir, const char *file)
-{
-    char path[4096];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s%s%s", tu_tmp, dir, file ? "/" : "", file ? file : "");
-    return stat(path, &st) == 0;
-}
-
 static void test_quickstart_run_folder(void **state)
 {
     (void)state;
@@ -56,7 +48,7 @@ static void test_quickstart_run_folder(void **state)
     free(out);
     const char *files[] = {"config.json", "metrics.jsonl", "summary.json", "weights.npy", "bias.npy"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        if (!exists("a", files[i])) {
+        if (!tu_exists_in("a", files[i])) {
             fail_msg("run folder lacks %s", files[i]);
         }
     }
@@ -181,13 +173,13 @@ static void test_config_error_writes_nothing(void **state)
     assert_non_null(strstr(out, "optimizer.lrr"));
     assert_non_null(strstr(out, "optimizer.lr"));
     free(out);
-    assert_false(exists("bad", NULL));
+    assert_false(tu_exists_in("bad", NULL));
     /* A size that only the data can refuse is a config error too, still before writing. */
     rc = lintrain("bad", "--config configs/quickstart.json --set train.batch_size=99999", &out);
     assert_int_equal(rc, 2);
     assert_non_null(strstr(out, "train.batch_size"));
     free(out);
-    assert_false(exists("bad", NULL));
+    assert_false(tu_exists_in("bad", NULL));
 }
 
 static void test_usage_errors(void **state)
@@ -219,7 +211,7 @@ static void test_missing_dataset_hint(void **state)
     assert_int_equal(rc, 1);
     assert_non_null(strstr(out, "scripts/get_cifar10.sh"));
     free(out);
-    assert_false(exists("nodata", NULL));
+    assert_false(tu_exists_in("nodata", NULL));
 }
 
 static void test_divergence_exit_3(void **state)
@@ -465,8 +457,9 @@ static void test_batch_sizes(void **state)
                  "--config configs/quickstart.json --quiet --set data.limit_train=50 "
                  "--set train.epochs=3 --set train.batch_size=%s --set train.epochs=%s",
                  cases[i][0], i == 0 ? "1" : "3");
-        assert_int_equal(lintrain("bs", args, NULL), 0);
-        cJSON *s = read_json("bs", "summary.json");
+        const char *dir = i == 0 ? "bs1" : "bs0"; /* a folder each: a run is never replaced */
+        assert_int_equal(lintrain(dir, args, NULL), 0);
+        cJSON *s = read_json(dir, "summary.json");
         assert_int_equal((int)cJSON_GetObjectItem(s, "steps")->valuedouble, atoi(cases[i][1]));
         cJSON_Delete(s);
     }
@@ -482,13 +475,13 @@ static void test_optimizer_refusals(void **state)
     assert_int_equal(rc, 2);
     assert_non_null(strstr(out, "train.batch_size: optimizer \"lbfgs\" is full-batch"));
     free(out);
-    assert_false(exists("lbmini", NULL));
+    assert_false(tu_exists_in("lbmini", NULL));
     rc = lintrain("warm", "--config configs/quickstart.json --set train.epochs=2 "
                           "--set schedule.warmup_steps=37", &out);
     assert_int_equal(rc, 2);
     assert_non_null(strstr(out, "schedule.warmup_steps: 37 is more than the run's 36 updates"));
     free(out);
-    assert_false(exists("warm", NULL));
+    assert_false(tu_exists_in("warm", NULL));
 }
 
 /* The epoch lines' val_acc, in order; returns how many (at most cap). */
@@ -586,8 +579,8 @@ static void test_best_weights_without_early_stopping(void **state)
     assert_int_equal((int)summary_number(s, "epochs"), 3);
     assert_false(cJSON_IsTrue(cJSON_GetObjectItem(s, "early_stopped")));
     cJSON_Delete(s);
-    assert_true(exists("nb", "best_weights.npy"));
-    assert_true(exists("nb", "best_bias.npy"));
+    assert_true(tu_exists_in("nb", "best_weights.npy"));
+    assert_true(tu_exists_in("nb", "best_bias.npy"));
 }
 
 static void test_early_stopping_needs_validation(void **state)
@@ -600,7 +593,7 @@ static void test_early_stopping_needs_validation(void **state)
     assert_int_equal(rc, 2);
     assert_non_null(strstr(out, "train.early_stopping_patience"));
     free(out);
-    assert_false(exists("esv", NULL));
+    assert_false(tu_exists_in("esv", NULL));
 }
 
 int main(void)

@@ -31,23 +31,6 @@
 /* Small and quick: 1800 training records in 18 batches, threads fixed for determinism. */
 #define BASE "--config configs/quickstart.json --quiet --set train.threads=1 --set train.log_every=7"
 
-static char *path_in(const char *dir, const char *file)
-{
-    char *d = tu_join(tu_tmp, dir);
-    char *p = tu_join(d, file);
-    free(d);
-    return p;
-}
-
-static int file_exists(const char *dir, const char *file)
-{
-    char *p = path_in(dir, file);
-    struct stat st;
-    int ok = stat(p, &st) == 0;
-    free(p);
-    return ok;
-}
-
 /* Runs ./lintrain ARGS with the run folder tu_tmp/dir; output captured. */
 static int run(const char *dir, const char *args, char **output)
 {
@@ -69,20 +52,14 @@ static pid_t start(const char *dir, const char *args)
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "exec ./lintrain --out '%s/%s' %s >'%s/%s.log' 2>&1", tu_tmp, dir,
              args, tu_tmp, dir);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
+    return (pid_t)tu_start(cmd);
 }
 
 /* Number of lines of the given type ("epoch", "trial") in tu_tmp/dir/metrics.jsonl (0
  * when it does not exist yet). */
 static int lines_of(const char *dir, const char *type)
 {
-    char *p = path_in(dir, "metrics.jsonl");
+    char *p = tu_path_in(dir, "metrics.jsonl");
     char *text = tu_read_file(p, NULL);
     free(p);
     char key[64];
@@ -130,7 +107,7 @@ static int stop_after(pid_t pid, const char *dir, int epochs, int sig)
 
 static int same_bytes(const char *dir_a, const char *dir_b, const char *file)
 {
-    char *a = path_in(dir_a, file), *b = path_in(dir_b, file);
+    char *a = tu_path_in(dir_a, file), *b = tu_path_in(dir_b, file);
     size_t na, nb;
     char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
     int same = x && y && na == nb && memcmp(x, y, na) == 0;
@@ -145,7 +122,7 @@ static int same_bytes(const char *dir_a, const char *dir_b, const char *file)
  * differ between a resumed run and one never stopped). */
 static char *without_seconds(const char *dir, const char *file)
 {
-    char *p = path_in(dir, file);
+    char *p = tu_path_in(dir, file);
     char *text = tu_read_file(p, NULL);
     free(p);
     assert_non_null(text);
@@ -205,8 +182,8 @@ static void sigkill_then_resume(const char *tag, const char *args_fmt, int size,
             continue; /* finished before the kill: try a longer run */
         }
         assert_int_equal(WTERMSIG(status), SIGKILL);
-        assert_false(file_exists(name, "summary.json"));
-        assert_true(file_exists(name, "checkpoint.bin"));
+        assert_false(tu_exists_in(name, "summary.json"));
+        assert_true(tu_exists_in(name, "checkpoint.bin"));
         char *out = NULL;
         int rc = resume(name, &out);
         if (rc != 0) {
@@ -291,7 +268,7 @@ static void test_signal_stop_every_optimizer(void **state)
             assert_non_null(strstr(text, "lintrain --resume"));
             assert_non_null(strstr(text, "checkpoint.bin"));
             free(text);
-            assert_false(file_exists(dir, "summary.json"));
+            assert_false(tu_exists_in(dir, "summary.json"));
             char *out = NULL;
             int rc = resume(dir, &out);
             if (rc != 0) {
@@ -316,7 +293,7 @@ static void copy_run(const char *src, const char *dst)
 /* Replaces the first occurrence of from by to in tu_tmp/dir/file. */
 static void edit(const char *dir, const char *file, const char *from, const char *to)
 {
-    char *p = path_in(dir, file);
+    char *p = tu_path_in(dir, file);
     size_t n;
     char *text = tu_read_file(p, &n);
     assert_non_null(text);
@@ -359,12 +336,12 @@ static void test_bad_checkpoints_refused(void **state)
     copy_run("good", "lr");
     copy_run("good", "data");
     copy_run("good", "missing");
-    char *p = path_in("truncated", "checkpoint.bin");
+    char *p = tu_path_in("truncated", "checkpoint.bin");
     size_t n;
     char *bytes = tu_read_file(p, &n);
     tu_write_file(p, bytes, n / 2);
     free(p);
-    p = path_in("flipped", "checkpoint.bin");
+    p = tu_path_in("flipped", "checkpoint.bin");
     bytes[n / 3] ^= 0x10;
     tu_write_file(p, bytes, n);
     free(p);
@@ -372,12 +349,12 @@ static void test_bad_checkpoints_refused(void **state)
     edit("loss", "config.json", "\"softmax\"", "\"svm\"");
     edit("lr", "config.json", "\"lr\":\t1e-07", "\"lr\":\t2e-07");
     edit("data", "config.json", "\"limit_train\":\t0", "\"limit_train\":\t1000");
-    p = path_in("missing", "checkpoint.bin");
+    p = tu_path_in("missing", "checkpoint.bin");
     assert_int_equal(remove(p), 0);
     free(p);
     /* Another shape: D = 0x0CFF in the header, the checksums made right again. */
     copy_run("good", "shape");
-    p = path_in("shape", "checkpoint.bin");
+    p = tu_path_in("shape", "checkpoint.bin");
     bytes = tu_read_file(p, &n);
     bytes[16] = (char)0xFF;
     lt_checkpoint_seal((unsigned char *)bytes, n);
@@ -417,7 +394,7 @@ static void test_bad_checkpoints_refused(void **state)
     free(out);
     snprintf(cmd, sizeof cmd, "./lintrain --resume '%s/nothing-here'", tu_tmp);
     assert_int_equal(tu_run(cmd, &out), 2);
-    assert_non_null(strstr(out, "config.json"));
+    assert_non_null(strstr(out, "nothing-here holds no lintrain run"));
     free(out);
 }
 
@@ -449,7 +426,7 @@ static void test_divergence_keeps_last_checkpoint(void **state)
     assert_null(strchr(strchr(out, '\n') + 1, '\n')); /* --quiet: the one line only */
     free(out);
     /* The checkpoint is whole and finite, and matches the metrics' last epoch line. */
-    char *p = path_in("div", "checkpoint.bin");
+    char *p = tu_path_in("div", "checkpoint.bin");
     lt_checkpoint ck;
     lt_error err;
     assert_int_equal(lt_checkpoint_read(&ck, p, &err), LT_OK);
@@ -470,14 +447,14 @@ static void test_divergence_keeps_last_checkpoint(void **state)
     assert_true(epochs >= 2);
     assert_int_equal(progress[1], (uint64_t)epochs);
     /* summary.json says diverged; there are no weights to mistake for a result. */
-    p = path_in("div", "summary.json");
+    p = tu_path_in("div", "summary.json");
     char *text = tu_read_file(p, NULL);
     free(p);
     cJSON *s = cJSON_Parse(text);
     free(text);
     assert_string_equal(cJSON_GetObjectItem(s, "status")->valuestring, "diverged");
     cJSON_Delete(s);
-    assert_false(file_exists("div", "weights.npy"));
+    assert_false(tu_exists_in("div", "weights.npy"));
     /* Resuming from the good checkpoint diverges again, at the same step. */
     rc = resume("div", &out);
     assert_int_equal(rc, 3);

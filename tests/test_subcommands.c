@@ -41,17 +41,9 @@ static int run(const char *fmt, char **out, ...)
     return tu_run(cmd, out);
 }
 
-static char *path_in(const char *a, const char *b)
-{
-    char *d = tu_join(tu_tmp, a);
-    char *p = tu_join(d, b);
-    free(d);
-    return p;
-}
-
 static cJSON *read_json(const char *dir, const char *file)
 {
-    char *p = path_in(dir, file);
+    char *p = tu_path_in(dir, file);
     char *text = tu_read_file(p, NULL);
     free(p);
     assert_non_null(text);
@@ -59,15 +51,6 @@ static cJSON *read_json(const char *dir, const char *file)
     free(text);
     assert_non_null(j);
     return j;
-}
-
-static int exists(const char *dir, const char *file)
-{
-    char *p = path_in(dir, file);
-    struct stat st;
-    int ok = stat(p, &st) == 0;
-    free(p);
-    return ok;
 }
 
 /* Test records 0..N_IMAGES-1 of the sample as PNG files tu_tmp/img/i.png. */
@@ -132,16 +115,16 @@ static double num(const cJSON *o, const char *key)
 static void test_training_writes_extras(void **state)
 {
     (void)state;
-    assert_true(exists("sm", "preprocess.npy"));
-    assert_true(exists("sm", "templates.png"));
+    assert_true(tu_exists_in("sm", "preprocess.npy"));
+    assert_true(tu_exists_in("sm", "templates.png"));
     /* preprocess.npy holds what refitting on the training split gives, bit for bit. */
     char *dir = tu_join(tu_tmp, "sm");
     lt_run stored, refit;
     lt_error err = {{0}};
     assert_int_equal(lt_run_open(&stored, dir, NULL, NULL, 0, 0, &err), LT_OK);
     assert_false(stored.prep_refit);
-    char *p = path_in("sm", "preprocess.npy");
-    char *moved = path_in("sm", "preprocess.npy.away");
+    char *p = tu_path_in("sm", "preprocess.npy");
+    char *moved = tu_path_in("sm", "preprocess.npy.away");
     assert_int_equal(rename(p, moved), 0);
     assert_int_equal(lt_run_open(&refit, dir, NULL, NULL, 0, 0, &err), LT_OK);
     assert_true(refit.prep_refit);
@@ -378,7 +361,7 @@ static void test_usage_errors(void **state)
 static void test_plot(void **state)
 {
     (void)state;
-    char *p = path_in("sm", "templates.png");
+    char *p = tu_path_in("sm", "templates.png");
     remove(p);
     char *out = NULL;
     assert_int_equal(run("./lintrain plot --run '%s/sm'", &out, tu_tmp), 0);
@@ -388,7 +371,7 @@ static void test_plot(void **state)
     assert_int_equal(im.width, 712);
     lt_image_free(&im);
     free(p);
-    p = path_in("sm", "curves.png");
+    p = tu_path_in("sm", "curves.png");
     if (tu_run("command -v gnuplot", NULL) == 0) {
         assert_int_equal(lt_png_read(p, &im, &err), LT_OK);
         assert_int_equal(im.width, 900);
@@ -400,7 +383,7 @@ static void test_plot(void **state)
     assert_int_equal(run("PATH=/nonexistent ./lintrain plot --run '%s/sm'", &out, tu_tmp), 0);
     assert_non_null(strstr(out, "curves.png skipped"));
     assert_non_null(strstr(out, "gnuplot"));
-    assert_false(exists("sm", "curves.png"));
+    assert_false(tu_exists_in("sm", "curves.png"));
     free(out);
     free(p);
 }
@@ -408,7 +391,7 @@ static void test_plot(void **state)
 /* tu_tmp/sm/file and tu_tmp/warm/file hold the same bytes. */
 static void assert_same_bytes(const char *file)
 {
-    char *a = path_in("sm", file), *b = path_in("warm", file);
+    char *a = tu_path_in("sm", file), *b = tu_path_in("warm", file);
     size_t na, nb;
     char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
     assert_non_null(x);

@@ -348,8 +348,13 @@ static void test_rerun_retrains_nothing(void **state)
             }
         }
     }
-    /* Trial of row 1 lost its summary (killed); row 3's is cut short. */
-    double val1 = cell_number(&t, 1, "val_acc");
+    /* Trial of row 1 lost its summary (killed after its last checkpoint): it is resumed.
+     * Row 3's summary is cut short and its checkpoint.bin gone: it is trained afresh,
+     * with --force (lintrain refuses to train over a run without it). */
+    double val1 = cell_number(&t, 1, "val_acc"), val3 = cell_number(&t, 3, "val_acc");
+    assert_int_equal(remove(trial_file(path, sizeof path, "rr", cell(&t, 3, "trial"),
+                                       "checkpoint.bin")),
+                     0);
     assert_int_equal(remove(trial_file(path, sizeof path, "rr", cell(&t, 1, "trial"),
                                        "summary.json")),
                      0);
@@ -366,6 +371,21 @@ static void test_rerun_retrains_nothing(void **state)
     cJSON *s = read_json(trial_file(path, sizeof path, "rr", cell(&t, 1, "trial"), "summary.json"));
     assert_true(json_number(s, "val_acc") == val1); /* same config, same seed, same result */
     cJSON_Delete(s);
+    s = read_json(trial_file(path, sizeof path, "rr", cell(&t, 3, "trial"), "summary.json"));
+    assert_true(json_number(s, "val_acc") == val3);
+    cJSON_Delete(s);
+    char *log = tu_read_file(trial_file(path, sizeof path, "rr", cell(&t, 1, "trial"), "log.txt"),
+                             NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, " --resume "));
+    assert_null(strstr(log, "--force"));
+    free(log);
+    log = tu_read_file(trial_file(path, sizeof path, "rr", cell(&t, 3, "trial"), "log.txt"), NULL);
+    assert_non_null(log);
+    assert_null(strstr(log, "--resume"));
+    assert_non_null(strstr(log, " --force "));
+    assert_non_null(strstr(log, "--force: replacing the run in"));
+    free(log);
     free(t.text);
 }
 

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <cJSON.h>
 
@@ -121,6 +123,37 @@ char *tu_join(const char *dir, const char *name)
     assert_non_null(p);
     snprintf(p, len, "%s/%s", dir, name);
     return p;
+}
+
+int tu_start(const char *cmd)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return (int)pid;
+}
+
+char *tu_path_in(const char *dir, const char *file)
+{
+    char *d = tu_join(tu_tmp, dir);
+    if (!file) {
+        return d;
+    }
+    char *p = tu_join(d, file);
+    free(d);
+    return p;
+}
+
+int tu_exists_in(const char *dir, const char *file)
+{
+    char *p = tu_path_in(dir, file);
+    struct stat st;
+    int ok = stat(p, &st) == 0;
+    free(p);
+    return ok;
 }
 
 void tu_assert_near(double a, double b, double tol, const char *expr, const char *file, int line)

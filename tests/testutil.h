@@ -22,6 +22,10 @@ char *tu_read_file(const char *path, size_t *n);
  * command did not exit normally. */
 int tu_run(const char *cmd, char **output);
 
+/* Starts `sh -c cmd` in the background and returns its pid (an "exec ..." command
+ * keeps that pid for the program it runs), for waitpid and kill. */
+int tu_start(const char *cmd);
+
 /* Fails the test unless |a − b| <= tol, in double (cmocka 1.1.5 compares floats only). */
 #define assert_near(a, b, tol) \
     tu_assert_near((double)(a), (double)(b), (double)(tol), #a, __FILE__, __LINE__)
@@ -45,5 +49,11 @@ int tu_teardown_tmp(void **state);
 
 /* path joined: "dir/name" in a malloc'ed string. */
 char *tu_join(const char *dir, const char *name);
+
+/* "tu_tmp/dir/file" (file NULL: "tu_tmp/dir"), malloc'ed. */
+char *tu_path_in(const char *dir, const char *file);
+
+/* Whether tu_tmp/dir/file (file NULL: tu_tmp/dir) exists. */
+int tu_exists_in(const char *dir, const char *file);
 
 #endif

@@ -1,5 +1,7 @@
-/* runfolder.h — a finished run folder, read back (eval, predict, plot), and the files
- * training adds beside the weights: preprocess.npy and templates.png.
+/* runfolder.h — a run folder: the names lintrain owns in it, the lock that lets one
+ * process at a time write it, what it holds (nothing, a finished run, an interrupted
+ * one); a finished run read back (eval, predict, plot); and the files training adds
+ * beside the weights: preprocess.npy and templates.png.
  *
  * preprocess.npy: float32 (2, 3072), row 0 the shift and row 1 the scale of the
  * fitted preprocessing (x' = (x − shift)·scale, preprocess.h), so that a run folder
@@ -21,6 +23,71 @@
 
 #define LT_PREPROCESS_FILE "preprocess.npy"
 #define LT_TEMPLATES_FILE "templates.png"
+#define LT_LOCK_FILE ".lock"
+
+/* ---- the folder as a place to write --------------------------------------------------
+ * runfolder.c's table RUN_FILES is the one list of the names lintrain writes in a run
+ * folder (each also as NAME.tmp while it is written); every other file is the user's
+ * and is never removed. */
+
+/* Whether name is one of the files lintrain writes in a run folder (or its .tmp). */
+int lt_run_owns(const char *name);
+
+/* An exclusive advisory lock (flock) on DIR/.lock, held from lt_run_lock_take to
+ * lt_run_lock_release or the process's end: the kernel drops it when the process dies,
+ * so a killed run leaves no stale lock. The file holds the holder's PID, for the
+ * message of the next one; it stays in the folder (removing it would let two
+ * processes lock two different files). */
+typedef struct {
+    int fd;             /* -1: not held */
+    int made_dir;       /* the lock created the folder (removed again if left empty) */
+    char dir[LT_PATH_MAX];
+} lt_run_lock;
+
+#define LT_LOCK_CREATE 1u /* lt_run_lock_take: create the folder when missing (else a
+                             missing folder is LT_OK with no lock: nothing to guard) */
+
+/* Takes the lock on dir without waiting. A folder locked by another process is LT_ERR
+ * "DIR is in use by process PID". */
+lt_status lt_run_lock_take(lt_run_lock *lock, const char *dir, unsigned flags, lt_error *err);
+
+/* Releases the lock; when lt_run_lock_take created the folder and it holds nothing but
+ * .lock (the run was refused before writing), removes both. Accepts a lock never taken
+ * (fd -1). */
+void lt_run_lock_release(lt_run_lock *lock);
+
+typedef enum {
+    LT_RUN_NONE,        /* no file of lintrain's (but .lock) */
+    LT_RUN_FINISHED,    /* summary.json says "ok" or "diverged" */
+    LT_RUN_UNFINISHED   /* anything else of lintrain's: interrupted, killed, crashed */
+} lt_run_kind;
+
+typedef struct {
+    lt_run_kind kind;
+    char status[32];            /* LT_RUN_FINISHED: summary.json's status */
+    int resumable;              /* LT_RUN_UNFINISHED with a checkpoint.bin that reads */
+    long long epochs_done, epochs; /* resumable: from the checkpoint */
+    char why[sizeof(lt_error)]; /* LT_RUN_UNFINISHED, not resumable: why not */
+} lt_run_state;
+
+/* What dir holds (a missing folder holds nothing). Errors: the folder cannot be read. */
+lt_status lt_run_state_read(const char *dir, lt_run_state *s, lt_error *err);
+
+/* The refusal to train into dir, which holds run s: LT_ECONFIG with a message naming
+ * the choices (--resume when s is resumable, --force, a free folder). */
+lt_status lt_run_refuse(const char *dir, const lt_run_state *s, lt_error *err);
+
+/* The first of DIR-2, DIR-3, ... that does not exist (DIR-N counts on from N). */
+void lt_run_free_folder(const char *dir, char *out, size_t size);
+
+/* Removes every file of lintrain's from dir but .lock; the user's files stay. */
+lt_status lt_run_clear(const char *dir, lt_error *err);
+
+/* The names in dir that lintrain does not own, ", "-separated into out (cut short
+ * when it does not fit); *n gets their number. */
+lt_status lt_run_foreign(const char *dir, char *out, size_t size, size_t *n, lt_error *err);
+
+/* ---- a finished run read back ---------------------------------------------------------- */
 
 typedef struct {
     char dir[LT_PATH_MAX];

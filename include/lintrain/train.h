@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "lintrain/checkpoint.h"
 #include "lintrain/common.h"
 #include "lintrain/config.h"
 #include "lintrain/optim.h"
@@ -55,5 +56,8 @@ lt_status lt_train(const lt_config *cfg, const lt_train_observer *obs, lt_summar
  * (metrics.jsonl and summary.json but for their "seconds"). */
 lt_status lt_train_resume(const lt_config *cfg, const lt_train_observer *obs, lt_summary *out,
                           lt_error *err);
+
+/* The whole epochs done by the run that wrote checkpoint ck (its "progress" block). */
+lt_status lt_train_checkpoint_epochs(const lt_checkpoint *ck, long long *done, lt_error *err);
 
 #endif
