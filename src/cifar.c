@@ -87,6 +87,30 @@ static lt_status count_records(const char *path, size_t *records, lt_error *err)
     return check_size(path, &st, records, err);
 }
 
+lt_status lt_cifar_count(const char *dir, const char *const *files, size_t nfiles,
+                         size_t *records, lt_error *err)
+{
+    *records = 0;
+    for (size_t k = 0; k < nfiles; k++) {
+        size_t n = 0;
+        char *path = join_path(dir, files[k], err);
+        lt_status st = path ? count_records(path, &n, err) : LT_ERR;
+        FILE *f = st == LT_OK ? fopen(path, "rb") : NULL;
+        if (st == LT_OK && !f) {
+            st = lt_fail(err, LT_ERR, "%s: cannot open: %s", path, strerror(errno));
+        }
+        if (f) {
+            fclose(f);
+        }
+        free(path);
+        if (st != LT_OK) {
+            return st;
+        }
+        *records += n;
+    }
+    return LT_OK;
+}
+
 /* Second pass: reads exactly `records` records of path into labels[0..records) and
  * pixels[0..records*D). The size is checked again on the open file, since it may have
  * changed since the first pass. */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lintrain/suggest.h"
+
 int lt_cli_config_args_init(lt_cli_config_args *a, int argc)
 {
     memset(a, 0, sizeof *a);
@@ -96,11 +98,33 @@ void lt_cli_config_args_free(lt_cli_config_args *a)
     memset(a, 0, sizeof *a);
 }
 
-int lt_cli_bad_option(const char *command, const char *arg)
+/* The options every subcommand's parser takes (--out only where allowed). */
+#define COMMON_OPTIONS "--config|--set|--help"
+
+int lt_cli_bad_option(const char *command, const char *arg, const char *options)
 {
-    fprintf(stderr, "lintrain: unknown or incomplete option \"%s\" (try lintrain %s%s--help)\n",
-            arg, command ? command : "", command ? " " : "");
+    /* "--confg=x" is judged by its name; a bare "--config" lacks its value. */
+    char name[72];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+    size_t n = 0;
+    const char *best = options ? lt_suggest(name, options, &n) : NULL;
+    if (best && !(strlen(name) == n && strncmp(name, best, n) == 0)) {
+        fprintf(stderr, "lintrain: unknown option \"%s\" (did you mean \"%.*s\"? try lintrain "
+                "%s%s--help)\n", arg, (int)n, best, command ? command : "", command ? " " : "");
+    } else {
+        fprintf(stderr, "lintrain: unknown or incomplete option \"%s\" (try lintrain %s%s--help)\n",
+                arg, command ? command : "", command ? " " : "");
+    }
     return 2;
+}
+
+void lt_cli_print_notes(const char *notes)
+{
+    for (const char *p = notes; p && *p;) {
+        size_t n = strcspn(p, "\n");
+        fprintf(stderr, "lintrain: %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
 }
 
 int lt_cli_is_help(const char *arg)
@@ -134,8 +158,9 @@ int lt_cli_parse_positive(const char *option, const char *s, double *out)
     return 0;
 }
 
-int lt_cli_parse(const char *command, int argc, char **argv, int allow_out,
-                 lt_cli_config_args *a, int *help, lt_cli_extra_fn extra, void *ctx)
+int lt_cli_parse(const char *command, const char *options, int argc, char **argv,
+                 int allow_out, lt_cli_config_args *a, int *help, lt_cli_extra_fn extra,
+                 void *ctx)
 {
     *help = 0;
     if (lt_cli_config_args_init(a, argc) != 0) {
@@ -157,7 +182,10 @@ int lt_cli_parse(const char *command, int argc, char **argv, int allow_out,
         }
         int rc = extra ? extra(ctx, argc, argv, &i) : 0;
         if (rc == 0) {
-            return lt_cli_bad_option(command, argv[i]);
+            char all[512];
+            snprintf(all, sizeof all, "%s%s%s%s", COMMON_OPTIONS, allow_out ? "|--out" : "",
+                     options ? "|" : "", options ? options : "");
+            return lt_cli_bad_option(command, argv[i], all);
         }
         if (rc != 1) {
             return rc;
@@ -180,7 +208,7 @@ int lt_cli_parse_run(const char *command, int argc, char **argv, lt_cli_config_a
                      const char **dir, int *help)
 {
     *dir = NULL;
-    int rc = lt_cli_parse(command, argc, argv, 0, a, help, run_option, (void *)dir);
+    int rc = lt_cli_parse(command, "--run", argc, argv, 0, a, help, run_option, (void *)dir);
     if (rc == 0 && !*help && !*dir) {
         fprintf(stderr, "lintrain: %s needs --run DIR (try lintrain %s --help)\n", command,
                 command);

@@ -59,7 +59,7 @@ static int parse_args(int argc, char **argv, gc_args *a)
 {
     memset(a, 0, sizeof *a);
     a->opts = lt_gradcheck_defaults();
-    int rc = lt_cli_parse("gradcheck", argc, argv, 0, &a->cfg, &a->help, gc_option, a);
+    int rc = lt_cli_parse("gradcheck", "--samples|--checks|--h|--seed", argc, argv, 0, &a->cfg, &a->help, gc_option, a);
     if (rc == 0 && !a->help && (a->opts.samples == 0 || a->opts.checks == 0)) {
         fprintf(stderr, "lintrain: gradcheck: --samples and --checks must be at least 1\n");
         return 2;
@@ -129,6 +129,7 @@ int lt_cli_gradcheck_hooked(int argc, char **argv, void (*tamper)(double *analyt
     lt_gradcheck_result r = {0};
     lt_status st = lt_config_load(&cfg, a.cfg.config, a.cfg.sets, a.cfg.n_sets, &err);
     if (st == LT_OK) {
+        lt_cli_print_notes(cfg.notes);
         st = lt_gradcheck_run(&cfg, &a.opts, &r, &err);
     }
     if (st == LT_OK) {

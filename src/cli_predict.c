@@ -74,7 +74,7 @@ static int parse_args(int argc, char **argv, predict_args *a)
         fprintf(stderr, "lintrain: out of memory\n");
         return 1;
     }
-    int rc = lt_cli_parse("predict", argc, argv, 0, &a->cfg, &a->help, predict_option, a);
+    int rc = lt_cli_parse("predict", "--run|--top|--json", argc, argv, 0, &a->cfg, &a->help, predict_option, a);
     if (rc != 0 || a->help) {
         return rc;
     }

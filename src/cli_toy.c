@@ -178,6 +178,7 @@ static int run_toy(toy_args *a)
     size_t done = 0;
     lt_status st = lt_config_load(&cfg, a->cfg.config, sets, n_sets, &err);
     if (st == LT_OK) {
+        lt_cli_print_notes(cfg.notes);
         st = lt_toy_run(fn, &cfg, &a->opts, traj, &done, &err);
     }
     int rc = (int)st;
@@ -206,7 +207,8 @@ int lt_cli_toy(int argc, char **argv)
     memset(&a, 0, sizeof a);
     a.opts.steps = 100;
     a.opts.params.cond = 10.0;
-    int rc = lt_cli_parse("toy", argc, argv, 0, &a.cfg, &a.help, toy_option, &a);
+    int rc = lt_cli_parse("toy", "--function|--optimizer|--steps|--lr|--start|--noise|--cond|--seed|--out",
+                          argc, argv, 0, &a.cfg, &a.help, toy_option, &a);
     if (rc == 0 && a.help) {
         fputs(USAGE, stdout);
     } else if (rc == 0 && (!a.function || !a.optimizer)) {

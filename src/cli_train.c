@@ -18,6 +18,7 @@
 static const char USAGE[] =
     "usage: lintrain [train] --config FILE [--set KEY=VALUE]... [--out DIR] [--force] [--quiet]\n"
     "       lintrain [train] --resume DIR [--quiet]\n"
+    "       lintrain check --config FILE [--set key.path=VALUE]... [--out DIR]\n"
     "       lintrain gradcheck --config FILE [--set ...] [--samples N] [--checks K] [--h H]\n"
     "                          [--seed S]\n"
     "       lintrain eval --run DIR [--config FILE] [--set ...]\n"
@@ -29,9 +30,10 @@ static const char USAGE[] =
     "\n"
     "Trains a linear classifier (softmax or multiclass SVM) on CIFAR-10 as the JSON\n"
     "config FILE says, and writes a run folder (config.json, metrics.jsonl,\n"
-    "summary.json, weights.npy, bias.npy, preprocess.npy, templates.png). gradcheck\n"
-    "checks the gradient, eval and predict use a finished run, plot redraws its\n"
-    "pictures; see lintrain SUBCOMMAND --help and man lintrain.\n"
+    "summary.json, weights.npy, bias.npy, preprocess.npy, templates.png). check\n"
+    "validates a config and prints it resolved, gradcheck checks the gradient, eval and\n"
+    "predict use a finished run, plot redraws its pictures; see lintrain SUBCOMMAND\n"
+    "--help and man lintrain.\n"
     "\n"
     "  --config FILE          the run's config (JSON); see README.md for every key\n"
     "  --set key.path=VALUE   override one key, e.g. --set optimizer.lr=3e-4;\n"
@@ -244,7 +246,8 @@ static int parse_args(int argc, char **argv, train_args *a)
 {
     memset(a, 0, sizeof *a);
     int help;
-    int rc = lt_cli_parse(NULL, argc, argv, 1, &a->cfg, &help, train_option, a);
+    int rc = lt_cli_parse(NULL, "--resume|--quiet|--force", argc, argv, 1, &a->cfg, &help, train_option,
+                          a);
     a->help = help;
     if (rc == 0 && a->resume && !a->help) {
         rc = resume_args(a);
@@ -317,6 +320,7 @@ int lt_cli_train(int argc, char **argv)
         st = claim_folder(&a, cfg.output.dir, &lock, &err);
     }
     if (st == LT_OK) {
+        lt_cli_print_notes(cfg.notes);
         console c = {0};
         c.quiet = a.quiet;
         c.bar = !a.quiet && isatty(STDERR_FILENO);

@@ -35,12 +35,14 @@
 
 #include <cJSON.h>
 
+#include "lintrain/json_diag.h"
 #include "lintrain/kernel.h"
 #include "lintrain/loss.h"
 #include "lintrain/optim.h"
 #include "lintrain/penalty.h"
 #include "lintrain/preprocess.h"
 #include "lintrain/schedule.h"
+#include "lintrain/suggest.h"
 
 /* Larger files are certainly not configs; the cap bounds the memory a typo can cost. */
 #define MAX_CONFIG_BYTES ((size_t)16 << 20)
@@ -197,7 +199,11 @@ static const key_spec SCHEMA[] = {
     SECTION("train"),
     {KEY("train.epochs", K_INTEGER, train.epochs, "10"), .lo = GE(1), .hi = LE(1e9),
      .only = ONLY("optimizer.name", FIRST_ORDER "|lbfgs")},
-    {KEY("train.batch_size", K_INTEGER, train.batch_size, "256"), .lo = GE(0)},
+    /* Full batch for the optimizers that need it (cross_checks refuses anything else). */
+    {KEY("train.batch_size", K_INTEGER, train.batch_size, "256"), .lo = GE(0),
+     .only = ONLY("optimizer.name", FIRST_ORDER)},
+    {KEY("train.batch_size", K_INTEGER, train.batch_size, "0"), .lo = GE(0),
+     .only = ONLY("optimizer.name", "lbfgs|random_search")},
     {KEY("train.shuffle", K_BOOL, train.shuffle, "true")},
     {KEY("train.seed", K_INTEGER, train.seed, "0"), .lo = GE(0), .hi = LE(INT_EXACT)},
     {KEY("train.log_every", K_INTEGER, train.log_every, "100"), .lo = GE(0)},
@@ -247,6 +253,8 @@ typedef struct {
     const char *const *sets; /* "key.path=VALUE", applied in order */
     size_t n_sets;
     lt_error *err;
+    char *notes;             /* malloc'ed "KEY dropped: ...\n" lines, or NULL */
+    size_t notes_len;
 } load_ctx;
 
 #define SHOW_MAX 60  /* longest user string quoted in a message */
@@ -404,46 +412,6 @@ static bool is_choice(const key_spec *k, const char *s)
     return false;
 }
 
-#define EDIT_MAX 64  /* longer strings are never close to a key name */
-
-/* Levenshtein distance (insert, delete, substitute: cost 1), two rows. */
-static size_t edit_distance(const char *a, size_t na, const char *b, size_t nb)
-{
-    if (na > EDIT_MAX || nb > EDIT_MAX) {
-        return SIZE_MAX;
-    }
-    size_t row[EDIT_MAX + 1];
-    for (size_t j = 0; j <= nb; j++) {
-        row[j] = j;
-    }
-    for (size_t i = 1; i <= na; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= nb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < best) {
-                best = row[j] + 1;
-            }
-            if (row[j - 1] + 1 < best) {
-                best = row[j - 1] + 1;
-            }
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[nb];
-}
-
-/* Whether candidate (nc bytes) is worth suggesting for typed at distance d: within
- * max(2, len/3) edits, and not a rewrite of every character. */
-static bool close_enough(size_t d, const char *typed, size_t nc)
-{
-    size_t len = strlen(typed);
-    size_t limit = len / 3 > 2 ? len / 3 : 2;
-    return d <= limit && d < (len > nc ? len : nc);
-}
-
 /* Bytes of path before its last '.' (0 for a section). */
 static size_t parent_len(const char *path)
 {
@@ -566,20 +534,22 @@ cleanup:
     return st;
 }
 
-/* "invalid JSON at line L, column C (byte B)" for the byte offset at of text. */
-static lt_status json_error(const load_ctx *c, const char *text, size_t at, const char *why)
+/* "invalid JSON at line L, column C (byte B): WHY" and the line with a caret under
+ * the column. WHY is the diagnoser's when it finds the mistake (its position then
+ * replaces the parser's, which is often a few bytes past it), else why (may be ""). */
+static lt_status json_error(const load_ctx *c, const char *text, size_t n, size_t at,
+                            const char *why)
 {
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i < at; i++) {
-        if (text[i] == '\n') {
-            line++;
-            col = 1;
-        } else {
-            col++;
-        }
+    char what[256], excerpt[512];
+    if (!*why && lt_json_diagnose(text, n, &at, what, sizeof what)) {
+        why = what;
     }
-    return lt_fail(c->err, LT_ECONFIG, "%s: invalid JSON at line %zu, column %zu (byte %zu)%s",
-                   c->path, line, col, at, why);
+    size_t line, col;
+    lt_json_position(text, at, &line, &col);
+    lt_json_excerpt(text, n, at, excerpt, sizeof excerpt);
+    return lt_fail(c->err, LT_ECONFIG,
+                   "%s: invalid JSON at line %zu, column %zu (byte %zu)%s%s\n%s", c->path, line,
+                   col, at, *why ? ": " : "", why, excerpt);
 }
 
 /* The file's tree in *root, or a fresh {} without a file. */
@@ -602,11 +572,11 @@ static lt_status read_root(const load_ctx *c, cJSON **root)
         st = lt_fail(c->err, LT_ECONFIG, "%s: empty file (expected a JSON object)", c->path);
     } else if (nul) {
         /* cJSON stops at a NUL and would accept what precedes it. */
-        st = json_error(c, text, (size_t)(nul - text), ": NUL byte");
+        st = json_error(c, text, n, (size_t)(nul - text), "a NUL byte");
     } else if (!(*root = cJSON_ParseWithOpts(text, &end, 1))) {
         /* end is where cJSON stopped: the same pointer as cJSON_GetErrorPtr(), without
          * reading a global. */
-        st = json_error(c, text, end ? (size_t)(end - text) : 0, "");
+        st = json_error(c, text, n, end ? (size_t)(end - text) : 0, "");
     } else if (!cJSON_IsObject(*root)) {
         char got[SHOW_MAX + 32];
         st = lt_fail(c->err, LT_ECONFIG, "%s: the top level must be a JSON object, got %s",
@@ -673,7 +643,20 @@ static lt_status put_value(const load_ctx *c, const char *set, cJSON *root, char
     return LT_OK;
 }
 
-/* One "key.path=VALUE": VALUE is JSON when it parses as JSON, else a string. */
+/* Removes the value at the dotted path keys of root, if there is one. */
+static void remove_value(cJSON *root, const char *keys)
+{
+    size_t plen = parent_len(keys);
+    cJSON *parent = tree_get(root, keys, plen);
+    const char *leaf = plen ? keys + plen + 1 : keys;
+    cJSON *item = cJSON_IsObject(parent) ? member(parent, leaf, strlen(leaf)) : NULL;
+    if (item) {
+        cJSON_Delete(cJSON_DetachItemViaPointer(parent, item));
+    }
+}
+
+/* One "key.path=VALUE": VALUE is JSON when it parses as JSON, else a string; null
+ * removes the key. */
 static lt_status apply_set(const load_ctx *c, cJSON *root, const char *set)
 {
     char tmp[SHOW_MAX + 8];
@@ -705,7 +688,14 @@ static lt_status apply_set(const load_ctx *c, cJSON *root, const char *set)
     }
     memcpy(keys, set, len);
     keys[len] = '\0';
-    lt_status st = put_value(c, set, root, keys, value);
+    lt_status st = LT_OK;
+    if (cJSON_IsNull(value)) {
+        /* "a.b=null" removes the key, so that its default applies. */
+        remove_value(root, keys);
+        cJSON_Delete(value);
+    } else {
+        st = put_value(c, set, root, keys, value);
+    }
     free(keys);
     return st;
 }
@@ -771,8 +761,8 @@ static lt_status unknown_key(const load_ctx *c, const char *parent, const char *
             continue;
         }
         const char *leaf = leaf_of(k->path);
-        size_t d = edit_distance(name, strlen(name), leaf, strlen(leaf));
-        if (d < best_d && close_enough(d, name, strlen(leaf))) {
+        size_t d = lt_edit_distance(name, strlen(name), leaf, strlen(leaf));
+        if (d < best_d && lt_close_enough(d, name, strlen(leaf))) {
             best = k;
             best_d = d;
         }
@@ -899,8 +889,8 @@ static lt_status unknown_choice(const load_ctx *c, const key_spec *k, const char
     const char *best = NULL, *t;
     size_t best_n = 0, best_d = SIZE_MAX, n;
     for (size_t i = 0; choice_at(k, i, &t, &n); i++) {
-        size_t d = edit_distance(s, strlen(s), t, n);
-        if (d < best_d && close_enough(d, s, n)) {
+        size_t d = lt_edit_distance(s, strlen(s), t, n);
+        if (d < best_d && lt_close_enough(d, s, n)) {
             best = t;
             best_n = n;
             best_d = d;
@@ -1037,6 +1027,42 @@ static lt_status not_used(const load_ctx *c, cJSON *tree, const key_spec *k)
                    label, cJSON_IsString(v) ? show(v->valuestring, tmp, sizeof tmp) : "", users);
 }
 
+/* Whether a --set wrote path, one of its ancestors or something under it. */
+static bool set_under(const load_ctx *c, const char *path)
+{
+    size_t n = strlen(path);
+    for (size_t i = 0; i < c->n_sets; i++) {
+        if (strncmp(c->sets[i], path, n) == 0 && c->sets[i][n] == '.') {
+            return true;
+        }
+    }
+    return set_for(c, path) != NULL;
+}
+
+/* A key of the file that the choice made by a --set does not use: removed from the
+ * user's tree, with the note "optimizer.rho dropped: not used by adam" for the caller
+ * (the file was written for the choice the --set replaced). */
+static lt_status drop_key(load_ctx *c, cJSON *tree, const key_spec *k, cJSON *from,
+                          cJSON *given)
+{
+    const cJSON *v = tree_get(tree, k->only.key, strlen(k->only.key));
+    char tmp[SHOW_MAX + 8], line[PATH_MAX_LEN + SHOW_MAX + 32];
+    int n = snprintf(line, sizeof line, "%s dropped: not used by %s\n", k->path,
+                     cJSON_IsString(v) ? show(v->valuestring, tmp, sizeof tmp) : "this choice");
+    size_t len = n > 0 ? (size_t)n : 0;
+    char *notes = realloc(c->notes, c->notes_len + len + 1);
+    if (!notes) {
+        return out_of_memory(c);
+    }
+    memcpy(notes + c->notes_len, line, len + 1);
+    c->notes = notes;
+    c->notes_len += len;
+    /* Gone from the user's tree, the key's other entries (per-choice defaults) are
+     * silent about it. */
+    cJSON_Delete(cJSON_DetachItemViaPointer(from, given));
+    return LT_OK;
+}
+
 /* The value key k takes: a new section (its keys follow one by one), the user's value
  * (detached from the user's tree), or the key's default. */
 static lt_status take_value(const load_ctx *c, const key_spec *k, cJSON *from, cJSON *given,
@@ -1061,7 +1087,7 @@ static lt_status take_value(const load_ctx *c, const key_spec *k, cJSON *from, c
 }
 
 /* Moves key i from user into tree, or adds its default there, and checks it. */
-static lt_status resolve_key(const load_ctx *c, cJSON *user, cJSON *tree, size_t i)
+static lt_status resolve_key(load_ctx *c, cJSON *user, cJSON *tree, size_t i)
 {
     const key_spec *k = &c->keys[i];
     const char *leaf = leaf_of(k->path);
@@ -1091,7 +1117,12 @@ static lt_status resolve_key(const load_ctx *c, cJSON *user, cJSON *tree, size_t
                 }
             }
         }
-        return given && !twin_used ? not_used(c, tree, k) : LT_OK;
+        if (!given || twin_used) {
+            return LT_OK;
+        }
+        return set_under(c, k->only.key) && !set_under(c, k->path)
+                   ? drop_key(c, tree, k, from, given)
+                   : not_used(c, tree, k);
     }
     cJSON *v;
     st = take_value(c, k, from, given, &v);
@@ -1113,7 +1144,7 @@ static lt_status resolve_key(const load_ctx *c, cJSON *user, cJSON *tree, size_t
 
 /* Builds tree (an empty object) from user in schema order, so that the resolved
  * config.json reads in the order of the table whatever the order of the file. */
-static lt_status resolve(const load_ctx *c, cJSON *user, cJSON *tree)
+static lt_status resolve(load_ctx *c, cJSON *user, cJSON *tree)
 {
     for (size_t i = 0; i < c->n_keys; i++) {
         lt_status st = resolve_key(c, user, tree, i);
@@ -1215,12 +1246,13 @@ static void engine_free(const key_spec *keys, size_t n_keys, void *base)
 }
 
 /* Loads path with sets against keys into the zeroed struct at base; *resolved gets the
- * resolved tree (owned by the caller). On failure nothing is left allocated. */
+ * resolved tree and *notes (when not NULL) the "KEY dropped: ..." lines or NULL, both
+ * owned by the caller. On failure nothing is left allocated. */
 static lt_status engine_load(const key_spec *keys, size_t n_keys, void *base, cJSON **resolved,
-                             const char *path, const char *const *sets, size_t n_sets,
-                             lt_error *err)
+                             char **notes, const char *path, const char *const *sets,
+                             size_t n_sets, lt_error *err)
 {
-    load_ctx c = {keys, n_keys, path, sets, n_sets, err};
+    load_ctx c = {keys, n_keys, path, sets, n_sets, err, NULL, 0};
     cJSON *user = NULL;
     cJSON *tree = cJSON_CreateObject();
     *resolved = NULL;
@@ -1238,12 +1270,19 @@ static lt_status engine_load(const key_spec *keys, size_t n_keys, void *base, cJ
         st = extract(keys, n_keys, tree, base, err);
     }
     cJSON_Delete(user);
+    if (st != LT_OK || !notes) {
+        free(c.notes);
+        c.notes = NULL;
+    }
     if (st != LT_OK) {
         engine_free(keys, n_keys, base);
         cJSON_Delete(tree);
         return st;
     }
     *resolved = tree;
+    if (notes) {
+        *notes = c.notes;
+    }
     return LT_OK;
 }
 
@@ -1283,13 +1322,15 @@ lt_status lt_config_load(lt_config *cfg, const char *path, const char *const *se
     }
     memset(cfg, 0, sizeof *cfg);
     cJSON *tree;
-    lt_status st = engine_load(SCHEMA, N_SCHEMA, cfg, &tree, path, sets, n_sets, err);
+    char *notes;
+    lt_status st = engine_load(SCHEMA, N_SCHEMA, cfg, &tree, &notes, path, sets, n_sets, err);
     if (st != LT_OK) {
         memset(cfg, 0, sizeof *cfg);
         return st;
     }
     cfg->resolved = tree;
-    load_ctx c = {SCHEMA, N_SCHEMA, path, sets, n_sets, err};
+    cfg->notes = notes;
+    load_ctx c = {SCHEMA, N_SCHEMA, path, sets, n_sets, err, NULL, 0};
     st = cross_checks(&c, cfg);
     if (st != LT_OK) {
         lt_config_free(cfg);
@@ -1357,6 +1398,7 @@ void lt_config_free(lt_config *cfg)
     }
     engine_free(SCHEMA, N_SCHEMA, cfg);
     cJSON_Delete(cfg->resolved);
+    free(cfg->notes);
     memset(cfg, 0, sizeof *cfg);
 }
 

@@ -23,9 +23,11 @@ static lt_status check_data_dir(const char *dir, lt_error *err)
     return LT_OK;
 }
 
-static lt_status cut(const lt_config *cfg, lt_dataset *all, lt_splits *s, lt_error *err)
+/* The sizes of the splits that total training-file records give, or the config's
+ * mistake (val_size, limit_train, batch_size too large) as LT_ECONFIG. */
+static lt_status split_sizes(const lt_config *cfg, size_t total, size_t *avail_out,
+                             size_t *ntrain_out, lt_error *err)
 {
-    size_t total = all->n;
     size_t val = (size_t)cfg->data.val_size;
     if (val >= total) {
         return lt_fail(err, LT_ECONFIG,
@@ -48,9 +50,21 @@ static lt_status cut(const lt_config *cfg, lt_dataset *all, lt_splits *s, lt_err
                        "(use 0 for full batch)",
                        cfg->train.batch_size, ntrain);
     }
+    *avail_out = avail;
+    *ntrain_out = ntrain;
+    return LT_OK;
+}
+
+static lt_status cut(const lt_config *cfg, lt_dataset *all, lt_splits *s, lt_error *err)
+{
+    size_t val = (size_t)cfg->data.val_size, avail, ntrain;
+    lt_status st = split_sizes(cfg, all->n, &avail, &ntrain, err);
+    if (st != LT_OK) {
+        return st;
+    }
     /* Validation is copied out; training is the first records, kept in place (no
      * second copy of 150 MB). */
-    lt_status st = lt_dataset_slice(all, avail, val, &s->val, err);
+    st = lt_dataset_slice(all, avail, val, &s->val, err);
     if (st == LT_OK) {
         s->train = *all;
         memset(all, 0, sizeof *all);
@@ -81,6 +95,30 @@ lt_status lt_splits_load(const lt_config *cfg, lt_splits *s, lt_error *err)
     lt_dataset_free(&all);
     if (st != LT_OK) {
         lt_splits_free(s);
+    }
+    return st;
+}
+
+lt_status lt_splits_check(const lt_config *cfg, lt_split_sizes *out, lt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t total = 0, avail;
+    lt_status st = check_data_dir(cfg->data.dir, err);
+    if (st == LT_OK) {
+        st = lt_cifar_count(cfg->data.dir, cfg->data.train_files.items, cfg->data.train_files.n,
+                            &total, err);
+    }
+    if (st == LT_OK) {
+        st = split_sizes(cfg, total, &avail, &out->train, err);
+        out->val = (size_t)cfg->data.val_size;
+    }
+    if (st == LT_OK && cfg->data.test_file[0] != '\0') {
+        const char *files[1] = {cfg->data.test_file};
+        st = lt_cifar_count(cfg->data.dir, files, 1, &out->test, err);
+    }
+    char names[LT_CIFAR_C][LT_CLASS_NAME_MAX];
+    if (st == LT_OK) {
+        st = lt_cifar_class_names(cfg->data.dir, names, err);
     }
     return st;
 }

@@ -93,7 +93,15 @@ static void expect_error(const char *dir, const char *json, const char *const *s
     }
     assert_int_equal(st, LT_ECONFIG);
     assert_empty_config(&cfg);
-    assert_null(strchr(err.msg, '\n'));
+    /* One line; a JSON syntax error adds the file's line and a caret under it. */
+    const char *nl = strchr(err.msg, '\n');
+    if (strstr(err.msg, "invalid JSON")) {
+        assert_non_null(nl);
+        assert_non_null(strchr(nl + 1, '\n'));
+        assert_null(strchr(strchr(nl + 1, '\n') + 1, '\n'));
+    } else {
+        assert_null(nl);
+    }
     va_list ap;
     va_start(ap, msg_out);
     for (const char *needle; (needle = va_arg(ap, const char *)) != NULL;) {
@@ -369,13 +377,97 @@ static void test_unknown_names(void **state)
 
 static void test_invalid_json_position(void **state)
 {
+    /* The position is the mistake's, not where cJSON stopped (column 12, past "tru"). */
     EXPECT(*state, "{\n  \"train\": {\"epochs\": 1},\n  \"model\": tru\n}",
-           "config.json: invalid JSON at line 3, column 12 (byte 39)");
-    /* (Where a key should start, cJSON points one byte past it.) */
-    EXPECT(*state, "{\n  \"train\": {\"epochs\": 1},\n  oops\n}", "invalid JSON at line 3, column ");
-    EXPECT(*state, "{} x", "invalid JSON at line 1, column 4 (byte 3)");
-    EXPECT(*state, "{\"a\": 1,}", "invalid JSON at line 1, column ");
-    EXPECT(*state, "   \n", "invalid JSON at line 2");
+           "config.json: invalid JSON at line 3, column 12 (byte 39): bare word \"tru\"",
+           "\n    3 |   \"model\": tru\n      |            ^");
+    EXPECT(*state, "{\n  \"train\": {\"epochs\": 1},\n  oops\n}",
+           "invalid JSON at line 3, column 3 (byte 30): bare word \"oops\" where a key");
+    EXPECT(*state, "{} x", "invalid JSON at line 1, column 4 (byte 3): more text after the end");
+    EXPECT(*state, "{\"a\": 1,}", "invalid JSON at line 1, column 8 (byte 7): trailing comma");
+    EXPECT(*state, "   \n", "invalid JSON at line 2, column 1 (byte 4): no JSON value");
+}
+
+/* Each mistake of a hand-written config is named, with its line, column and caret. */
+static void test_invalid_json_named(void **state)
+{
+    static const struct {
+        const char *json, *where, *why, *excerpt;
+    } cases[] = {
+        {"{\n  \"train\": {\"epochs\": 5,}\n}", "line 2, column 24 (byte 25)",
+         "trailing comma before \"}\": JSON allows none",
+         "    2 |   \"train\": {\"epochs\": 5,}\n      |                        ^"},
+        {"{\"data\": {\"train_files\": [\"a\", \"b\",]}}", "line 1, column 35 (byte 34)",
+         "trailing comma before \"]\"", "^"},
+        {"{\n  \"train\": {\"epochs\": 5}\n  \"model\": {}\n}", "line 2, column 25 (byte 26)",
+         "missing comma between this value and the next key",
+         "    2 |   \"train\": {\"epochs\": 5}\n      |                         ^"},
+        {"{\"data\": {\"train_files\": [\"a\" \"b\"]}}", "line 1, column 30 (byte 29)",
+         "missing comma between this value and the next item", "^"},
+        {"{\"train\" {\"epochs\": 5}}", "line 1, column 9 (byte 8)",
+         "missing colon after the key", "    1 | {\"train\" {\"epochs\": 5}}\n      |         ^"},
+        {"{\n  // the run\n  \"train\": {}\n}", "line 2, column 3 (byte 4)",
+         "a // comment: JSON has no comments", "    2 |   // the run\n      |   ^"},
+        {"{\"train\": {\"epochs\": /* five */ 5}}", "line 1, column 22 (byte 21)",
+         "a /* */ comment: JSON has no comments", "^"},
+        {"{\"data\": {\"dir\": \"data/x}}\n", "line 1, column 18 (byte 17)",
+         "unterminated string: no closing \" on its line", "^"},
+        {"{'train': {}}", "line 1, column 2 (byte 1)",
+         "single quotes: JSON strings take double quotes", "    1 | {'train': {}}\n      |  ^"},
+        {"{\"model\": {\"loss\": svm}}", "line 1, column 20 (byte 19)",
+         "bare word \"svm\" where a value should be", "^"},
+        {"{\"train\": {\"shuffle\": True}}", "line 1, column 23 (byte 22)", "bare word \"True\"", "^"},
+        {"{\"train\": {\"epochs\": 5}", "line 1, column 24 (byte 23)", "the file ends", "^"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char where[128];
+        snprintf(where, sizeof where, "config.json: invalid JSON at %s", cases[i].where);
+        EXPECT(*state, cases[i].json, where, cases[i].why, cases[i].excerpt);
+    }
+}
+
+/* The diagnoser alone: valid JSON finds nothing, and positions are byte offsets. */
+static void test_json_diagnoser(void **state)
+{
+    (void)state;
+    char why[256], excerpt[512];
+    size_t at = 99;
+    const char *valid[] = {"{}", " [1, -2.5e3, true, false, null, \"a\\\"b\\u00e9\"] ",
+                           "{\"a\": {\"b\": [[], {}]}}\n", "0", "\"x\""};
+    for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++) {
+        assert_false(lt_json_diagnose(valid[i], strlen(valid[i]), &at, why, sizeof why));
+    }
+    const char *t = "{\"a\": 1,\n \"b\": 2,\n}";
+    assert_true(lt_json_diagnose(t, strlen(t), &at, why, sizeof why));
+    assert_int_equal(at, 16);
+    assert_has(why, "trailing comma");
+    size_t line, col;
+    lt_json_position(t, at, &line, &col);
+    assert_int_equal(line, 2);
+    assert_int_equal(col, 8);
+    lt_json_excerpt(t, strlen(t), at, excerpt, sizeof excerpt);
+    assert_string_equal(excerpt, "    2 |  \"b\": 2,\n      |        ^");
+    t = "{\"a\": \"x\\qy\"}";
+    assert_true(lt_json_diagnose(t, strlen(t), &at, why, sizeof why));
+    assert_has(why, "invalid escape");
+    t = "{\"a\": 1.}";
+    assert_true(lt_json_diagnose(t, strlen(t), &at, why, sizeof why));
+    assert_has(why, "invalid number \"1.\"");
+    /* A tab before the column is kept in the caret line, so the caret lines up. */
+    t = "{\n\t\"a\" 1}";
+    assert_true(lt_json_diagnose(t, strlen(t), &at, why, sizeof why));
+    lt_json_excerpt(t, strlen(t), at, excerpt, sizeof excerpt);
+    assert_string_equal(excerpt, "    2 | \t\"a\" 1}\n      | \t   ^");
+    /* A long line shows a window around the column. */
+    char longline[300];
+    memset(longline, ' ', sizeof longline);
+    longline[0] = '{';
+    memcpy(longline + 200, "x}", 3);
+    assert_true(lt_json_diagnose(longline, strlen(longline), &at, why, sizeof why));
+    assert_int_equal(at, 200);
+    lt_json_excerpt(longline, strlen(longline), at, excerpt, sizeof excerpt);
+    assert_non_null(strstr(excerpt, "| ...  "));
+    assert_true(strlen(excerpt) < 200);
 }
 
 static void test_file_errors(void **state)
@@ -391,7 +483,7 @@ static void test_file_errors(void **state)
     lt_config cfg;
     lt_error err = {{0}};
     assert_int_equal(lt_config_load(&cfg, path, NULL, 0, &err), LT_ECONFIG);
-    assert_has(err.msg, "invalid JSON at line 1, column 3 (byte 2): NUL byte");
+    assert_has(err.msg, "invalid JSON at line 1, column 3 (byte 2): a NUL byte");
     free(path);
 
     assert_int_equal(lt_config_load(&cfg, dir, NULL, 0, &err), LT_ECONFIG);
@@ -757,7 +849,7 @@ static void test_optimizer_keys_not_used(void **state)
  * penalty. A --set that fixes the file is enough. */
 static void test_cross_field_rules(void **state)
 {
-    EXPECT(*state, "{\"optimizer\": {\"name\": \"lbfgs\"}}",
+    EXPECT(*state, "{\"optimizer\": {\"name\": \"lbfgs\"}, \"train\": {\"batch_size\": 256}}",
            "train.batch_size: optimizer \"lbfgs\" is full-batch and deterministic",
            "set it to 0 (full batch), got 256");
     EXPECT(*state, "{\"optimizer\": {\"name\": \"random_search\"}, \"train\": {\"batch_size\": 1}}",
@@ -779,6 +871,99 @@ static void test_cross_field_rules(void **state)
                            "regularization.type=l1", "regularization.lambda=0"};
     load_ok(*state, "{\"train\": {\"batch_size\": 64}}", fixed, 4, &cfg);
     lt_config_free(&cfg);
+}
+
+/* train.batch_size defaults to the full batch where the optimizer needs it. */
+static void test_batch_size_follows_optimizer(void **state)
+{
+    lt_config cfg;
+    load_ok(*state, "{\"optimizer\": {\"name\": \"random_search\", \"trials\": 50}}", NULL, 0,
+            &cfg);
+    assert_int_equal(cfg.train.batch_size, 0);
+    assert_null(cfg.notes);
+    lt_config_free(&cfg);
+    load_ok(*state, "{\"optimizer\": {\"name\": \"lbfgs\"}}", NULL, 0, &cfg);
+    assert_int_equal(cfg.train.batch_size, 0);
+    lt_config_free(&cfg);
+    const char *to_lbfgs[] = {"optimizer.name=lbfgs"};
+    load_ok(*state, "{\"optimizer\": {\"name\": \"sgd\"}}", to_lbfgs, 1, &cfg);
+    assert_int_equal(cfg.train.batch_size, 0);
+    lt_config_free(&cfg);
+    load_ok(*state, "{\"optimizer\": {\"name\": \"adam\"}}", NULL, 0, &cfg);
+    assert_int_equal(cfg.train.batch_size, 256);
+    lt_config_free(&cfg);
+    /* An explicit value that conflicts is still refused, from the file or a --set. */
+    const char *minibatch[] = {"train.batch_size=64"};
+    expect_error(*state, "{\"optimizer\": {\"name\": \"random_search\"}}", minibatch, 1, NULL,
+                 "--set \"train.batch_size=64\": train.batch_size: optimizer \"random_search\"",
+                 NULL);
+}
+
+/* A --set that changes a choice drops the file's keys the new choice does not use. */
+static void test_set_choice_drops_unused_keys(void **state)
+{
+    const char *momentum = "{\"optimizer\": {\"name\": \"momentum\", \"lr\": 1e-4, "
+                           "\"rho\": 0.95, \"form\": \"velocity\"}}";
+    const char *to_adam[] = {"optimizer.name=adam"};
+    lt_config cfg;
+    load_ok(*state, momentum, to_adam, 1, &cfg);
+    assert_string_equal(cfg.notes, "optimizer.rho dropped: not used by adam\n"
+                                   "optimizer.form dropped: not used by adam\n");
+    assert_true(cfg.optimizer.lr == 1e-4);  /* adam uses lr: kept */
+    assert_true(cfg.optimizer.beta1 == 0.9);
+    char *json = lt_config_to_json(&cfg);
+    assert_null(strstr(json, "rho"));
+    assert_null(strstr(json, "velocity"));
+    free(json);
+    lt_config_free(&cfg);
+
+    /* A key set explicitly for the new choice must be one it uses. */
+    const char *explicit_rho[] = {"optimizer.name=adam", "optimizer.rho=0.5"};
+    expect_error(*state, momentum, explicit_rho, 2, NULL,
+                 "--set \"optimizer.rho=0.5\": optimizer.rho: not used by optimizer \"adam\"",
+                 NULL);
+    /* Without a --set of the choice, the file contradicts itself: still an error. */
+    EXPECT(*state, "{\"optimizer\": {\"name\": \"adam\", \"rho\": 0.9}}",
+           "optimizer.rho: not used by optimizer \"adam\"");
+
+    /* A key listed once per default (lr) is dropped once; a section goes whole. */
+    const char *to_search[] = {"optimizer.name=random_search"};
+    load_ok(*state, "{\"optimizer\": {\"lr\": 0.1}, \"schedule\": {\"name\": \"cosine\"}}",
+            to_search, 1, &cfg);
+    assert_string_equal(cfg.notes, "optimizer.lr dropped: not used by random_search\n"
+                                   "schedule dropped: not used by random_search\n");
+    assert_null(cfg.schedule.name);
+    assert_int_equal(cfg.train.batch_size, 0);
+    lt_config_free(&cfg);
+    const char *search_and_schedule[] = {"optimizer.name=random_search", "schedule.name=step"};
+    expect_error(*state, "{}", search_and_schedule, 2, NULL, "schedule: not used by", NULL);
+
+    /* schedule.name chooses too. */
+    const char *to_cosine[] = {"schedule.name=cosine"};
+    load_ok(*state, "{\"schedule\": {\"name\": \"step\", \"milestones\": [5], \"gamma\": 0.5}}",
+            to_cosine, 1, &cfg);
+    assert_string_equal(cfg.notes, "schedule.milestones dropped: not used by cosine\n"
+                                   "schedule.gamma dropped: not used by cosine\n");
+    assert_string_equal(cfg.schedule.unit, "epoch");
+    lt_config_free(&cfg);
+}
+
+/* --set KEY=null removes the key: its default applies. */
+static void test_set_null_removes_key(void **state)
+{
+    const char *file = "{\"optimizer\": {\"name\": \"adam\", \"lr\": 0.5}, "
+                       "\"model\": {\"init_weights\": \"w.npy\"}}";
+    const char *sets[] = {"optimizer.lr=null", "model.init_weights=null", "train.epochs=null",
+                          "schedule=null"};
+    lt_config cfg;
+    load_ok(*state, file, sets, 4, &cfg);
+    assert_true(cfg.optimizer.lr == 1e-3);
+    assert_null(cfg.model.init_weights);
+    assert_int_equal(cfg.train.epochs, 10);
+    assert_string_equal(cfg.schedule.name, "constant");
+    lt_config_free(&cfg);
+    /* In a file, null is still a wrong type. */
+    EXPECT(*state, "{\"optimizer\": {\"lr\": null}}", "optimizer.lr: expected a number, got null");
 }
 
 /* The resolved config of a run with optimizer and schedule keys loads back the same. */
@@ -835,7 +1020,7 @@ static lt_status toy_load(const char *dir, const key_spec *keys, size_t n_keys,
 {
     char *path = json ? put(dir, "toy.json", json) : NULL;
     memset(t, 0, sizeof *t);
-    lt_status st = engine_load(keys, n_keys, t, tree, path, sets, n_sets, err);
+    lt_status st = engine_load(keys, n_keys, t, tree, NULL, path, sets, n_sets, err);
     free(path);
     return st;
 }
@@ -881,10 +1066,10 @@ static void test_only_for(void **state)
                      LT_ECONFIG);
     assert_has(err.msg, "opt.rho: not used by opt \"sgd\" (used by: momentum, nesterov)");
     assert_null(tree);
-    assert_int_equal(toy_load(*state, TOY_KEYS, N_TOY, "{\"warm\": {}}", momentum, 1, &t, &tree,
+    assert_int_equal(toy_load(*state, TOY_KEYS, N_TOY, "{\"warm\": {}}", NULL, 0, &t, &tree,
                               &err),
                      LT_ECONFIG);
-    assert_has(err.msg, "warm: not used by opt \"momentum\" (used by: nesterov)");
+    assert_has(err.msg, "warm: not used by opt \"sgd\" (used by: nesterov)");
 
     /* ...unless a --set makes it used. */
     assert_int_equal(toy_load(*state, TOY_KEYS, N_TOY, "{\"opt\": {\"rho\": 0.5}}", momentum, 1,
@@ -982,17 +1167,17 @@ static void test_schema_mistakes(void **state)
 static void test_edit_distance_and_suggestions(void **state)
 {
     (void)state;
-    assert_int_equal(edit_distance("kitten", 6, "sitting", 7), 3);
-    assert_int_equal(edit_distance("", 0, "abc", 3), 3);
-    assert_int_equal(edit_distance("lrr", 3, "lr", 2), 1);
-    assert_int_equal(edit_distance("optimiser", 9, "optimizer", 9), 1);
-    assert_int_equal(edit_distance("ab", 2, "ba", 2), 2);
+    assert_int_equal(lt_edit_distance("kitten", 6, "sitting", 7), 3);
+    assert_int_equal(lt_edit_distance("", 0, "abc", 3), 3);
+    assert_int_equal(lt_edit_distance("lrr", 3, "lr", 2), 1);
+    assert_int_equal(lt_edit_distance("optimiser", 9, "optimizer", 9), 1);
+    assert_int_equal(lt_edit_distance("ab", 2, "ba", 2), 2);
 
-    assert_true(close_enough(1, "lrr", 2));
-    assert_true(close_enough(2, "epoch", 6));
-    assert_false(close_enough(2, "x", 2));           /* every character replaced */
-    assert_true(close_enough(3, "abcdefghi", 9));    /* 9/3 = 3 */
-    assert_false(close_enough(4, "abcdefghi", 9));
+    assert_true(lt_close_enough(1, "lrr", 2));
+    assert_true(lt_close_enough(2, "epoch", 6));
+    assert_false(lt_close_enough(2, "x", 2));           /* every character replaced */
+    assert_true(lt_close_enough(3, "abcdefghi", 9));    /* 9/3 = 3 */
+    assert_false(lt_close_enough(4, "abcdefghi", 9));
 }
 
 static void test_number_text(void **state)
@@ -1021,6 +1206,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_strings, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_unknown_names, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_invalid_json_position, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_invalid_json_named, setup_dir, remove_dir),
+        cmocka_unit_test(test_json_diagnoser),
         cmocka_unit_test_setup_teardown(test_file_errors, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_duplicate_keys, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_set_overrides, setup_dir, remove_dir),
@@ -1032,6 +1219,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_optimizer_keys, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_optimizer_keys_not_used, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_cross_field_rules, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_batch_size_follows_optimizer, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_set_choice_drops_unused_keys, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_set_null_removes_key, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_round_trip_optimizer_keys, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_only_for, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_lists, setup_dir, remove_dir),

@@ -24,6 +24,25 @@
 #define RECORD 3073
 
 
+/* One error: "lintrain: <message>\n", or for a JSON syntax error that line, the line of
+ * the file and a caret under the column ("    L | text\n      |   ^\n"). */
+static void assert_one_error(const char *out)
+{
+    assert_int_equal(strncmp(out, "lintrain: ", 10), 0);
+    const char *nl = strchr(out, '\n');
+    assert_non_null(nl);
+    if (strstr(out, "invalid JSON") && nl[1] != '\0') {
+        assert_int_equal(strncmp(nl + 1, "    ", 4), 0);
+        nl = strchr(nl + 1, '\n');
+        assert_non_null(nl);
+        assert_non_null(strstr(nl + 1, "| "));
+        assert_non_null(strchr(nl + 1, '^'));
+        nl = strchr(nl + 1, '\n');
+        assert_non_null(nl);
+    }
+    assert_ptr_equal(nl, out + strlen(out) - 1);
+}
+
 /* Runs ./lintrain with args; fails the test unless it exits with status, its output
  * contains message, and it left no run folder (a finished one for status 0). */
 static void check_case(const char *label, const char *args, int status, const char *message)
@@ -46,12 +65,38 @@ static void check_case(const char *label, const char *args, int status, const ch
                  label, rc, status, left ? "wrong" : "right", out, message);
     }
     if (status != 0) {
-        /* One line: "lintrain: <message>\n". */
-        assert_int_equal(strncmp(out, "lintrain: ", 10), 0);
-        assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
+        assert_one_error(out);
     }
     free(out);
     tu_rmtree(out_dir);
+}
+
+/* `lintrain check` on the same config: status 2 for every refused config (the config
+ * or its data is not usable), the same message, nothing on stdout, no run folder. */
+static void check_subcommand_case(const char *label, const char *args, int status,
+                                  const char *message)
+{
+    char out_dir[4096], cmd[16384];
+    snprintf(out_dir, sizeof out_dir, "%s/out", tu_tmp);
+    snprintf(cmd, sizeof cmd, "./lintrain check --out '%s' %s 2>&1 >'%s/stdout'", out_dir, args,
+             tu_tmp);
+    char *err = NULL;
+    int rc = tu_run(cmd, &err);
+    char *so = tu_join(tu_tmp, "stdout");
+    char *printed = tu_read_file(so, NULL);
+    struct stat st;
+    int expected = status == 0 ? 0 : 2;
+    if (rc != expected || !strstr(err, message) || !printed ||
+        (status != 0) != (printed[0] == '\0') || stat(out_dir, &st) == 0) {
+        fail_msg("check %s: exit %d (expected %d), stderr:\n%s\nstdout:\n%.200s\nexpected to "
+                 "contain: %s", label, rc, expected, err, printed ? printed : "", message);
+    }
+    if (status != 0) {
+        assert_one_error(err);
+    }
+    free(printed);
+    free(so);
+    free(err);
 }
 
 static void test_config_corpus(void **state)
@@ -74,6 +119,7 @@ static void test_config_corpus(void **state)
         char args[4096];
         snprintf(args, sizeof args, "--config '" CORPUS "/%s'", line);
         check_case(line, args, status, tab2 + 1);
+        check_subcommand_case(line, args, status, tab2 + 1);
         cases++;
     }
     free(text);

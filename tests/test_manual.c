@@ -1,6 +1,7 @@
 /* test_manual.c — the man page and the --help texts agree: each subcommand's
  * options in `lintrain SUBCOMMAND --help` are exactly those of its SYNOPSIS line in
- * lintrain.1, and every config key (as resolved with its default) has an entry. */
+ * lintrain.1, every config key (as resolved with its default) has an entry, and
+ * README lists each make target once. */
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,7 +87,7 @@ static void test_help_matches_synopsis(void **state)
     (void)state;
     char *man = tu_read_file("lintrain.1", NULL);
     assert_non_null(man);
-    const char *subs[] = {"", "gradcheck", "eval", "predict", "plot", "toy"};
+    const char *subs[] = {"", "check", "gradcheck", "eval", "predict", "plot", "toy"};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         char cmd[128], *help = NULL;
         snprintf(cmd, sizeof cmd, "./lintrain %s --help", subs[i]);
@@ -146,11 +147,35 @@ static void test_every_config_key_documented(void **state)
     free(man);
 }
 
+/* README's Building list has one entry per make target: no target described twice. */
+static void test_make_targets_listed_once(void **state)
+{
+    (void)state;
+    char *readme = tu_read_file("README.md", NULL);
+    assert_non_null(readme);
+    const char *targets[] = {"", "deps", "test", "sanitize", "fuzz", "memcheck", "bench",
+                             "reproduce", "install", "uninstall", "clean"};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        char entry[64];
+        snprintf(entry, sizeof entry, "\n- `make%s%s`", targets[i][0] ? " " : "", targets[i]);
+        int n = 0;
+        for (const char *p = readme; (p = strstr(p, entry)) != NULL; p++) {
+            n++;
+        }
+        if (n > 1) {
+            fail_msg("README.md lists \"make %s\" %d times", targets[i], n);
+        }
+    }
+    assert_non_null(strstr(readme, "\n- `make install`"));
+    free(readme);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_matches_synopsis),
         cmocka_unit_test(test_every_config_key_documented),
+        cmocka_unit_test(test_make_targets_listed_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

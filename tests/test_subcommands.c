@@ -420,6 +420,126 @@ static void test_warm_start_round_trip(void **state)
     assert_same_bytes("bias.npy");
 }
 
+/* The number of lines of s. */
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) {
+        n += *s == '\n';
+    }
+    return n;
+}
+
+/* check prints exactly the config.json training writes, and refuses what training
+ * refuses, with nothing on stdout. */
+static void test_check(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    assert_int_equal(run("./lintrain check --config configs/quickstart.json --set train.epochs=2 "
+                         "--set train.threads=1 --out '%s/sm' 2>/dev/null",
+                         &out, tu_tmp),
+                     0);
+    char *written_path = path_in("sm", "config.json");
+    char *written = tu_read_file(written_path, NULL);
+    assert_non_null(written);
+    assert_string_equal(out, written);
+    free(written);
+    free(written_path);
+    free(out);
+
+    /* The data files must be there: the default data.dir is not in a fresh clone. */
+    assert_int_equal(run("./lintrain check --config configs/quickstart.json "
+                         "--set data.dir='%s/nodata' 2>/dev/null", &out, tu_tmp), 2);
+    assert_string_equal(out, "");
+    free(out);
+    assert_int_equal(run("./lintrain check --config configs/quickstart.json "
+                         "--set data.dir='%s/nodata'", &out, tu_tmp), 2);
+    assert_non_null(strstr(out, "run scripts/get_cifar10.sh"));
+    assert_int_equal(count_lines(out), 1);
+    free(out);
+    assert_int_equal(run("./lintrain check --config configs/quickstart.json "
+                         "--set data.val_size=2000", &out), 2);
+    assert_non_null(strstr(out, "data.val_size: 2000 leaves no training records"));
+    free(out);
+    assert_int_equal(run("./lintrain check", &out), 2);
+    assert_non_null(strstr(out, "check needs --config FILE"));
+    free(out);
+}
+
+/* Random search and L-BFGS need no batch size; a --set of the optimizer drops the
+ * file's keys the new one does not use, one line each, and config.json shows it. */
+static void test_defaults_follow_choices(void **state)
+{
+    (void)state;
+    char *cfg = tu_join(tu_tmp, "search.json");
+    const char *text = "{\"optimizer\": {\"name\": \"random_search\", \"trials\": 50}}";
+    tu_write_file(cfg, text, strlen(text));
+    char *out = NULL;
+    assert_int_equal(run("./lintrain check --config '%s' --set data.dir=" SAMPLE
+                         " --set data.val_size=200", &out, cfg), 0);
+    assert_non_null(strstr(out, "\"batch_size\":\t0"));
+    free(out);
+    free(cfg);
+
+    assert_int_equal(run("./lintrain --config configs/momentum.json --set optimizer.name=adam "
+                         "--set data.dir=" SAMPLE " --set data.val_size=200 "
+                         "--set train.epochs=1 --quiet --out '%s/to_adam' 2>&1 >/dev/null",
+                         &out, tu_tmp),
+                     0);
+    assert_string_equal(out, "lintrain: optimizer.rho dropped: not used by adam\n"
+                             "lintrain: optimizer.form dropped: not used by adam\n");
+    free(out);
+    cJSON *written = read_json("to_adam", "config.json");
+    cJSON *opt = cJSON_GetObjectItem(written, "optimizer");
+    assert_string_equal(cJSON_GetObjectItem(opt, "name")->valuestring, "adam");
+    assert_null(cJSON_GetObjectItem(opt, "rho"));
+    assert_null(cJSON_GetObjectItem(opt, "form"));
+    assert_true(num(opt, "beta2") == 0.999);
+    cJSON_Delete(written);
+
+    /* lr=null: the optimizer's default rate. */
+    assert_int_equal(run("./lintrain check --config configs/momentum.json "
+                         "--set optimizer.name=adam --set optimizer.lr=null 2>/dev/null "
+                         "--set data.dir=" SAMPLE " --set data.val_size=200", &out), 0);
+    assert_non_null(strstr(out, "\"lr\":\t0.001,"));
+    free(out);
+}
+
+/* A mistyped subcommand or option gets the closest name, for every subcommand. */
+static void test_did_you_mean(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *cmd, *hint;
+    } cases[] = {
+        {"./lintrain trian --config configs/quickstart.json", "did you mean \"train\"?"},
+        {"./lintrain evl --run x", "did you mean \"eval\"?"},
+        {"./lintrain --confg configs/quickstart.json", "did you mean \"--config\"?"},
+        {"./lintrain train --reume x", "did you mean \"--resume\"?"},
+        {"./lintrain check --config=x --sett a=1", "did you mean \"--set\"?"},
+        {"./lintrain gradcheck --sampels 5", "did you mean \"--samples\"?"},
+        {"./lintrain eval --rn x", "did you mean \"--run\"?"},
+        {"./lintrain predict --run x --topp 3 a.png", "did you mean \"--top\"?"},
+        {"./lintrain plot --rum x", "did you mean \"--run\"?"},
+        {"./lintrain toy --function saddle --optimzer sgd", "did you mean \"--optimizer\"?"},
+        {"./lintrain toy --functon=saddle --optimizer sgd", "did you mean \"--function\"?"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL;
+        int rc = tu_run(cases[i].cmd, &out);
+        if (rc != 2 || !strstr(out, cases[i].hint) || count_lines(out) != 1) {
+            fail_msg("%s: exit %d, output:\n%s\nexpected: %s", cases[i].cmd, rc, out,
+                     cases[i].hint);
+        }
+        free(out);
+    }
+    char *out = NULL;
+    assert_int_equal(tu_run("./lintrain frobnicate", &out), 2);
+    assert_null(strstr(out, "did you mean"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -431,6 +551,9 @@ int main(void)
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_plot),
         cmocka_unit_test(test_warm_start_round_trip),
+        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_defaults_follow_choices),
+        cmocka_unit_test(test_did_you_mean),
     };
     return cmocka_run_group_tests(tests, setup, tu_teardown_tmp);
 }

@@ -152,6 +152,23 @@ static void test_cli(void **state)
                             "--steps 1000", NULL), 3);
 }
 
+/* A full-batch optimizer is refused with one message, not first with the batch size
+ * that the trainer would need. */
+static void test_cli_refuses_full_batch_optimizers(void **state)
+{
+    (void)state;
+    const char *names[] = {"lbfgs", "random_search"};
+    for (size_t i = 0; i < 2; i++) {
+        char cmd[128], *out = NULL;
+        snprintf(cmd, sizeof cmd, "./lintrain toy --function saddle --optimizer %s", names[i]);
+        assert_int_equal(tu_run(cmd, &out), 2);
+        assert_non_null(strstr(out, "the toy runs first-order optimizers only"));
+        assert_null(strstr(out, "batch_size"));
+        assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
+        free(out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +178,7 @@ int main(void)
         cmocka_unit_test(test_adam_first_step),
         cmocka_unit_test(test_momentum_forms_agree),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_cli_refuses_full_batch_optimizers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,12 @@ typedef struct {
 lt_status lt_cifar_load(const char *dir, const char *const *files, size_t nfiles,
                         lt_dataset *out, lt_error *err);
 
+/* The number of records of files[0..nfiles) in dir, from their sizes, each file opened
+ * to be sure it can be read; the same errors as lt_cifar_load about the files, none
+ * about the labels (nothing is read). */
+lt_status lt_cifar_count(const char *dir, const char *const *files, size_t nfiles,
+                         size_t *records, lt_error *err);
+
 /* Copies records [start, start + count) of src into *out (count may be 0). */
 lt_status lt_dataset_slice(const lt_dataset *src, size_t start, size_t count,
                            lt_dataset *out, lt_error *err);

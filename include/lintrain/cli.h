@@ -7,6 +7,9 @@
 /* lintrain [train] --config FILE [--set key.path=VALUE]... [--out DIR] [--quiet] */
 int lt_cli_train(int argc, char **argv);
 
+/* lintrain check --config FILE [--set key.path=VALUE]... [--out DIR] */
+int lt_cli_check(int argc, char **argv);
+
 /* lintrain gradcheck --config FILE [--set ...] [--samples N] [--checks K] [--h H] [--seed S] */
 int lt_cli_gradcheck(int argc, char **argv);
 

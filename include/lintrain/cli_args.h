@@ -42,18 +42,27 @@ typedef int (*lt_cli_extra_fn)(void *ctx, int argc, char **argv, int *i);
 /* Parses argv[1..argc) of subcommand command: --help/-h sets *help; --config, --set
  * (and --out when allow_out) fill a (initialised here; free it with
  * lt_cli_config_args_free in every case); anything else goes to extra (may be NULL);
- * what nobody takes is an error. Returns 0, or the exit status to return (1 when out
- * of memory, 2 usage). lt_cli_config_args_finish has been called on success. */
-int lt_cli_parse(const char *command, int argc, char **argv, int allow_out,
-                 lt_cli_config_args *a, int *help, lt_cli_extra_fn extra, void *ctx);
+ * what nobody takes is an error, with a "did you mean" among the shared options and
+ * options, the "|"-separated names of the ones extra takes (may be NULL). Returns 0,
+ * or the exit status to return (1 when out of memory, 2 usage).
+ * lt_cli_config_args_finish has been called on success. */
+int lt_cli_parse(const char *command, const char *options, int argc, char **argv,
+                 int allow_out, lt_cli_config_args *a, int *help, lt_cli_extra_fn extra,
+                 void *ctx);
 
 /* lt_cli_parse for the subcommands whose only own option is --run DIR (required
  * unless --help is given). */
 int lt_cli_parse_run(const char *command, int argc, char **argv, lt_cli_config_args *a,
                      const char **dir, int *help);
 
-/* Prints "lintrain: unknown or incomplete option ..." for argv[i] and returns 2. */
-int lt_cli_bad_option(const char *command, const char *arg);
+/* Prints "lintrain: unknown or incomplete option ..." for arg, or "unknown option ...
+ * (did you mean ...?)" when one of the "|"-separated options (may be NULL) is close to
+ * it, and returns 2. */
+int lt_cli_bad_option(const char *command, const char *arg, const char *options);
+
+/* Prints each line of a config's notes (lt_config.notes, may be NULL) to stderr as
+ * "lintrain: LINE". */
+void lt_cli_print_notes(const char *notes);
 
 /* Whether arg is --help or -h. */
 int lt_cli_is_help(const char *arg);

@@ -90,14 +90,26 @@ typedef struct {
     } output;
 
     void *resolved;               /* owned: the cJSON tree of the resolved config */
+    char *notes;                  /* owned: what the load changed without failing, one
+                                   * "KEY dropped: not used by X" line each ('\n'
+                                   * after each), for the caller to show; NULL if none */
 } lt_config;
 
 /* Loads path (NULL: start from an empty object), applies each "key.path=VALUE" of
- * sets in order (VALUE parsed as JSON, else taken as a string), validates, and fills
- * defaults (some per optimizer). Then the rules between keys: lbfgs and random_search
- * need train.batch_size 0; lbfgs refuses l1 and elastic_net with lambda > 0. The default output.dir is "runs/<config file name without .json>"
- * ("runs/default" without a file). On failure returns LT_ECONFIG with one line in
- * err naming the file and key path, and *cfg is left empty (safe to free). */
+ * sets in order (VALUE parsed as JSON, else taken as a string; null removes the key, so
+ * that its default applies), validates, and fills defaults (some per optimizer:
+ * train.batch_size is 0, the full batch, for lbfgs and random_search, else 256).
+ *
+ * A key that a choice (optimizer.name, schedule.name, ...) does not use is an error,
+ * except when a --set made that choice and the key comes from the file: the key is
+ * then dropped and cfg->notes says so ("optimizer.rho dropped: not used by adam").
+ *
+ * Then the rules between keys: lbfgs and random_search need train.batch_size 0; lbfgs
+ * refuses l1 and elastic_net with lambda > 0. The default output.dir is
+ * "runs/<config file name without .json>" ("runs/default" without a file). On failure
+ * returns LT_ECONFIG with err naming the file and key path (one line; a JSON syntax
+ * error adds the line of the file and a caret under the column), and *cfg is left
+ * empty (safe to free). */
 lt_status lt_config_load(lt_config *cfg, const char *path, const char *const *sets,
                          size_t n_sets, lt_error *err);
 

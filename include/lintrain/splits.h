@@ -20,4 +20,13 @@ typedef struct {
 lt_status lt_splits_load(const lt_config *cfg, lt_splits *s, lt_error *err);
 void lt_splits_free(lt_splits *s);
 
+typedef struct {
+    size_t train, val, test;  /* records in each split */
+} lt_split_sizes;
+
+/* lt_splits_load's checks without reading the records: the data folder and files
+ * present, readable and of whole records (sizes only), the sizes that must fit the
+ * data, the class names; fills *out with the split sizes. Same errors. */
+lt_status lt_splits_check(const lt_config *cfg, lt_split_sizes *out, lt_error *err);
+
 #endif

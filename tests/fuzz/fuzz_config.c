@@ -3,7 +3,8 @@
  * Input: the first byte's low two bits give n, the number of --set overrides (0..3);
  * the last n NUL-separated pieces of the rest are the overrides, and what precedes them
  * is the config file (so with n = 0 it may hold NUL bytes).
- * Properties: a refused config gives LT_ECONFIG with one non-empty line; an accepted one
+ * Properties: a refused config gives LT_ECONFIG with one non-empty line (three for a
+ * JSON syntax error: the message, the file's line, a caret); an accepted one
  * prints as JSON that loads again to the very same JSON (the round trip the run
  * folder's config.json relies on). */
 #include "fuzz_util.h"
@@ -53,7 +54,14 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
     if (st != LT_OK) {
         FUZZ_CHECK(st == LT_ECONFIG || st == LT_ERR);
         FUZZ_CHECK(err.msg[0] != '\0');
-        FUZZ_CHECK(strchr(err.msg, '\n') == NULL);
+        /* One line; a JSON syntax error adds the file's line and a caret under it. */
+        const char *nl = strchr(err.msg, '\n');
+        if (nl && strstr(err.msg, ": invalid JSON at line ")) {
+            nl = strchr(nl + 1, '\n');
+            FUZZ_CHECK(nl != NULL && strchr(nl + 1, '\n') == NULL && strchr(nl, '^'));
+        } else {
+            FUZZ_CHECK(nl == NULL);
+        }
     } else {
         char *json = lt_config_to_json(&cfg);
         FUZZ_CHECK(json != NULL);
