@@ -440,7 +440,7 @@ static void test_check(void **state)
                          "--set train.threads=1 --out '%s/sm' 2>/dev/null",
                          &out, tu_tmp),
                      0);
-    char *written_path = path_in("sm", "config.json");
+    char *written_path = tu_path_in("sm", "config.json");
     char *written = tu_read_file(written_path, NULL);
     assert_non_null(written);
     assert_string_equal(out, written);
