@@ -53,9 +53,14 @@ REPO = os.path.dirname(SCRIPTS)
 
 SPEC_KEYS = ("description", "grid", "random", "trials", "seed", "metric", "mode")
 DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform", "choice")
-# Numbers of summary.json a sweep can rank by.
+# Numbers of summary.json a sweep can rank by (README, "The run folder": train_loss is
+# train_data_loss + train_penalty; val_ and test_data_loss are data losses only).
 METRICS = ("val_acc", "test_acc", "train_acc", "best_val_acc", "best_test_acc",
-           "val_loss", "test_loss", "train_loss")
+           "val_data_loss", "test_data_loss", "train_loss", "train_data_loss", "train_penalty")
+# Names summary.json used before each quantity had one name: a spec that says one is
+# refused with the new name (val_loss was the data loss alone, beside a train_loss that
+# meant data + penalty).
+RENAMED = {"val_loss": "val_data_loss", "test_loss": "test_data_loss"}
 # Keys the sweep itself sets: a spec may not sweep them.
 RESERVED = ("output.dir", "train.threads")
 KEY_PATH = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
@@ -213,6 +218,9 @@ def check_spec(spec, path):
     if not is_int(seed) or seed < 0:
         raise UsageError(f"{path}: seed: must be an integer >= 0, got {json.dumps(seed)}")
     metric = spec.get("metric", "val_acc")
+    if isinstance(metric, str) and metric in RENAMED:
+        raise UsageError(f'{path}: metric: "{metric}" is now called "{RENAMED[metric]}" '
+                         "(the mean data loss, without the penalty); write that")
     if metric not in METRICS:
         raise UsageError(f'{path}: metric: unknown "{metric}"{suggest(str(metric), METRICS)} '
                          f"(choices: {', '.join(METRICS)})")
@@ -449,7 +457,7 @@ def leaderboard(sweep_dir):
           "| " + " | ".join(header[:-1]) + " |", "|" + "---|" * (len(header) - 1)]
     for i, r in enumerate(rows, 1):
         cells = [str(i), f"`{r['trial']}`", r["status"]]
-        cells += [fmt(r["summary"].get(s), "acc" if s.endswith(("acc", "loss")) else "")
+        cells += [fmt(r["summary"].get(s), "acc" if s.endswith(("acc", "loss", "penalty")) else "")
                   for s in stats]
         cells += [fmt(r["seconds"], "seconds")] + [fmt(r["params"].get(k), "") for k in keys]
         cells += [(r["error"] or "").replace("|", "\\|")]

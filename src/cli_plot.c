@@ -1,16 +1,11 @@
 /* cli_plot.c — `lintrain plot`: a run folder's pictures, again, without retraining:
  * templates.png (drawn here) and curves.png (scripts/plot_curves, through gnuplot). */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "lintrain/cli.h"
 #include "lintrain/cli_args.h"
+#include "lintrain/curves.h"
 #include "lintrain/runfolder.h"
 #include "lintrain/templates.h"
 
@@ -22,8 +17,8 @@ static const char USAGE[] =
     "                      over all of W, the class name under it (libpng)\n"
     "  DIR/curves.png      batch and epoch losses, train/validation accuracy and the\n"
     "                      learning rate, from DIR/metrics.jsonl, by scripts/plot_curves\n"
-    "                      with gnuplot (Debian's gnuplot-nox); skipped with a message\n"
-    "                      when gnuplot is not installed\n"
+    "                      with gnuplot (Debian's gnuplot-nox; make deps installs it);\n"
+    "                      skipped with one line on stderr when gnuplot is not installed\n"
     "\n"
     "  --run DIR              the run folder\n"
     "  --config FILE          use FILE instead of DIR/config.json\n"
@@ -37,84 +32,17 @@ static const char USAGE[] =
     "Exit status: 0 ok (also when curves.png was skipped), 1 failure, 2 config or\n"
     "usage error.\n";
 
-#define CURVES_SCRIPT "plot_curves"
-#define GNUPLOT_MISSING 3 /* plot_curves's exit status when gnuplot is not installed */
-
-static int is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* Finds plot_curves (see USAGE); false when it is nowhere. */
-static int find_script(char out[LT_PATH_MAX])
-{
-    const char *env = getenv("LINTRAIN_SCRIPTS");
-    if (env && *env && (size_t)snprintf(out, LT_PATH_MAX, "%s/%s", env, CURVES_SCRIPT) <
-                           LT_PATH_MAX && is_file(out)) {
-        return 1;
-    }
-    char exe[LT_PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) {
-        return 0;
-    }
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash) {
-        return 0;
-    }
-    *slash = '\0';
-    static const char *const PLACES[] = {"%s/scripts/%s", "%s/../share/lintrain/%s"};
-    for (size_t i = 0; i < sizeof PLACES / sizeof PLACES[0]; i++) {
-        if ((size_t)snprintf(out, LT_PATH_MAX, PLACES[i], exe, CURVES_SCRIPT) < LT_PATH_MAX &&
-            is_file(out)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Runs /bin/sh script dir; returns its exit status, or -1 when it could not run. */
-static int run_script(const char *script, const char *dir)
-{
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        return -1;
-    }
-    if (pid == 0) {
-        execl("/bin/sh", "sh", script, dir, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            return -1;
-        }
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
+/* curves.png; 1 when the script failed (a skip is not a failure). */
 static int curves(const char *dir)
 {
-    char script[LT_PATH_MAX];
-    if (!find_script(script)) {
-        fprintf(stderr, "lintrain: curves.png skipped: scripts/%s not found (set "
-                        "LINTRAIN_SCRIPTS to the folder holding it)\n", CURVES_SCRIPT);
-        return 0;
+    lt_error note;
+    lt_curves_result r = lt_curves_draw(dir, &note);
+    if (r == LT_CURVES_WRITTEN) {
+        printf("wrote %s/" LT_CURVES_FILE "\n", dir);
+    } else if (note.msg[0]) {
+        fprintf(stderr, "lintrain: %s\n", note.msg);
     }
-    int rc = run_script(script, dir);
-    if (rc == GNUPLOT_MISSING) {
-        fprintf(stderr, "lintrain: curves.png skipped (gnuplot is not installed)\n");
-        return 0;
-    }
-    if (rc != 0) {
-        fprintf(stderr, "lintrain: %s %s failed (exit %d)\n", script, dir, rc);
-        return 1;
-    }
-    return 0;
+    return r == LT_CURVES_FAILED;
 }
 
 /* templates.png, drawn from the run's weights and class names. */

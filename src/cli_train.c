@@ -10,6 +10,7 @@
 #include "lintrain/cli.h"
 #include "lintrain/cli_args.h"
 #include "lintrain/config.h"
+#include "lintrain/curves.h"
 #include "lintrain/fsutil.h"
 #include "lintrain/interrupt.h"
 #include "lintrain/runfolder.h"
@@ -116,7 +117,8 @@ static void on_step(void *ctx, const lt_step_report *r)
         return;
     }
     clear_bar(c);
-    printf("step %7lld  epoch %3lld  lr %.3g  loss %.6g\n", r->step, r->epoch, r->lr, r->loss);
+    printf("step %7lld  epoch %3lld  lr %.3g  batch_loss %.6g\n", r->step, r->epoch, r->lr,
+           r->batch_loss);
     fflush(stdout);
 }
 
@@ -127,8 +129,8 @@ static void on_trial(void *ctx, const lt_trial_report *r)
         return;
     }
     clear_bar(c);
-    printf("trial %7lld/%lld  loss %.6g  best %.6g\n", r->trial, r->trials, r->loss,
-           r->best_loss);
+    printf("trial %7lld/%lld  train_loss %.6g  best_train_loss %.6g\n", r->trial, r->trials,
+           r->train_loss, r->best_train_loss);
     fflush(stdout);
 }
 
@@ -162,10 +164,10 @@ static void on_epoch(void *ctx, const lt_epoch_report *r)
         return;
     }
     clear_bar(c);
-    printf("epoch %3lld/%lld  train_acc %.4f  train_loss %.6g", r->epoch, r->epochs,
-           r->train.accuracy, r->train.loss);
+    printf("epoch %3lld/%lld  train_acc %.4f  train_loss %.6g  train_data_loss %.6g", r->epoch,
+           r->epochs, r->train.accuracy, r->train.loss + r->train_penalty, r->train.loss);
     if (r->val.n > 0) {
-        printf("  val_acc %.4f  val_loss %.6g", r->val.accuracy, r->val.loss);
+        printf("  val_acc %.4f  val_data_loss %.6g", r->val.accuracy, r->val.loss);
     }
     printf("  %.1fs\n", r->seconds);
     fflush(stdout);
@@ -187,6 +189,17 @@ static void print_summary(const lt_summary *s, const char *dir)
     print_acc("test_acc", &s->test);
     printf("  epochs %lld  steps %lld  %.1fs  %s\n", s->epochs, s->steps, s->seconds, dir);
     fflush(stdout);
+}
+
+/* curves.png beside templates.png, after every run that trained (finished, diverged
+ * or interrupted): the same drawing as `lintrain plot`. A skip or a failure of the
+ * drawing is one line on stderr and leaves the run's exit status as it is. */
+static void draw_curves(const char *dir)
+{
+    lt_error note;
+    if (lt_curves_draw(dir, &note) != LT_CURVES_WRITTEN && note.msg[0]) {
+        fprintf(stderr, "lintrain: warning: %s\n", note.msg);
+    }
 }
 
 typedef struct {
@@ -333,6 +346,9 @@ int lt_cli_train(int argc, char **argv)
         st = a.resume ? lt_train_resume(&cfg, &obs, &summary, &err)
                       : lt_train(&cfg, &obs, &summary, &err);
         clear_bar(&c);
+        if (st == LT_OK || st == LT_EDIVERGED || st == LT_EINTERRUPTED) {
+            draw_curves(cfg.output.dir);
+        }
         if (st == LT_OK) {
             print_summary(&summary, cfg.output.dir);
         }

@@ -213,6 +213,7 @@ static const key_spec SCHEMA[] = {
      .lo = GE(0), .hi = LE(1e9)},
     {KEY("train.kernel", K_STRING, train.kernel, "\"auto\""), .name_at = lt_kernel_name_at},
     {KEY("train.eval_train_size", K_INTEGER, train.eval_train_size, "5000"), .lo = GE(0)},
+    {KEY("train.divergence_factor", K_NUMBER, train.divergence_factor, "1e3"), .lo = GE(0)},
 
     SECTION("output"),
     {KEY("output.dir", K_STRING, output.dir, NULL), .make_default = default_output_dir,

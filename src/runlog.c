@@ -1,4 +1,6 @@
-/* runlog.c — metrics.jsonl and summary.json. Floats are printed with %.9g (float
+/* runlog.c — metrics.jsonl and summary.json. One name per quantity in both (README,
+ * "The run folder"): train_loss = train_data_loss + train_penalty; batch_loss the
+ * same sum on one update's batch; val_/test_data_loss data loss only. Floats are printed with %.9g (float
  * precision, round-trips) in the C locale; a non-finite value is written as null,
  * since JSON has no NaN. */
 #include "lintrain/runlog.h"
@@ -53,29 +55,34 @@ static lt_status finish_line(lt_metrics *m, int printed, lt_error *err)
 lt_status lt_metrics_step(lt_metrics *m, const lt_step_report *r, lt_error *err)
 {
     char a[32], b[32];
-    int n = fprintf(m->f, "{\"type\":\"step\",\"step\":%lld,\"epoch\":%lld,\"lr\":%s,\"loss\":%s}\n",
-                    r->step, r->epoch, num(a, r->lr), num(b, r->loss));
+    int n = fprintf(m->f,
+                    "{\"type\":\"step\",\"step\":%lld,\"epoch\":%lld,\"lr\":%s,\"batch_loss\":%s}\n",
+                    r->step, r->epoch, num(a, r->lr), num(b, r->batch_loss));
     return finish_line(m, n, err);
 }
 
 lt_status lt_metrics_epoch(lt_metrics *m, const lt_epoch_report *r, lt_error *err)
 {
-    char a[32], b[32], c[32], d[32], e[32];
+    char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
     const char *val_acc = r->val.n ? num(c, r->val.accuracy) : "null";
     const char *val_loss = r->val.n ? num(d, r->val.loss) : "null";
     int n = fprintf(m->f,
                     "{\"type\":\"epoch\",\"step\":%lld,\"epoch\":%lld,\"train_acc\":%s,"
-                    "\"train_loss\":%s,\"val_acc\":%s,\"val_loss\":%s,\"seconds\":%s}\n",
-                    r->step, r->epoch, num(a, r->train.accuracy), num(b, r->train.loss), val_acc,
-                    val_loss, num(e, r->seconds));
+                    "\"train_loss\":%s,\"train_data_loss\":%s,\"train_penalty\":%s,"
+                    "\"val_acc\":%s,\"val_data_loss\":%s,\"seconds\":%s}\n",
+                    r->step, r->epoch, num(a, r->train.accuracy),
+                    num(b, r->train.loss + r->train_penalty), num(f, r->train.loss),
+                    num(g, r->train_penalty), val_acc, val_loss, num(e, r->seconds));
     return finish_line(m, n, err);
 }
 
 lt_status lt_metrics_trial(lt_metrics *m, const lt_trial_report *r, lt_error *err)
 {
     char a[32], b[32];
-    int n = fprintf(m->f, "{\"type\":\"trial\",\"trial\":%lld,\"loss\":%s,\"best_loss\":%s}\n",
-                    r->trial, num(a, r->loss), num(b, r->best_loss));
+    int n = fprintf(m->f,
+                    "{\"type\":\"trial\",\"trial\":%lld,\"train_loss\":%s,"
+                    "\"best_train_loss\":%s}\n",
+                    r->trial, num(a, r->train_loss), num(b, r->best_train_loss));
     return finish_line(m, n, err);
 }
 
@@ -153,8 +160,9 @@ lt_status lt_summary_write(const char *dir, const lt_summary *s, lt_error *err)
     add_number(o, "train_loss", s->train.loss + s->train_penalty, s->train.n > 0);
     add_number(o, "train_data_loss", s->train.loss, s->train.n > 0);
     add_number(o, "train_penalty", s->train_penalty, 1);
-    add_number(o, "val_loss", s->val.loss, s->val.n > 0);
-    add_number(o, "test_loss", s->test.loss, s->test.n > 0);
+    add_number(o, "initial_train_loss", s->initial_train_loss, 1);
+    add_number(o, "val_data_loss", s->val.loss, s->val.n > 0);
+    add_number(o, "test_data_loss", s->test.loss, s->test.n > 0);
     cJSON_AddNumberToObject(o, "n_train", (double)s->train.n);
     cJSON_AddNumberToObject(o, "n_val", (double)s->val.n);
     cJSON_AddNumberToObject(o, "n_test", (double)s->test.n);

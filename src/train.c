@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,6 +66,8 @@ typedef struct {
     size_t n_eval;              /* how many: train.eval_train_size, or all */
     double t0;
     lt_epoch_report last_epoch;
+    double loss0;               /* training loss (data + λR, the eval sample) at the initial
+                                   weights: what train.divergence_factor multiplies */
     /* L-BFGS only */
     long long epoch;            /* the epoch running */
     long long iter0;            /* iterations done before this epoch */
@@ -358,6 +361,9 @@ static lt_status save_checkpoint(trainer *t, long long epochs_done, long long k,
     if (st == LT_OK) {
         st = lt_checkpoint_add(&ck, "last_epoch", LT_CKPT_F64, last, E_N, err);
     }
+    if (st == LT_OK) {
+        st = lt_checkpoint_add(&ck, "divergence.loss0", LT_CKPT_F64, &t->loss0, 1, err);
+    }
     if (st == LT_OK && t->best) {
         pack_eval(&t->best_val, best + B_VAL_N);
         st = lt_checkpoint_add(&ck, "best", LT_CKPT_F64, best, B_N, err);
@@ -515,6 +521,9 @@ static lt_status restore_blocks(trainer *t, const lt_checkpoint *ck, lt_error *e
         unpack_eval(last + E_VAL_N, &t->last_epoch.val);
         st = lt_checkpoint_get(ck, "progress", LT_CKPT_U64, P_N, progress, err);
     }
+    if (st == LT_OK) {
+        st = lt_checkpoint_get(ck, "divergence.loss0", LT_CKPT_F64, 1, &t->loss0, err);
+    }
     if (st == LT_OK && t->best) {
         st = restore_best(t, ck, err);
     }
@@ -587,6 +596,31 @@ static lt_status interrupted(trainer *t, long long epoch, long long k, lt_error 
                    lt_interrupt_name(lt_interrupt_pending()), t->step, epoch, dir, dir);
 }
 
+/* The one divergence message: where (step, epoch and, when known, the rate), what
+ * (printf-style) and the hint; run() adds where the last good checkpoint is. lr: NAN
+ * when there is no scheduled rate to show (L-BFGS). */
+static lt_status diverged(long long step, long long epoch, double lr, lt_error *err,
+                          const char *what, ...) __attribute__((format(printf, 5, 6)));
+static lt_status diverged(long long step, long long epoch, double lr, lt_error *err,
+                          const char *what, ...)
+{
+    char rate[48] = "";
+    if (isfinite(lr)) {
+        snprintf(rate, sizeof rate, ", lr %.3g", lr);
+    }
+    int len = snprintf(err->msg, sizeof err->msg, "diverged at step %lld (epoch %lld%s): ",
+                       step, epoch, rate);
+    if (len > 0 && (size_t)len < sizeof err->msg) {
+        va_list ap;
+        va_start(ap, what);
+        vsnprintf(err->msg + len, sizeof err->msg - (size_t)len, what, ap);
+        va_end(ap);
+    }
+    size_t used = strlen(err->msg);
+    snprintf(err->msg + used, sizeof err->msg - used, "; try a lower optimizer.lr");
+    return LT_EDIVERGED;
+}
+
 /* Adds where the last good checkpoint is to a divergence message. */
 static void note_last_checkpoint(const trainer *t, lt_error *err)
 {
@@ -629,18 +663,13 @@ static lt_status update(trainer *t, size_t first, size_t rows, long long epoch, 
                            (long long)t->batch};
     *lr = lt_schedule_lr(t->schedule, cfg, &p);
     if (!isfinite(*loss) || !all_finite(t->grad, m->n_params)) {
-        return lt_fail(err, LT_EDIVERGED,
-                       "diverged at step %lld (epoch %lld, lr %.3g): the %s is not finite; "
-                       "try a lower optimizer.lr",
-                       t->step + 1, epoch, *lr, isfinite(*loss) ? "gradient" : "loss");
+        return diverged(t->step + 1, epoch, *lr, err, "the %s is not finite",
+                        isfinite(*loss) ? "gradient" : "batch loss");
     }
     lt_optimizer_step(&t->opt, m->params, t->grad, *lr);
     t->step++;
     if (!all_finite(m->params, m->n_params)) {
-        return lt_fail(err, LT_EDIVERGED,
-                       "diverged at step %lld (epoch %lld, lr %.3g): the weights are not "
-                       "finite; try a lower optimizer.lr",
-                       t->step, epoch, *lr);
+        return diverged(t->step, epoch, *lr, err, "the weights are not finite");
     }
     return LT_OK;
 }
@@ -695,6 +724,46 @@ static void track_best(trainer *t, const lt_epoch_report *r)
     t->best_val = r->val;
 }
 
+/* λR(W) at the current weights. */
+static double penalty_now(const trainer *t)
+{
+    const lt_config *cfg = t->cfg;
+    return cfg->regularization.lambda *
+           t->penalty->value(t->model.W, t->model.D * t->model.C, cfg->regularization.beta);
+}
+
+/* The reference of the divergence check: the training loss (data + λR) of the eval
+ * sample at the initial weights, before any update. */
+static void initial_loss(trainer *t)
+{
+    lt_eval e;
+    lt_evaluate_kernel(&t->kernel, &t->model, t->loss, t->cfg->model.svm_margin,
+                       &t->data.train, t->eval_idx, t->n_eval, &e);
+    t->loss0 = e.loss + penalty_now(t);
+}
+
+/* After an epoch's evaluation: a training loss (data + λR) that is not finite, or more
+ * than train.divergence_factor times the initial one (0: no bound), is a divergence.
+ * The objective, not the data loss, is what every optimizer here lowers, so a working
+ * run keeps it near or under its start; the data loss alone may rise while the penalty
+ * falls. Finite weights can still overflow the scores: never checkpoint that. lr: the
+ * rate of the epoch's last update (NAN: none to show). */
+static lt_status check_epoch_loss(const trainer *t, long long epoch, double lr, lt_error *err)
+{
+    const lt_epoch_report *r = &t->last_epoch;
+    double loss = r->train.loss + r->train_penalty, factor = t->cfg->train.divergence_factor;
+    if (!isfinite(loss)) {
+        return diverged(t->step, epoch, lr, err,
+                        "the training loss is not finite at the epoch's end");
+    }
+    if (factor > 0 && loss > factor * t->loss0) {
+        return diverged(t->step, epoch, lr, err,
+                        "the training loss %.6g is more than train.divergence_factor = %g "
+                        "times the initial %.6g", loss, factor, t->loss0);
+    }
+    return LT_OK;
+}
+
 static lt_status end_epoch(trainer *t, long long epoch, lt_error *err)
 {
     lt_epoch_report *r = &t->last_epoch;
@@ -706,6 +775,7 @@ static lt_status end_epoch(trainer *t, long long epoch, lt_error *err)
                        t->n_eval, &r->train);
     lt_evaluate_kernel(&t->kernel, &t->model, t->loss, margin, &t->data.val, NULL,
                        t->data.val.n, &r->val);
+    r->train_penalty = penalty_now(t);
     lt_status st = LT_OK;
     r->seconds = now_seconds() - t->t0;
     if (st == LT_OK) {
@@ -761,9 +831,8 @@ static lt_status summarize(trainer *t, lt_summary *s, const char *status, lt_err
     s->val = t->last_epoch.val;
     s->steps = t->step;
     s->epochs = t->last_epoch.epoch;
-    s->train_penalty = cfg->regularization.lambda *
-                       t->penalty->value(t->model.W, t->model.D * t->model.C,
-                                         cfg->regularization.beta);
+    s->train_penalty = penalty_now(t);
+    s->initial_train_loss = t->loss0;
     s->best_epoch = t->best_epoch;
     s->best_val = t->best_val;
     s->early_stopped = t->early_stopped;
@@ -842,10 +911,8 @@ static lt_status lbfgs_eval(void *ctx, const double *x, double *f, double *g, lt
     loss += lambda * t->penalty->value(m->W, nW, beta);
     t->penalty->add_grad(m->W, nW, lambda, beta, t->grad);
     if (!isfinite(loss) || !all_finite(t->grad, m->n_params)) {
-        return lt_fail(err, LT_EDIVERGED,
-                       "diverged in L-BFGS iteration %lld (epoch %lld): the %s is not finite; "
-                       "try a lower optimizer.lr",
-                       t->step + 1, t->epoch, isfinite(loss) ? "gradient" : "loss");
+        return diverged(t->step + 1, t->epoch, NAN, err, "the L-BFGS %s is not finite",
+                        isfinite(loss) ? "gradient" : "objective");
     }
     *f = loss;
     for (size_t i = 0; i < m->n_params; i++) {
@@ -930,6 +997,9 @@ static lt_status train_lbfgs(trainer *t, lt_error *err)
         }
         if (st == LT_OK) {
             st = end_epoch(t, e, err);
+        }
+        if (st == LT_OK) {
+            st = check_epoch_loss(t, e, NAN, err);
         }
         /* Converged: more calls would find nothing to do (PyTorch returns at once). */
         t->lbfgs_converged = stop == LT_LBFGS_GRAD || stop == LT_LBFGS_CHANGE ||
@@ -1115,13 +1185,10 @@ static lt_status train_epochs(trainer *t, lt_error *err)
         if (st == LT_OK) {
             st = end_epoch(t, e, err);
         }
-        if (st == LT_OK && !isfinite(t->last_epoch.train.loss)) {
-            /* Finite weights can still overflow the scores: never checkpoint that. */
+        if (st == LT_OK) {
             lt_schedule_point p = {t->step - 1, t->steps_per_epoch,
                                    t->steps_per_epoch * t->epochs, (long long)t->batch};
-            st = lt_fail(err, LT_EDIVERGED, "diverged at step %lld (epoch %lld, lr %.3g): the "
-                         "training loss is not finite at the epoch's end; try a lower "
-                         "optimizer.lr", t->step, e, lt_schedule_lr(t->schedule, t->cfg, &p));
+            st = check_epoch_loss(t, e, lt_schedule_lr(t->schedule, t->cfg, &p), err);
         }
         if (st == LT_OK && every > 0 && e % every == 0) {
             st = save_checkpoint(t, e, 0, err);
@@ -1161,6 +1228,9 @@ static lt_status run(const lt_config *cfg, const lt_train_observer *obs, int res
         lt_metrics_close(&t.metrics, NULL);
         trainer_free(&t);
         return st;
+    }
+    if (!resume) {
+        initial_loss(&t);
     }
     if (t.obs->on_start) {
         lt_run_info info = {t.data.train.n, t.data.val.n, t.data.test.n, t.steps_per_epoch,

@@ -97,7 +97,7 @@ static void test_metrics_lines(void **state)
         } else {
             steps++;
             assert_int_equal((int)cJSON_GetObjectItem(j, "step")->valuedouble % 5, 0);
-            assert_true(cJSON_IsNumber(cJSON_GetObjectItem(j, "loss")));
+            assert_true(cJSON_IsNumber(cJSON_GetObjectItem(j, "batch_loss")));
             assert_true(cJSON_IsNumber(cJSON_GetObjectItem(j, "lr")));
         }
         cJSON_Delete(j);
@@ -402,14 +402,14 @@ static void test_random_search_log(void **state)
         }
         trials++;
         assert_int_equal((int)num(lines[i], "trial"), trials);
-        best = fmin(best, num(lines[i], "loss"));
-        assert_true(num(lines[i], "best_loss") == best);
+        best = fmin(best, num(lines[i], "train_loss"));
+        assert_true(num(lines[i], "best_train_loss") == best);
     }
     assert_int_equal(trials, 30);
     free_lines(lines);
     cJSON *s = read_json("rs", "summary.json");
     assert_int_equal((int)cJSON_GetObjectItem(s, "steps")->valuedouble, 30);
-    /* The weights kept are the best trial's: their training loss is best_loss. */
+    /* The weights kept are the best trial's: their training loss is best_train_loss. */
     assert_close(cJSON_GetObjectItem(s, "train_loss")->valuedouble, best, 1e-6);
     cJSON_Delete(s);
 }
@@ -434,9 +434,9 @@ static void test_lbfgs_log(void **state)
             continue;
         }
         iters++;
-        assert_true(num(lines[i], "loss") <= prev);
+        assert_true(num(lines[i], "batch_loss") <= prev);
         assert_true(num(lines[i], "lr") >= 0);
-        prev = num(lines[i], "loss");
+        prev = num(lines[i], "batch_loss");
     }
     /* At most max_iter per epoch; fewer when the line searches use up the epoch's
      * max_iter·5/4 evaluations (as in PyTorch). */
@@ -596,6 +596,132 @@ static void test_early_stopping_needs_validation(void **state)
     assert_false(tu_exists_in("esv", NULL));
 }
 
+/* Whether tu_tmp/dir/file is a PNG. */
+static int is_png(const char *dir, const char *file)
+{
+    char *d = tu_join(tu_tmp, dir), *p = tu_join(d, file);
+    int png = tu_is_png(p);
+    free(p);
+    free(d);
+    return png;
+}
+
+/* The issue's case: softmax_sgd at lr 1e-2 blows the loss up to ~1e8 without a NaN. The
+ * bound train.divergence_factor catches it at the first epoch's end: exit 3, summary
+ * status "diverged" with a finite (blown-up) train_loss, the one-line hint; 0 turns the
+ * bound off. */
+#define BLOWUP "--config configs/softmax_sgd.json --set data.dir=data/cifar-10-sample " \
+               "--set data.val_size=200 --set optimizer.lr=1e-2 --set train.epochs=3 " \
+               "--set train.log_every=0"
+static void test_divergence_factor(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    assert_int_equal(lintrain("blowup", BLOWUP, &out), 3);
+    assert_non_null(strstr(out, "diverged at step 8 (epoch 1, lr 0.01): the training loss"));
+    assert_non_null(strstr(out, "train.divergence_factor = 1000 times the initial"));
+    assert_non_null(strstr(out, "try a lower optimizer.lr"));
+    free(out);
+    cJSON *s = read_json("blowup", "summary.json");
+    assert_string_equal(cJSON_GetObjectItem(s, "status")->valuestring, "diverged");
+    double loss = cJSON_GetObjectItem(s, "train_loss")->valuedouble;
+    double loss0 = cJSON_GetObjectItem(s, "initial_train_loss")->valuedouble;
+    assert_true(isfinite(loss) && loss > 1000 * loss0);
+    assert_int_equal((int)cJSON_GetObjectItem(s, "epochs")->valuedouble, 1);
+    cJSON_Delete(s);
+    /* A diverged run gets its curves too. */
+    assert_true(is_png("blowup", "curves.png"));
+    assert_int_equal(lintrain("blowup_off", BLOWUP " --quiet --set train.divergence_factor=0",
+                              NULL), 0);
+}
+
+/* One name per quantity: train_loss = train_data_loss + train_penalty in metrics.jsonl
+ * and summary.json, batch_loss on step lines, val_data_loss for the validation split;
+ * the console says the same names. */
+static void test_loss_names(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    assert_int_equal(lintrain("names", "--config configs/quickstart.json --set train.epochs=2 "
+                                       "--set train.log_every=5",
+                              &out),
+                     0);
+    assert_non_null(strstr(out, "  batch_loss "));
+    assert_non_null(strstr(out, "  train_loss "));
+    assert_non_null(strstr(out, "  train_data_loss "));
+    assert_non_null(strstr(out, "  val_data_loss "));
+    assert_null(strstr(out, "  loss "));
+    assert_null(strstr(out, "val_loss"));
+    free(out);
+    int n;
+    cJSON **lines = metrics_lines("names", &n);
+    int epochs = 0, steps = 0;
+    for (int i = 0; lines[i]; i++) {
+        if (strcmp(type_of(lines[i]), "epoch") == 0) {
+            epochs++;
+            assert_close(num(lines[i], "train_loss"),
+                         num(lines[i], "train_data_loss") + num(lines[i], "train_penalty"), 1e-6);
+            assert_true(num(lines[i], "train_penalty") > 0);
+            assert_true(isfinite(num(lines[i], "val_data_loss")));
+            assert_null(cJSON_GetObjectItem(lines[i], "val_loss"));
+        } else {
+            steps++;
+            assert_true(isfinite(num(lines[i], "batch_loss")));
+            assert_null(cJSON_GetObjectItem(lines[i], "loss"));
+        }
+    }
+    assert_int_equal(epochs, 2);
+    assert_true(steps > 0);
+    free_lines(lines);
+    cJSON *s = read_json("names", "summary.json");
+    assert_close(num(s, "train_loss"), num(s, "train_data_loss") + num(s, "train_penalty"), 1e-9);
+    assert_true(isfinite(num(s, "val_data_loss")) && isfinite(num(s, "test_data_loss")));
+    assert_null(cJSON_GetObjectItem(s, "val_loss"));
+    assert_null(cJSON_GetObjectItem(s, "test_loss"));
+    cJSON_Delete(s);
+}
+
+/* curves.png beside templates.png after a run; without gnuplot (LINTRAIN_GNUPLOT names
+ * one that is not there) the run still exits 0 and one line says so. */
+static void test_curves_every_run(void **state)
+{
+    (void)state;
+    assert_int_equal(lintrain("curves", "--config configs/quickstart.json --quiet", NULL), 0);
+    assert_true(is_png("curves", "templates.png"));
+    assert_true(is_png("curves", "curves.png"));
+    char cmd[1024], *out = NULL;
+    snprintf(cmd, sizeof cmd, "LINTRAIN_GNUPLOT=/nonexistent/gnuplot ./lintrain --out "
+             "'%s/nognuplot' --config configs/quickstart.json --quiet 2>&1 >/dev/null", tu_tmp);
+    assert_int_equal(tu_run(cmd, &out), 0);
+    assert_non_null(strstr(out, "gnuplot"));
+    assert_non_null(strstr(out, "curves.png not written"));
+    char *nl = strchr(out, '\n'); /* the one line */
+    assert_true(nl == NULL || nl[1] == '\0');
+    free(out);
+    assert_true(is_png("nognuplot", "templates.png"));
+    assert_false(exists("nognuplot", "curves.png"));
+}
+
+/* make reproduce on the sample writes under runs/ only; FULL=1 writes the committed
+ * docs/lecture/. */
+static void test_reproduce_paths(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    assert_int_equal(tu_run("FULL= scripts/reproduce --print-paths", &out), 0);
+    assert_non_null(strstr(out, "report runs/reproduce/README.md"));
+    assert_null(strstr(out, "docs/"));
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        const char *path = strchr(line, ' ');
+        assert_non_null(path);
+        assert_true(strncmp(path + 1, "runs/", 5) == 0 || strncmp(path + 1, "build/", 6) == 0);
+    }
+    free(out);
+    assert_int_equal(tu_run("FULL=1 scripts/reproduce --print-paths", &out), 0);
+    assert_non_null(strstr(out, "report docs/lecture/README.md"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -607,6 +733,10 @@ int main(void)
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_missing_dataset_hint),
         cmocka_unit_test(test_divergence_exit_3),
+        cmocka_unit_test(test_divergence_factor),
+        cmocka_unit_test(test_loss_names),
+        cmocka_unit_test(test_curves_every_run),
+        cmocka_unit_test(test_reproduce_paths),
         cmocka_unit_test(test_every_optimizer_deterministic),
         cmocka_unit_test(test_schedule_rates_logged),
         cmocka_unit_test(test_random_search_log),

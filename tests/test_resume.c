@@ -282,6 +282,41 @@ static void test_signal_stop_every_optimizer(void **state)
     }
 }
 
+/* Whether tu_tmp/dir/file is a PNG. */
+static int is_png(const char *dir, const char *file)
+{
+    char *p = path_in(dir, file);
+    int png = tu_is_png(p);
+    free(p);
+    return png;
+}
+
+/* curves.png comes with an interrupted run (exit 143) and again after its resume. */
+static void test_curves_after_interrupt_and_resume(void **state)
+{
+    (void)state;
+    for (int epochs = 40;; epochs *= 4) {
+        assert_true(epochs < 10000);
+        char args[512], dir[64];
+        snprintf(args, sizeof args, BASE " --set train.epochs=%d", epochs);
+        snprintf(dir, sizeof dir, "curves_%d", epochs);
+        int status = stop_after(start(dir, args), dir, 2, SIGTERM);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 0) {
+            continue; /* finished before the signal */
+        }
+        assert_int_equal(WEXITSTATUS(status), 143);
+        assert_true(is_png(dir, "curves.png"));
+        char *p = path_in(dir, "curves.png");
+        remove(p);
+        free(p);
+        assert_int_equal(resume(dir, NULL), 0);
+        assert_true(is_png(dir, "curves.png"));
+        assert_true(is_png(dir, "templates.png"));
+        break;
+    }
+}
+
 /* Copies the run folder src to dst (cp -r). */
 static void copy_run(const char *src, const char *dst)
 {
@@ -407,13 +442,15 @@ static long long diverged_step(const char *out)
 }
 
 /* Weight decay with lr * 2 * lambda = 3 doubles |W| every update: the gradient
- * overflows float after a few epochs, deterministically. */
+ * overflows float after a few epochs, deterministically (with the bound of
+ * train.divergence_factor off, which would stop it at the first epoch's end). */
 static void test_divergence_keeps_last_checkpoint(void **state)
 {
     (void)state;
     char *out = NULL;
     int rc = run("div", BASE " --set train.epochs=30 --set regularization.lambda=1e3 "
-                            "--set optimizer.lr=1.5e-3 --set data.preprocess=scale",
+                            "--set optimizer.lr=1.5e-3 --set data.preprocess=scale "
+                            "--set train.divergence_factor=0",
                  &out);
     assert_int_equal(rc, 3);
     long long step = diverged_step(out);
@@ -469,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_sigkill_then_resume_same_bytes),
         cmocka_unit_test(test_sigkill_lbfgs_and_random_search),
         cmocka_unit_test(test_signal_stop_every_optimizer),
+        cmocka_unit_test(test_curves_after_interrupt_and_resume),
         cmocka_unit_test(test_bad_checkpoints_refused),
         cmocka_unit_test(test_divergence_keeps_last_checkpoint),
     };

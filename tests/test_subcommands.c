@@ -381,7 +381,7 @@ static void test_plot(void **state)
     /* Without gnuplot on the PATH, curves.png is skipped with a message, exit 0. */
     remove(p);
     assert_int_equal(run("PATH=/nonexistent ./lintrain plot --run '%s/sm'", &out, tu_tmp), 0);
-    assert_non_null(strstr(out, "curves.png skipped"));
+    assert_non_null(strstr(out, "curves.png not written"));
     assert_non_null(strstr(out, "gnuplot"));
     assert_false(tu_exists_in("sm", "curves.png"));
     free(out);

@@ -389,6 +389,33 @@ static void test_rerun_retrains_nothing(void **state)
     free(t.text);
 }
 
+/* A trial whose loss blows up without a NaN (the sample at lr 1e-2 with λ 100: ~1e5 after
+ * one epoch) is stopped by train.divergence_factor: lintrain exits 3, its summary says
+ * "diverged", and the sweep records the trial as diverged, ranked after the ok one. */
+static void test_blown_up_trial_diverged(void **state)
+{
+    (void)state;
+    put("blowup.json", "{\"grid\": {\"optimizer.lr\": [1e-7, 1e-2], "
+                       "\"regularization.lambda\": [100]}, \"metric\": \"val_data_loss\", "
+                       "\"mode\": \"min\"}\n");
+    char *out = NULL;
+    sweep_ok("blowup.json", "bu", "--jobs 2", &out);
+    free(out);
+    csv_table t;
+    csv_read("bu", &t);
+    assert_int_equal(t.n_rows, 2);
+    assert_string_equal(cell(&t, 0, "status"), "ok");
+    assert_true(cell_number(&t, 0, "optimizer.lr") == 1e-7);
+    assert_string_equal(cell(&t, 1, "status"), "diverged");
+    assert_non_null(strstr(cell(&t, 1, "error"), "train.divergence_factor"));
+    char path[4096];
+    cJSON *s = read_json(trial_file(path, sizeof path, "bu", cell(&t, 1, "trial"), "summary.json"));
+    assert_string_equal(cJSON_GetObjectItem(s, "status")->valuestring, "diverged");
+    assert_true(json_number(s, "train_loss") > 1000 * json_number(s, "initial_train_loss"));
+    cJSON_Delete(s);
+    free(t.text);
+}
+
 /* Broken trials are recorded with their status and error line; the others finish and
  * rank first. A config error is rerun next time; a divergence is a finished result. */
 static void test_broken_trials(void **state)
@@ -635,6 +662,9 @@ static void test_spec_errors(void **state)
         {"{\"grid\": {\"output.dir\": [\"x\"]}}", "set by the sweep"},
         {"{\"grid\": {\"optimizer.lr\": [1]}, \"metric\": \"val_ac\"}", "did you mean \"val_acc\""},
         {"{\"grid\": {\"optimizer.lr\": [1]}, \"mode\": \"best\"}", "mode: must be"},
+        /* The old name of the validation data loss: refused, with the new one. */
+        {"{\"grid\": {\"optimizer.lr\": [1]}, \"metric\": \"val_loss\"}",
+         "\"val_loss\" is now called \"val_data_loss\""},
         {"{\"grid\": {\"optimizer.lr\": [1], \"optimizer.lr\": [2]}}", "duplicate key"},
         {"{\"grid\": {\"optimizer.lr\": [1]},}", "invalid JSON at line 1"},
     };
@@ -677,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_random_sweep),
         cmocka_unit_test(test_rerun_retrains_nothing),
         cmocka_unit_test(test_broken_trials),
+        cmocka_unit_test(test_blown_up_trial_diverged),
         cmocka_unit_test(test_slurm_script),
         cmocka_unit_test(test_draws),
         cmocka_unit_test(test_growing_sweep_keeps_trials),

@@ -188,3 +188,12 @@ void *tu_load_json(const char *path)
     }
     return j;
 }
+
+int tu_is_png(const char *path)
+{
+    size_t n = 0;
+    char *bytes = tu_read_file(path, &n);
+    int png = bytes && n > 8 && memcmp(bytes, "\x89PNG\r\n\x1a\n", 8) == 0;
+    free(bytes);
+    return png;
+}

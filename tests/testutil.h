@@ -47,6 +47,9 @@ extern char *tu_tmp;
 int tu_setup_tmp(void **state);
 int tu_teardown_tmp(void **state);
 
+/* Whether the file at path begins with the PNG signature (curves.png is gnuplot's). */
+int tu_is_png(const char *path);
+
 /* path joined: "dir/name" in a malloc'ed string. */
 char *tu_join(const char *dir, const char *name);
 

@@ -81,6 +81,8 @@ typedef struct {
         long long threads;        /* threads of the training kernel; 0 = one per online CPU */
         const char *kernel;       /* a name of the kernel table (kernel.h) */
         long long eval_train_size; /* training records scored per epoch; 0 = all */
+        double divergence_factor; /* an epoch's training loss above this times the initial
+                                     one is a divergence; 0 = no bound */
         long long checkpoint_every; /* epochs between checkpoint.bin writes; 0 = only on a signal */
         long long early_stopping_patience; /* epochs without a better val_acc before
                                               stopping; 0 = off */

@@ -14,28 +14,33 @@ typedef struct {
     long long step;   /* updates done, from 1 */
     long long epoch;  /* from 1 */
     double lr;        /* rate used by this update (L-BFGS: the line search's step length) */
-    double loss;      /* batch loss: mean data loss + lambda * R(W) */
+    double batch_loss; /* mean data loss of the update's batch + lambda * R(W) before the
+                          update (L-BFGS: the full-batch objective after the iteration) */
 } lt_step_report;
 
 /* Random search: one per trial. */
 typedef struct {
     long long trial;      /* from 1 */
     long long trials;
-    double loss;          /* training loss (data + lambda * R) of this trial's sample */
-    double best_loss;     /* lowest so far, this one included */
+    double train_loss;      /* data loss + lambda * R of this trial's sample, whole split */
+    double best_train_loss; /* lowest so far, this one included */
 } lt_trial_report;
 
 typedef struct {
     long long epoch, epochs, step;
     double seconds;   /* since training started */
-    lt_eval train;    /* whole training split */
-    lt_eval val;      /* n = 0 when there is no validation split */
+    lt_eval train;    /* the eval sample of the training split (train.eval_train_size);
+                         train.loss is the mean data loss */
+    double train_penalty; /* lambda * R(W) at the epoch's end */
+    lt_eval val;      /* n = 0 when there is no validation split; data loss */
 } lt_epoch_report;
 
 typedef struct {
     const char *status;   /* "ok" or "diverged" */
     lt_eval train, val, test;
     double train_penalty; /* lambda * R(W) at the end */
+    double initial_train_loss; /* data + lambda * R on the eval sample before any update:
+                                  the reference of train.divergence_factor */
     long long steps, epochs;
     double seconds;
     long long best_epoch; /* epoch of the highest val_acc (first on ties); 0 without validation */
