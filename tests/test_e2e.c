@@ -699,7 +699,7 @@ static void test_curves_every_run(void **state)
     assert_true(nl == NULL || nl[1] == '\0');
     free(out);
     assert_true(is_png("nognuplot", "templates.png"));
-    assert_false(exists("nognuplot", "curves.png"));
+    assert_false(tu_exists_in("nognuplot", "curves.png"));
 }
 
 /* make reproduce on the sample writes under runs/ only; FULL=1 writes the committed

@@ -285,7 +285,7 @@ static void test_signal_stop_every_optimizer(void **state)
 /* Whether tu_tmp/dir/file is a PNG. */
 static int is_png(const char *dir, const char *file)
 {
-    char *p = path_in(dir, file);
+    char *p = tu_path_in(dir, file);
     int png = tu_is_png(p);
     free(p);
     return png;
@@ -307,7 +307,7 @@ static void test_curves_after_interrupt_and_resume(void **state)
         }
         assert_int_equal(WEXITSTATUS(status), 143);
         assert_true(is_png(dir, "curves.png"));
-        char *p = path_in(dir, "curves.png");
+        char *p = tu_path_in(dir, "curves.png");
         remove(p);
         free(p);
         assert_int_equal(resume(dir, NULL), 0);
