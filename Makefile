@@ -53,9 +53,10 @@ TEST_UTIL = $(BUILD)/tests/testutil.o
 
 all: lintrain
 
-# ./lintrain is the binary of the last mode built (release, DEBUG or SANITIZE).
+# ./lintrain is the binary of the last mode built (release, DEBUG or SANITIZE); replaced by
+# a rename, so a ./lintrain still running keeps its file ("text file busy" otherwise).
 lintrain: $(BUILD)/lintrain FORCE
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 
 $(BUILD)/lintrain: $(BUILD)/main.o $(LIB)
 	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
