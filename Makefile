@@ -99,7 +99,7 @@ sanitize: deps
 	$(MAKE) SANITIZE=1 lintrain
 	$(MAKE) SANITIZE=1 check-tests
 
-# ---- reliability tools (README, "Reliability") --------------------------------------
+# ---- reliability tools (docs/reliability.md) ------------------------------------------
 # make fuzz FUZZ_SECONDS=N: builds each libFuzzer harness of tests/fuzz/ with clang,
 # ASan and UBSan, and runs it N seconds on its committed seeds and past findings. New
 # inputs go to build/fuzz/corpus/, crashes to build/fuzz/crash-<harness>-*; a crash is
@@ -161,7 +161,7 @@ reproduce: deps
 # BENCH_ARGS passes options, e.g. BENCH_ARGS="--threads 1 --only softmax/sgd/256".
 bench: deps
 	$(MAKE) lintrain $(BUILD)/bench
-	$(BUILD)/bench $(BENCH_ARGS)
+	$(BUILD)/bench --md docs/perf/bench.md --json docs/perf/bench.json $(BENCH_ARGS)
 
 $(BUILD)/bench: scripts/bench.c $(LIB) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)

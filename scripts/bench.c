@@ -11,8 +11,10 @@
  * Also the machine's bound: one core's FMA peak (AVX2, 256-bit), measured, and the
  * epoch's 6.02 GFLOP at that peak on every core.
  *
- * Writes one JSON file and one markdown table; prints the table. Only same-run ratios
- * mean much on a shared machine: scripts/bench_peers runs the peers beside this. */
+ * Writes one JSON file and one markdown table (`make bench`: docs/perf/bench.{json,md},
+ * which the docs link to), headed by the command that made them; prints the table. Run
+ * folders go to --runs DIR (runs/bench). Only same-run ratios mean much on a shared
+ * machine: scripts/bench_peers runs the peers beside this. */
 #define _DEFAULT_SOURCE /* wait4 */
 #include <cblas.h>
 #include <errno.h>
@@ -38,7 +40,8 @@
 #define MAX_JOBS 32
 
 typedef struct {
-    const char *data_dir, *json_path, *md_path, *kernel, *only;
+    const char *data_dir, *json_path, *md_path, *runs_dir, *kernel, *only;
+    char cmdline[512];   /* how this table was made, for its header */
     int epochs;          /* timed epochs, after one warm-up epoch */
     int threads;         /* train.threads; 0 = one per CPU */
     int skip_floor;
@@ -362,8 +365,11 @@ static void batch_name(long batch, char *buf, size_t cap)
 }
 
 static void write_markdown(FILE *f, const job *jobs, int n, double load_s, const char *kernel,
-                           int threads, double peak)
+                           const options *o, double peak)
 {
+    fprintf(f, "Written by `%s`: seconds per epoch are the median of %d timed epochs after a "
+               "warm-up epoch (updates only; the epoch-end evaluation apart).\n\n",
+            o->cmdline, o->epochs);
     fprintf(f, "| job | batch | s/epoch (median) | images/s | eval s/epoch | eval %% | "
                "bare sgemm s/epoch | vs sgemm | peak RSS MB | test acc |\n");
     fprintf(f, "|---|---|---|---|---|---|---|---|---|---|\n");
@@ -390,7 +396,7 @@ static void write_markdown(FILE *f, const job *jobs, int n, double load_s, const
         fprintf(f, "\nLoad and preprocess 60,000 images (warm cache, median of 3): %.3f s.",
                 load_s);
     }
-    fprintf(f, "\nKernel `%s`, train.threads %d.", kernel, threads);
+    fprintf(f, "\nKernel `%s`, train.threads %d.", kernel, o->threads);
     if (!isnan(peak)) {
         size_t cpus = lt_pool_cpus();
         fprintf(f, " FMA peak %.1f GFLOP/s per core (AVX2): an epoch's %.2f GFLOP take at "
@@ -441,8 +447,8 @@ static int write_json(const char *path, const job *jobs, int n, double load_s, c
     time_t t = time(NULL);
     char when[64];
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    fprintf(f, "{\n  \"date\": \"%s\",\n  \"cpu\": \"%s\",\n  \"cpus\": %zu,\n", when, cpu,
-            lt_pool_cpus());
+    fprintf(f, "{\n  \"command\": \"%s\",\n  \"date\": \"%s\",\n", o->cmdline, when);
+    fprintf(f, "  \"cpu\": \"%s\",\n  \"cpus\": %zu,\n", cpu, lt_pool_cpus());
     fprintf(f, "  \"openblas\": \"%s\",\n  \"kernel\": \"%s\",\n  \"threads\": %d,\n",
             openblas_get_config(), kernel_used, o->threads);
     fprintf(f, "  \"timed_epochs\": %d,\n  \"train_images\": 49000,\n", o->epochs);
@@ -461,8 +467,8 @@ static int write_json(const char *path, const job *jobs, int n, double load_s, c
         const job *j = &jobs[i];
         int m = j->n_epochs > 1 ? j->n_epochs - 1 : 0;
         double e = median(j->epoch_s + 1, m), v = median(j->eval_s + 1, m);
-        fprintf(f, "    {\"loss\": \"%s\", \"optimizer\": \"%s\", \"batch\": %ld, \"status\": \"%s\"",
-                j->loss, j->optim, j->batch, j->status);
+        fprintf(f, "    {\"loss\": \"%s\", \"optimizer\": \"%s\", \"batch\": %ld, "
+                   "\"status\": \"%s\"", j->loss, j->optim, j->batch, j->status);
         if (strcmp(j->status, "ok") == 0) {
             fprintf(f, ",\n     \"epoch_s_median\": %.6f, \"images_per_s\": %.1f, "
                        "\"eval_s_median\": %.6f,\n     \"epoch_s\": ", e, 49000.0 / e, v);
@@ -490,7 +496,7 @@ static int write_json(const char *path, const job *jobs, int n, double load_s, c
 
 static const char USAGE[] =
     "usage: bench [--data DIR] [--epochs N] [--threads T] [--kernel NAME] [--only JOB]\n"
-    "             [--no-floor] [--no-load] [--json FILE] [--md FILE]\n"
+    "             [--no-floor] [--no-load] [--json FILE] [--md FILE] [--runs DIR]\n"
     "Times lintrain on the full CIFAR-10: {softmax, svm} x {sgd, adamw} x batch\n"
     "{256, 4096, full}, N timed epochs (default 5) after a warm-up epoch each.\n"
     "JOB is loss/optimizer/batch, e.g. softmax/sgd/256 (batch 0 = full).\n";
@@ -498,7 +504,11 @@ static const char USAGE[] =
 static int parse(int argc, char **argv, options *o)
 {
     *o = (options){"data/cifar-10-batches-bin", "runs/bench/bench.json", "runs/bench/bench.md",
-                   "auto", NULL, 5, 0, 0, 0};
+                   "runs/bench", "auto", NULL, "bench", 5, 0, 0, 0};
+    size_t len = strlen(o->cmdline);
+    for (int i = 1; i < argc && len + strlen(argv[i]) + 2 < sizeof o->cmdline; i++) {
+        len += (size_t)snprintf(o->cmdline + len, sizeof o->cmdline - len, " %s", argv[i]);
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-floor") == 0) {
@@ -519,6 +529,8 @@ static int parse(int argc, char **argv, options *o)
             o->data_dir = v;
         } else if (strcmp(a, "--json") == 0) {
             o->json_path = v;
+        } else if (strcmp(a, "--runs") == 0) {
+            o->runs_dir = v;
         } else if (strcmp(a, "--md") == 0) {
             o->md_path = v;
         } else if (strcmp(a, "--kernel") == 0) {
@@ -588,19 +600,12 @@ int main(int argc, char **argv)
     }
     const char *kernel_used = lt_kernel_name(&k);
     lt_kernel_free(&k);
-    char dir[256];
-    snprintf(dir, sizeof dir, "%s", o.json_path);
-    char *slash = strrchr(dir, '/');
-    if (slash) {
-        *slash = '\0';
-        char cmd[512];
-        snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "bench: cannot create %s\n", dir);
-            return 1;
-        }
-    } else {
-        snprintf(dir, sizeof dir, ".");
+    const char *dir = o.runs_dir;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench: cannot create %s\n", dir);
+        return 1;
     }
     /* Load time: three children, the first warms the file cache. */
     double loads[3] = {NAN, NAN, NAN};
@@ -646,13 +651,13 @@ int main(int argc, char **argv)
         }
     }
     double peak = fma_peak();
-    write_markdown(stdout, jobs, n, load_s, kernel_used, o.threads, peak);
+    write_markdown(stdout, jobs, n, load_s, kernel_used, &o, peak);
     FILE *md = fopen(o.md_path, "w");
     if (!md) {
         fprintf(stderr, "bench: %s: %s\n", o.md_path, strerror(errno));
         return 1;
     }
-    write_markdown(md, jobs, n, load_s, kernel_used, o.threads, peak);
+    write_markdown(md, jobs, n, load_s, kernel_used, &o, peak);
     if (fclose(md) != 0) {
         return 1;
     }

@@ -12,7 +12,7 @@ scikit-learn minimises C·Σ_i CE_i + ½‖W‖² (its lbfgs solver leaves the i
 of the penalty). Dividing by C·N gives (1/N)Σ CE + ‖W‖²/(2·C·N), which is J when
 C = 1 / (2·N·λ).
 
-Prints the two objectives and their relative difference (the README asks for it to be
+Prints the two objectives and their relative difference (docs/optimizers.md wants it
 below 1e-5), and draws docs/lbfgs_vs_sklearn.png: lintrain's objective per L-BFGS
 iteration, minus scikit-learn's optimum. Not a CI step: it needs the full data set,
 python3-sklearn, python3-numpy and python3-matplotlib (Debian packages), and about a

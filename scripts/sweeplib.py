@@ -53,7 +53,7 @@ REPO = os.path.dirname(SCRIPTS)
 
 SPEC_KEYS = ("description", "grid", "random", "trials", "seed", "metric", "mode")
 DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform", "choice")
-# Numbers of summary.json a sweep can rank by (README, "The run folder": train_loss is
+# Numbers of summary.json a sweep can rank by (docs/run-folder.md: train_loss is
 # train_data_loss + train_penalty; val_ and test_data_loss are data losses only).
 METRICS = ("val_acc", "test_acc", "train_acc", "best_val_acc", "best_test_acc",
            "val_data_loss", "test_data_loss", "train_loss", "train_data_loss", "train_penalty")
@@ -622,7 +622,7 @@ def guarded(fn, *args):
 def sweep_main(argv=None):
     p = argparse.ArgumentParser(
         prog="sweep", description="Runs a lintrain hyperparameter sweep: locally through "
-        "GNU parallel, or writes a Slurm job array with --slurm. See README.md, 'Sweeps'.")
+        "GNU parallel, or writes a Slurm job array with --slurm. See docs/sweeps.md.")
     p.add_argument("--config", metavar="BASE", help="the base config (JSON)")
     p.add_argument("--spec", metavar="SPEC", help="the sweep spec (JSON): grid, random, trials, seed, metric, mode")
     p.add_argument("--out", metavar="DIR", help="the sweep folder")

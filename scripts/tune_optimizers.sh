@@ -1,7 +1,8 @@
 #!/bin/sh
-# tune_optimizers.sh — the validation grid behind the optimizer configs (README,
-# "Results on full CIFAR-10"): 49 runs of configs/softmax_sgd.json (20 epochs, batch
-# 256, L2 λ 1e2, mean_image) with one optimizer's keys overridden, each printed as
+# tune_optimizers.sh — the validation grid behind the optimizer configs
+# (docs/optimizers.md, "How the shipped configs' rates were chosen"): 49 runs of
+# configs/softmax_sgd.json (20 epochs, batch 256, L2 λ 1e2, mean_image) with one
+# optimizer's keys overridden, each printed as
 #   NAME  val_acc  test_acc  train_loss
 # Needs the full data set (scripts/get_cifar10.sh) and ./lintrain (make). About 15
 # minutes on 2 idle cores; JOBS runs in parallel (default 2, one OpenBLAS thread each).

@@ -1,7 +1,7 @@
 /* test_manual.c — the man page and the --help texts agree: each subcommand's
  * options in `lintrain SUBCOMMAND --help` are exactly those of its SYNOPSIS line in
  * lintrain.1, every config key (as resolved with its default) has an entry, and
- * README lists each make target once. */
+ * docs/development.md lists each make target once. */
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,11 +147,11 @@ static void test_every_config_key_documented(void **state)
     free(man);
 }
 
-/* README's Building list has one entry per make target: no target described twice. */
+/* docs/development.md's Building list has one entry per make target: none twice. */
 static void test_make_targets_listed_once(void **state)
 {
     (void)state;
-    char *readme = tu_read_file("README.md", NULL);
+    char *readme = tu_read_file("docs/development.md", NULL);
     assert_non_null(readme);
     const char *targets[] = {"", "deps", "test", "sanitize", "fuzz", "memcheck", "bench",
                              "reproduce", "install", "uninstall", "clean"};
@@ -163,7 +163,7 @@ static void test_make_targets_listed_once(void **state)
             n++;
         }
         if (n > 1) {
-            fail_msg("README.md lists \"make %s\" %d times", targets[i], n);
+            fail_msg("docs/development.md lists \"make %s\" %d times", targets[i], n);
         }
     }
     assert_non_null(strstr(readme, "\n- `make install`"));
