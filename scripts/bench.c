@@ -444,10 +444,7 @@ static int write_json(const char *path, const job *jobs, int n, double load_s, c
     }
     char cpu[256];
     cpu_model(cpu, sizeof cpu);
-    time_t t = time(NULL);
-    char when[64];
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    fprintf(f, "{\n  \"command\": \"%s\",\n  \"date\": \"%s\",\n", o->cmdline, when);
+    fprintf(f, "{\n  \"command\": \"%s\",\n", o->cmdline);
     fprintf(f, "  \"cpu\": \"%s\",\n  \"cpus\": %zu,\n", cpu, lt_pool_cpus());
     fprintf(f, "  \"openblas\": \"%s\",\n  \"kernel\": \"%s\",\n  \"threads\": %d,\n",
             openblas_get_config(), kernel_used, o->threads);
