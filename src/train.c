@@ -98,7 +98,7 @@ static lt_status setup(trainer *t, lt_error *err)
     if (st != LT_OK) {
         return st;
     }
-    size_t n = t->data.train.n, np;
+    size_t n = t->data.train.n;
     t->kind = lt_optim_find(cfg->optimizer.name);
     t->driver = lt_train_driver_for(t->kind->family);
     t->batch = cfg->train.batch_size == 0 ? n : (size_t)cfg->train.batch_size;
@@ -106,7 +106,7 @@ static lt_status setup(trainer *t, lt_error *err)
         (st = lt_model_create(&t->model, LT_CIFAR_D, LT_CIFAR_C, err)) != LT_OK) {
         return st;
     }
-    np = t->model.n_params;
+    size_t np = t->model.n_params;
     lt_rng rng_init;
     lt_rng_seed(&rng_init, (uint64_t)cfg->train.seed, LT_STREAM_INIT);
     lt_rng_seed(&t->rng_shuffle, (uint64_t)cfg->train.seed, LT_STREAM_SHUFFLE);
