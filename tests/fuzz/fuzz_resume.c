@@ -1,6 +1,7 @@
-/* fuzz_resume.c — libFuzzer harness for resuming a run from a checkpoint (train.c's
- * restore: config comparison, shapes, progress, the permutation of the order, the
- * optimizer's state), on a tiny data set the harness writes once.
+/* fuzz_resume.c — libFuzzer harness for resuming a run from a checkpoint
+ * (train_checkpoint.c's restore: config comparison, shapes, progress, the permutation of
+ * the order; then the driver's: the optimizer's state), on a tiny data set the harness
+ * writes once.
  *
  * The input becomes the run folder's checkpoint.bin (CRCs rewritten when its first byte
  * is odd, as in fuzz_checkpoint.c) and lt_train_resume runs. Properties: the status is
