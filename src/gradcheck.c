@@ -13,7 +13,7 @@
 
 /* PCG32 streams. STREAM_INIT is train.c's init stream: the check runs at the very
  * point training starts from. */
-#define STREAM_INIT 1
+#define STREAM_INIT LT_STREAM_INIT
 #define STREAM_SAMPLES 3
 #define STREAM_COORDS 4
 

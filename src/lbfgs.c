@@ -324,6 +324,34 @@ static void direction(lt_lbfgs *L)
     }
 }
 
+/* The start of an iteration: the direction d (steepest descent the very first time,
+ * the two-loop recursion afterwards), prev_g, and the initial step length t
+ * (min(1, 1/‖g‖₁)·lr the very first time, lr afterwards). */
+static void start_iteration(lt_lbfgs *L)
+{
+    size_t n = L->n;
+    if (L->n_iter == 1) {
+        for (size_t i = 0; i < n; i++) {
+            L->d[i] = -L->g[i];
+        }
+        L->num_old = 0;
+        L->h_diag = 1.0;
+    } else {
+        remember(L);
+        direction(L);
+    }
+    copy(L->prev_g, L->g, n);
+    if (L->n_iter == 1) {
+        double g1 = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            g1 += fabs(L->g[i]);
+        }
+        L->t = py_min(1.0, 1.0 / g1) * L->lr;
+    } else {
+        L->t = L->lr;
+    }
+}
+
 lt_status lt_lbfgs_step(lt_lbfgs *L, double *x, lt_lbfgs_stop *stop, long long *iters,
                         lt_error *err)
 {
@@ -346,27 +374,8 @@ lt_status lt_lbfgs_step(lt_lbfgs *L, double *x, lt_lbfgs_stop *stop, long long *
         n_iter++;
         L->n_iter++;
         *iters = n_iter;
-        if (L->n_iter == 1) {
-            for (size_t i = 0; i < n; i++) {
-                L->d[i] = -L->g[i];
-            }
-            L->num_old = 0;
-            L->h_diag = 1.0;
-        } else {
-            remember(L);
-            direction(L);
-        }
-        copy(L->prev_g, L->g, n);
+        start_iteration(L);
         double prev_loss = loss;
-        if (L->n_iter == 1) {
-            double g1 = 0.0;
-            for (size_t i = 0; i < n; i++) {
-                g1 += fabs(L->g[i]);
-            }
-            L->t = py_min(1.0, 1.0 / g1) * L->lr;
-        } else {
-            L->t = L->lr;
-        }
         double gtd = dot(L->g, L->d, n);
         if (gtd > -L->tolerance_change) {
             *stop = LT_LBFGS_DIRECTION;
@@ -434,121 +443,4 @@ void lt_lbfgs_free(lt_lbfgs *L)
     free(L->bracket_g[0]);
     free(L->bracket_g[1]);
     memset(L, 0, sizeof *L);
-}
-
-/* ---- checkpoint ----------------------------------------------------------------------
- * Between two steps the state is the history, ro, d, t, h_diag, g, prev_g and the
- * counters (al and the line-search arrays are workspace, rewritten before they are
- * read). step() recomputes g at x first, so g is stored only to make the restored state
- * the saved one whole. */
-
-lt_status lt_lbfgs_save(const lt_lbfgs *L, lt_checkpoint *ck, lt_lbfgs_saved *saved,
-                        lt_error *err)
-{
-    size_t n = L->n, k = (size_t)L->num_old;
-    memset(saved, 0, sizeof *saved);
-    saved->hist = lt_calloc2(2 * k + 1, n, sizeof *saved->hist, "L-BFGS checkpoint", err);
-    if (!saved->hist) {
-        return LT_ERR;
-    }
-    for (size_t j = 0; j < k; j++) {
-        copy(saved->hist + j * n, L->y[j], n);
-        copy(saved->hist + (k + j) * n, L->s[j], n);
-    }
-    saved->real[0] = L->t;
-    saved->real[1] = L->h_diag;
-    saved->count[0] = (uint64_t)L->history;
-    saved->count[1] = (uint64_t)L->num_old;
-    saved->count[2] = (uint64_t)L->n_iter;
-    saved->count[3] = (uint64_t)L->func_evals;
-    lt_status st = lt_checkpoint_add(ck, "lbfgs.count", LT_CKPT_U64, saved->count, 4, err);
-    if (st == LT_OK) {
-        st = lt_checkpoint_add(ck, "lbfgs.real", LT_CKPT_F64, saved->real, 2, err);
-    }
-    if (st == LT_OK) {
-        st = lt_checkpoint_add(ck, "lbfgs.hist", LT_CKPT_F64, saved->hist, 2 * k * n, err);
-    }
-    if (st == LT_OK) {
-        st = lt_checkpoint_add(ck, "lbfgs.ro", LT_CKPT_F64, L->ro, k, err);
-    }
-    if (st == LT_OK) {
-        st = lt_checkpoint_add(ck, "lbfgs.d", LT_CKPT_F64, L->d, n, err);
-    }
-    if (st == LT_OK) {
-        st = lt_checkpoint_add(ck, "lbfgs.g", LT_CKPT_F64, L->g, n, err);
-    }
-    if (st == LT_OK) {
-        st = lt_checkpoint_add(ck, "lbfgs.prev_g", LT_CKPT_F64, L->prev_g, n, err);
-    }
-    return st;
-}
-
-void lt_lbfgs_saved_free(lt_lbfgs_saved *saved)
-{
-    free(saved->hist);
-    saved->hist = NULL;
-}
-
-static int finite_all(const double *a, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(a[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-lt_status lt_lbfgs_restore(lt_lbfgs *L, const lt_checkpoint *ck, lt_error *err)
-{
-    size_t n = L->n;
-    uint64_t count[4];
-    double real[2];
-    lt_status st = lt_checkpoint_get(ck, "lbfgs.count", LT_CKPT_U64, 4, count, err);
-    if (st == LT_OK && (count[0] != (uint64_t)L->history || count[1] > count[0] ||
-                        count[2] > (uint64_t)INT64_MAX || count[3] > (uint64_t)INT64_MAX ||
-                        (count[2] == 0 && count[1] != 0))) {
-        st = lt_fail(err, LT_ERR, "checkpoint block \"lbfgs.count\" does not fit: history "
-                     "%llu (this run: %d), %llu pairs, %llu iterations",
-                     (unsigned long long)count[0], L->history, (unsigned long long)count[1],
-                     (unsigned long long)count[2]);
-    }
-    if (st == LT_OK) {
-        st = lt_checkpoint_get(ck, "lbfgs.real", LT_CKPT_F64, 2, real, err);
-    }
-    if (st != LT_OK) {
-        return st;
-    }
-    size_t k = (size_t)count[1];
-    const lt_ckpt_block *h = lt_checkpoint_find(ck, "lbfgs.hist");
-    if (!h || h->type != LT_CKPT_F64 || h->count != 2 * k * n) {
-        return lt_fail(err, LT_ERR, "checkpoint block \"lbfgs.hist\": missing, or not %zu "
-                       "doubles", 2 * k * n);
-    }
-    /* The block's bytes may be unaligned for double: copy them row by row. */
-    const unsigned char *hb = h->data;
-    for (size_t j = 0; j < k; j++) {
-        memcpy(L->y[j], hb + j * n * sizeof(double), n * sizeof(double));
-        memcpy(L->s[j], hb + (k + j) * n * sizeof(double), n * sizeof(double));
-    }
-    if ((st = lt_checkpoint_get(ck, "lbfgs.ro", LT_CKPT_F64, k, L->ro, err)) != LT_OK ||
-        (st = lt_checkpoint_get(ck, "lbfgs.d", LT_CKPT_F64, n, L->d, err)) != LT_OK ||
-        (st = lt_checkpoint_get(ck, "lbfgs.g", LT_CKPT_F64, n, L->g, err)) != LT_OK ||
-        (st = lt_checkpoint_get(ck, "lbfgs.prev_g", LT_CKPT_F64, n, L->prev_g, err)) != LT_OK) {
-        return st;
-    }
-    int finite = finite_all(real, 2) && finite_all(L->ro, k) && finite_all(L->d, n) &&
-                 finite_all(L->g, n) && finite_all(L->prev_g, n);
-    for (size_t j = 0; j < k && finite; j++) {
-        finite = finite_all(L->y[j], n) && finite_all(L->s[j], n);
-    }
-    if (!finite) {
-        return lt_fail(err, LT_ERR, "checkpoint blocks \"lbfgs.*\" hold NaN or Inf");
-    }
-    L->num_old = (int)k;
-    L->n_iter = (long long)count[2];
-    L->func_evals = (long long)count[3];
-    L->t = real[0];
-    L->h_diag = real[1];
-    return LT_OK;
 }

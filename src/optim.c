@@ -205,3 +205,45 @@ void lt_optimizer_free(lt_optimizer *opt)
     }
     memset(opt, 0, sizeof *opt);
 }
+
+/* ---- the optimizer's state in a checkpoint ------------------------------------------ */
+
+#include <stdio.h>
+
+_Static_assert(sizeof(long long) == sizeof(uint64_t), "optim.t is stored as the counter");
+
+static void state_name(char *buf, size_t cap, int k)
+{
+    snprintf(buf, cap, "optim.state%d", k);
+}
+
+/* opt->t is never negative: its bytes are those of the same uint64. */
+lt_status lt_optimizer_save(const lt_optimizer *opt, lt_checkpoint *ck, lt_error *err)
+{
+    lt_status st = lt_checkpoint_add(ck, "optim.t", LT_CKPT_U64, &opt->t, 1, err);
+    for (int k = 0; st == LT_OK && k < opt->kind->n_state; k++) {
+        char name[LT_CKPT_NAME];
+        state_name(name, sizeof name, k);
+        st = lt_checkpoint_add(ck, name, LT_CKPT_F32, opt->state[k], opt->n, err);
+    }
+    return st;
+}
+
+lt_status lt_optimizer_restore(lt_optimizer *opt, const lt_checkpoint *ck, lt_error *err)
+{
+    uint64_t t;
+    lt_status st = lt_checkpoint_get(ck, "optim.t", LT_CKPT_U64, 1, &t, err);
+    for (int k = 0; st == LT_OK && k < opt->kind->n_state; k++) {
+        char name[LT_CKPT_NAME];
+        state_name(name, sizeof name, k);
+        st = lt_checkpoint_get(ck, name, LT_CKPT_F32, opt->n, opt->state[k], err);
+    }
+    if (st == LT_OK && t > (uint64_t)INT64_MAX) {
+        st = lt_fail(err, LT_ERR, "checkpoint block \"optim.t\": %llu is out of range",
+                     (unsigned long long)t);
+    }
+    if (st == LT_OK) {
+        opt->t = (long long)t;
+    }
+    return st;
+}

@@ -17,6 +17,7 @@
 #include "lintrain/lbfgs.h"
 #include "lintrain/optim.h"
 #include "lintrain/rng.h"
+#include "lintrain/train_driver.h"
 #include "testutil.h"
 
 /* Under AddressSanitizer an impossible allocation must return NULL, as malloc does. */
@@ -51,7 +52,8 @@ static void encode_sample(unsigned char **buf, size_t *n)
     assert_int_equal(lt_checkpoint_add(&ck, "f", LT_CKPT_F32, F, 3, &err), LT_OK);
     assert_int_equal(lt_checkpoint_add(&ck, "g", LT_CKPT_F64, G, 2, &err), LT_OK);
     assert_int_equal(lt_checkpoint_add(&ck, "u", LT_CKPT_U64, U, 4, &err), LT_OK);
-    assert_int_equal(lt_checkpoint_add(&ck, "text", LT_CKPT_BYTES, TEXT, strlen(TEXT), &err), LT_OK);
+    assert_int_equal(lt_checkpoint_add(&ck, "text", LT_CKPT_BYTES, TEXT, strlen(TEXT), &err),
+                     LT_OK);
     assert_int_equal(lt_checkpoint_add(&ck, "empty", LT_CKPT_F32, NULL, 0, &err), LT_OK);
     assert_int_equal(lt_checkpoint_encode(&ck, buf, n, &err), LT_OK);
 }
@@ -82,7 +84,8 @@ static void test_round_trip(void **state)
     assert_memory_equal(g, G, sizeof G);
     assert_int_equal(lt_checkpoint_get(&ck, "u", LT_CKPT_U64, 4, u, &err), LT_OK);
     assert_memory_equal(u, U, sizeof U);
-    assert_int_equal(lt_checkpoint_get(&ck, "text", LT_CKPT_BYTES, strlen(TEXT), text, &err), LT_OK);
+    assert_int_equal(lt_checkpoint_get(&ck, "text", LT_CKPT_BYTES, strlen(TEXT), text, &err),
+                     LT_OK);
     assert_string_equal(text, TEXT);
     assert_int_equal(lt_checkpoint_get(&ck, "empty", LT_CKPT_F32, 0, NULL, &err), LT_OK);
     /* Wrong type, wrong count, missing: errors naming the block. */
@@ -266,8 +269,8 @@ static void encode_decode(const lt_checkpoint *ck, lt_checkpoint *back)
     free(buf);
 }
 
-/* L-BFGS: two steps, lt_lbfgs_save, encode, decode, lt_lbfgs_restore into a fresh
- * optimizer; its next step gives the same x bits, counters and direction as the
+/* L-BFGS: two steps, lt_train_lbfgs_save, encode, decode, lt_train_lbfgs_restore into a
+ * fresh optimizer; its next step gives the same x bits, counters and direction as the
  * original's. A fresh optimizer without the restore steps elsewhere (no history: the
  * check can fail). */
 static void lbfgs_state_survives(void)
@@ -294,12 +297,12 @@ static void lbfgs_state_survives(void)
     }
     assert_true(a.num_old >= 2);
     lt_checkpoint ck, back;
-    lt_lbfgs_saved saved;
+    lt_train_lbfgs_saved saved;
     lt_checkpoint_init(&ck, 1, 1, N);
-    assert_int_equal(lt_lbfgs_save(&a, &ck, &saved, &err), LT_OK);
+    assert_int_equal(lt_train_lbfgs_save(&a, &ck, &saved, &err), LT_OK);
     encode_decode(&ck, &back);
-    lt_lbfgs_saved_free(&saved);
-    assert_int_equal(lt_lbfgs_restore(&b, &back, &err), LT_OK);
+    lt_train_lbfgs_saved_free(&saved);
+    assert_int_equal(lt_train_lbfgs_restore(&b, &back, &err), LT_OK);
     assert_int_equal(b.num_old, a.num_old);
     assert_int_equal(b.n_iter, a.n_iter);
     assert_int_equal(b.func_evals, a.func_evals);
@@ -320,7 +323,7 @@ static void lbfgs_state_survives(void)
     lt_lbfgs other;
     assert_int_equal(lt_lbfgs_create(&other, n, HISTORY + 1, 3, 1.0, 0, 0, cosh_chain, &n,
                                      &err), LT_OK);
-    assert_int_equal(lt_lbfgs_restore(&other, &back, &err), LT_ERR);
+    assert_int_equal(lt_train_lbfgs_restore(&other, &back, &err), LT_ERR);
     assert_non_null(strstr(err.msg, "lbfgs.count"));
     lt_lbfgs_free(&other);
     lt_checkpoint_free(&back);
@@ -369,9 +372,8 @@ static void test_every_optimizer_state_survives(void **state)
             lt_optimizer_step(&a, w, g, 0.01);
         }
         lt_checkpoint ck, back;
-        uint64_t counter;
         lt_checkpoint_init(&ck, 1, 1, N);
-        assert_int_equal(lt_optimizer_save(&a, &ck, &counter, &err), LT_OK);
+        assert_int_equal(lt_optimizer_save(&a, &ck, &err), LT_OK);
         encode_decode(&ck, &back);
         assert_int_equal(lt_optimizer_restore(&b, &back, &err), LT_OK);
         assert_int_equal(b.t, steps);
@@ -391,6 +393,23 @@ static void test_every_optimizer_state_survives(void **state)
         lt_optimizer_free(&b);
         lt_config_free(&cfg);
     }
+}
+
+/* Every optimizer family of the table has a training driver that can save and restore
+ * its state: the checkpoint format knows blocks, the drivers know their optimizers. */
+static void test_every_family_has_a_driver(void **state)
+{
+    (void)state;
+    const char *name;
+    for (size_t i = 0; (name = lt_optim_name_at(i)) != NULL; i++) {
+        const lt_train_driver *d = lt_train_driver_for(lt_optim_find(name)->family);
+        if (!d || !d->setup || !d->run || !d->save || !d->restore || !d->free || !d->hint) {
+            fail_msg("optimizer %s: no complete training driver", name);
+        }
+    }
+    assert_ptr_equal(lt_train_driver_for(LT_OPTIM_LBFGS), &lt_train_lbfgs_driver);
+    assert_ptr_equal(lt_train_driver_for(LT_OPTIM_RANDOM_SEARCH), &lt_train_search_driver);
+    assert_ptr_equal(lt_train_driver_for(LT_OPTIM_FIRST_ORDER), &lt_train_first_order_driver);
 }
 
 /* Allocation sizes that overflow, or that no machine has, are errors, not crashes. */
@@ -420,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_add_refusals),
         cmocka_unit_test(test_file_write_and_read),
         cmocka_unit_test(test_every_optimizer_state_survives),
+        cmocka_unit_test(test_every_family_has_a_driver),
         cmocka_unit_test(test_checked_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

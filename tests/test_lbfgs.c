@@ -17,6 +17,12 @@
 
 #include "lintrain/lbfgs.h"
 
+/* lbfgs.c is the method alone: its header does not depend on the checkpoint format (the
+ * L-BFGS training driver, train_lbfgs.c, saves and restores its state). */
+#ifdef LINTRAIN_CHECKPOINT_H
+#error "lbfgs.h includes checkpoint.h"
+#endif
+
 #define GOLDEN "tests/fixtures/torch_golden.json"
 #define MAXN 8
 

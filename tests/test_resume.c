@@ -29,7 +29,8 @@
 
 
 /* Small and quick: 1800 training records in 18 batches, threads fixed for determinism. */
-#define BASE "--config configs/quickstart.json --quiet --set train.threads=1 --set train.log_every=7"
+#define BASE "--config configs/quickstart.json --quiet --set train.threads=1 " \
+             "--set train.log_every=7"
 
 /* Runs ./lintrain ARGS with the run folder tu_tmp/dir; output captured. */
 static int run(const char *dir, const char *args, char **output)
@@ -346,25 +347,9 @@ static void edit(const char *dir, const char *file, const char *from, const char
     free(p);
 }
 
-/* Refused checkpoints: exit status, message, and the folder left as it was. */
-static void test_bad_checkpoints_refused(void **state)
+/* Copies of run "good", each spoilt in one way (test_bad_checkpoints_refused). */
+static void spoil_copies(void)
 {
-    (void)state;
-    assert_int_equal(run("good", BASE " --set train.epochs=2", NULL), 0);
-    struct {
-        const char *name;
-        int status;
-        const char *message;
-    } cases[] = {
-        {"truncated", 1, "truncated"},
-        {"flipped", 1, "damaged"},
-        {"loss", 2, "model.loss"},
-        {"lr", 2, "optimizer.lr"},
-        {"data", 2, "data.limit_train"},
-        {"missing", 1, "checkpoint.bin: cannot open"},
-        {"shape", 2, "the checkpoint is for a model of 3327 x 10 weights"},
-        {"records", 2, "written for 1800 training records; the data now gives 1790"},
-    };
     copy_run("good", "truncated");
     copy_run("good", "flipped");
     copy_run("good", "loss");
@@ -401,11 +386,35 @@ static void test_bad_checkpoints_refused(void **state)
     snprintf(cmd, sizeof cmd, "cp -r data/cifar-10-sample '%s/sample'", tu_tmp);
     assert_int_equal(tu_run(cmd, NULL), 0);
     char args[1024];
-    snprintf(args, sizeof args, BASE " --set train.epochs=2 --set 'data.dir=\"%s/sample\"'", tu_tmp);
+    snprintf(args, sizeof args, BASE " --set train.epochs=2 --set 'data.dir=\"%s/sample\"'",
+             tu_tmp);
     assert_int_equal(run("records", args, NULL), 0);
     char *batch = tu_join(tu_tmp, "sample/data_batch_1.bin");
     assert_int_equal(truncate(batch, 390 * 3073), 0);
     free(batch);
+}
+
+/* Refused checkpoints: exit status, message, and the folder left as it was. */
+static void test_bad_checkpoints_refused(void **state)
+{
+    (void)state;
+    assert_int_equal(run("good", BASE " --set train.epochs=2", NULL), 0);
+    struct {
+        const char *name;
+        int status;
+        const char *message;
+    } cases[] = {
+        {"truncated", 1, "truncated"},
+        {"flipped", 1, "damaged"},
+        {"loss", 2, "model.loss"},
+        {"lr", 2, "optimizer.lr"},
+        {"data", 2, "data.limit_train"},
+        {"missing", 1, "checkpoint.bin: cannot open"},
+        {"shape", 2, "the checkpoint is for a model of 3327 x 10 weights"},
+        {"records", 2, "written for 1800 training records; the data now gives 1790"},
+    };
+    spoil_copies();
+    char cmd[8192];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *before = without_seconds(cases[i].name, "metrics.jsonl");
         char *out = NULL;
@@ -500,6 +509,24 @@ static void test_divergence_keeps_last_checkpoint(void **state)
     assert_int_equal(epoch_lines("div"), epochs);
 }
 
+/* Random search diverges through the one path of every driver: the same message with
+ * step and epoch, its own hint, and where the last good checkpoint is. */
+static void test_random_search_divergence_one_message(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    int rc = run("rsdiv", "--config configs/random_search.json --quiet "
+                          "--set data.dir=data/cifar-10-sample --set data.val_size=200 "
+                          "--set optimizer.trials=5 --set optimizer.init_scale=1e37",
+                 &out);
+    assert_int_equal(rc, 3);
+    assert_int_equal(diverged_step(out), 5);
+    assert_non_null(strstr(out, "(epoch 1): no trial had a finite loss"));
+    assert_non_null(strstr(out, "; try a lower optimizer.init_scale; no checkpoint was written"));
+    free(out);
+    assert_false(tu_exists_in("rsdiv", "weights.npy"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_curves_after_interrupt_and_resume),
         cmocka_unit_test(test_bad_checkpoints_refused),
         cmocka_unit_test(test_divergence_keeps_last_checkpoint),
+        cmocka_unit_test(test_random_search_divergence_one_message),
     };
     return cmocka_run_group_tests(tests, tu_setup_tmp, tu_teardown_tmp);
 }

@@ -24,10 +24,10 @@
  * A checkpoint is built by adding blocks (borrowed pointers) and written at once;
  * reading checks the header, the length, both checksums and every block's framing
  * before returning, so a damaged file is refused whole and never half-loaded. What
- * the blocks mean is up to the caller: train.c stores the trainer's state, and
- * lt_optimizer_save / lt_optimizer_restore below the optimizer's. A new kind of state
- * (L-BFGS history, say) is one lt_checkpoint_add on save and one lt_checkpoint_get on
- * restore. */
+ * the blocks mean is up to the caller: train_checkpoint.c stores the trainer's state
+ * from one table, and each training driver (train_driver.h) adds its optimizer's. A new
+ * kind of state is one lt_checkpoint_add on save and one lt_checkpoint_get on restore.
+ * Readers look blocks up by name, so blocks a reader does not know are ignored. */
 #ifndef LINTRAIN_CHECKPOINT_H
 #define LINTRAIN_CHECKPOINT_H
 
@@ -35,7 +35,6 @@
 #include <stdint.h>
 
 #include "lintrain/common.h"
-#include "lintrain/optim.h"
 
 #define LT_CKPT_VERSION 1u
 #define LT_CKPT_HEADER 64
@@ -107,19 +106,5 @@ void lt_checkpoint_free(lt_checkpoint *ck);
 /* CRC-32 (IEEE 802.3, reflected, as zlib.crc32) of n bytes, continuing from crc (0 to
  * start). */
 uint32_t lt_crc32(uint32_t crc, const void *data, size_t n);
-
-/* ---- the optimizer's state ---------------------------------------------------------- */
-
-/* Adds the optimizer's update counter ("optim.t") and its kind->n_state arrays
- * ("optim.state0", ...). opt must outlive the write. counter is workspace that holds
- * the counter until the write. */
-lt_status lt_optimizer_save(const lt_optimizer *opt, lt_checkpoint *ck, uint64_t *counter,
-                            lt_error *err);
-
-/* Restores what lt_optimizer_save stored into an optimizer created for the same
- * config and n. A missing or mis-sized block is an error naming it; opt may then hold
- * part of the state, so a caller discards it (train.c restores before the run folder
- * is touched, and frees everything on failure). */
-lt_status lt_optimizer_restore(lt_optimizer *opt, const lt_checkpoint *ck, lt_error *err);
 
 #endif

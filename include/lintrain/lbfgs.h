@@ -14,9 +14,6 @@
 
 #include <stddef.h>
 
-#include <stdint.h>
-
-#include "lintrain/checkpoint.h"
 #include "lintrain/common.h"
 
 /* f(x) into *f and ∇f(x) into g (n). A status other than LT_OK stops the step. */
@@ -71,31 +68,6 @@ lt_status lt_lbfgs_create(lt_lbfgs *L, size_t n, int history, long long max_iter
  * the iterations done (0 when x already met tolerance_grad). */
 lt_status lt_lbfgs_step(lt_lbfgs *L, double *x, lt_lbfgs_stop *stop, long long *iters,
                         lt_error *err);
-
-/* What lt_lbfgs_save hands to the checkpoint besides L's own arrays; it must live until
- * the checkpoint is written, then lt_lbfgs_saved_free. */
-typedef struct {
-    double *hist;          /* owned: (2, num_old, n) the pairs y then s, oldest first */
-    double real[2];        /* t, h_diag */
-    uint64_t count[4];     /* history, num_old, n_iter, func_evals */
-} lt_lbfgs_saved;
-
-/* Adds L's state between two steps to ck: blocks "lbfgs.count" (u64: history, num_old,
- * n_iter, func_evals), "lbfgs.real" (t, h_diag), "lbfgs.hist" (the num_old pairs),
- * "lbfgs.ro" (num_old), "lbfgs.d", "lbfgs.g", "lbfgs.prev_g" (n each). L's arrays are
- * borrowed, so L and *saved must outlive the write. With x (double, which the float
- * parameters cannot replace) the next step from the restored state is bit for bit the
- * step of the state saved. */
-lt_status lt_lbfgs_save(const lt_lbfgs *L, lt_checkpoint *ck, lt_lbfgs_saved *saved,
-                        lt_error *err);
-
-/* Frees what lt_lbfgs_save allocated; accepts a zeroed *saved. */
-void lt_lbfgs_saved_free(lt_lbfgs_saved *saved);
-
-/* Restores what lt_lbfgs_save stored into L, created with the same n and history. A
- * missing or mis-sized block, another history length, num_old > history or a non-finite
- * number is an error naming the block; L may then hold part of the state (discard it). */
-lt_status lt_lbfgs_restore(lt_lbfgs *L, const lt_checkpoint *ck, lt_error *err);
 
 /* Frees what L owns; accepts NULL and a zeroed L. */
 void lt_lbfgs_free(lt_lbfgs *L);

@@ -55,4 +55,18 @@ void lt_optimizer_step(lt_optimizer *opt, float *w, const float *g, double lr);
 /* Frees the state; accepts NULL and an optimizer never created. */
 void lt_optimizer_free(lt_optimizer *opt);
 
+/* ---- the optimizer's state in a checkpoint ------------------------------------------ */
+
+#include "lintrain/checkpoint.h"
+
+/* Adds the optimizer's update counter ("optim.t", u64) and its kind->n_state arrays
+ * ("optim.state0", ...) to ck. The blocks borrow opt, which must outlive the write. */
+lt_status lt_optimizer_save(const lt_optimizer *opt, lt_checkpoint *ck, lt_error *err);
+
+/* Restores what lt_optimizer_save stored into an optimizer created for the same
+ * config and n. A missing or mis-sized block is an error naming it; opt may then hold
+ * part of the state, so a caller discards it (the trainer restores before the run
+ * folder is touched, and frees everything on failure). */
+lt_status lt_optimizer_restore(lt_optimizer *opt, const lt_checkpoint *ck, lt_error *err);
+
 #endif

@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The streams of a training run: init, shuffling, random search and the training
+ * records scored at each epoch end draw from separate streams, so that changing one
+ * does not change what the others draw. gradcheck starts from LT_STREAM_INIT too. */
+enum { LT_STREAM_INIT = 1, LT_STREAM_SHUFFLE = 2, LT_STREAM_SEARCH = 3, LT_STREAM_EVAL = 4 };
+
 typedef struct {
     uint64_t state;
     uint64_t inc;   /* stream selector, always odd */

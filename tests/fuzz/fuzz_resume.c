@@ -1,6 +1,7 @@
-/* fuzz_resume.c — libFuzzer harness for resuming a run from a checkpoint (train.c's
- * restore: config comparison, shapes, progress, the permutation of the order, the
- * optimizer's state), on a tiny data set the harness writes once.
+/* fuzz_resume.c — libFuzzer harness for resuming a run from a checkpoint
+ * (train_checkpoint.c's restore: config comparison, shapes, progress, the permutation of
+ * the order; then the driver's: the optimizer's state), on a tiny data set the harness
+ * writes once.
  *
  * The input becomes the run folder's checkpoint.bin (CRCs rewritten when its first byte
  * is odd, as in fuzz_checkpoint.c) and lt_train_resume runs. Properties: the status is
@@ -59,7 +60,8 @@ static void resume_seed_on_epoch(void *ctx, const lt_epoch_report *r)
 {
     const char *dir = ctx;
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "[ ! -f '%s/checkpoint.bin' ] || cp '%s/checkpoint.bin' '%s/epoch%lld'",
+    snprintf(cmd, sizeof cmd,
+             "[ ! -f '%s/checkpoint.bin' ] || cp '%s/checkpoint.bin' '%s/epoch%lld'",
              resume_run, resume_run, dir, r->epoch - 1);
     FUZZ_CHECK(system(cmd) == 0);
 }
@@ -79,7 +81,8 @@ static void resume_setup(void)
     close(fd);
     char out_set[300];
     snprintf(out_set, sizeof out_set, "output.dir=\"%s\"", resume_run);
-    const char *sets[] = {"data.dir=\"" RESUME_DATA_DIR "\"", out_set, "data.train_files=[\"train.bin\"]",
+    const char *sets[] = {"data.dir=\"" RESUME_DATA_DIR "\"", out_set,
+                          "data.train_files=[\"train.bin\"]",
                           "data.test_file=\"test.bin\"", "data.val_size=4",
                           "data.preprocess=scale", "train.batch_size=8", "train.epochs=3",
                           "train.log_every=1", "train.threads=1"};
