@@ -157,12 +157,8 @@ static lt_status setup(trainer *t, lt_error *err)
         t->steps_per_epoch = cfg->optimizer.trials;
         break;
     }
-    long long total = t->steps_per_epoch * t->epochs;
-    if (t->kind->family == LT_OPTIM_FIRST_ORDER && cfg->schedule.warmup_steps > total) {
-        return lt_fail(err, LT_ECONFIG,
-                       "schedule.warmup_steps: %lld is more than the run's %lld updates "
-                       "(%lld epochs of %lld)",
-                       cfg->schedule.warmup_steps, total, t->epochs, t->steps_per_epoch);
+    if ((st = lt_config_check_data(cfg, n, err)) != LT_OK) {
+        return st;
     }
     if ((st = lt_preprocess_fit(&t->prep, cfg->data.preprocess, &t->data.train, err)) != LT_OK ||
         (st = lt_model_create(&t->model, LT_CIFAR_D, LT_CIFAR_C, err)) != LT_OK) {
@@ -173,8 +169,8 @@ static lt_status setup(trainer *t, lt_error *err)
     lt_rng_seed(&t->rng_shuffle, (uint64_t)cfg->train.seed, STREAM_SHUFFLE);
     /* A resumed run takes its weights from the checkpoint (and needs no init file). */
     if ((!t->resume && (st = lt_model_init(&t->model, cfg, &rng_init, err)) != LT_OK) ||
-        (st = lt_optimizer_create(&t->opt, cfg, t->model.n_params, t->model.D * t->model.C,
-                                  err)) != LT_OK) {
+        (st = lt_optimizer_create(&t->opt, t->kind, &cfg->optim_params, t->model.n_params,
+                                  t->model.D * t->model.C, err)) != LT_OK) {
         return st;
     }
     t->order = lt_calloc(n, sizeof *t->order, "shuffle order", err);
@@ -187,9 +183,6 @@ static lt_status setup(trainer *t, lt_error *err)
         if (!t->best) {
             return LT_ERR;
         }
-    } else if (cfg->train.early_stopping_patience > 0) {
-        return lt_fail(err, LT_ECONFIG, "train.early_stopping_patience: needs a validation "
-                                        "split (data.val_size > 0)");
     }
     for (size_t i = 0; i < n; i++) {
         t->order[i] = i;
@@ -661,7 +654,7 @@ static lt_status update(trainer *t, size_t first, size_t rows, long long epoch, 
     t->penalty->add_grad(m->W, nW, lambda, beta, t->grad);
     lt_schedule_point p = {t->step, t->steps_per_epoch, t->steps_per_epoch * t->epochs,
                            (long long)t->batch};
-    *lr = lt_schedule_lr(t->schedule, cfg, &p);
+    *lr = lt_schedule_lr(&cfg->schedule_spec, &p);
     if (!isfinite(*loss) || !all_finite(t->grad, m->n_params)) {
         return diverged(t->step + 1, epoch, *lr, err, "the %s is not finite",
                         isfinite(*loss) ? "gradient" : "batch loss");
@@ -1188,7 +1181,7 @@ static lt_status train_epochs(trainer *t, lt_error *err)
         if (st == LT_OK) {
             lt_schedule_point p = {t->step - 1, t->steps_per_epoch,
                                    t->steps_per_epoch * t->epochs, (long long)t->batch};
-            st = check_epoch_loss(t, e, lt_schedule_lr(t->schedule, t->cfg, &p), err);
+            st = check_epoch_loss(t, e, lt_schedule_lr(&t->cfg->schedule_spec, &p), err);
         }
         if (st == LT_OK && every > 0 && e % every == 0) {
             st = save_checkpoint(t, e, 0, err);

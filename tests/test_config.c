@@ -1,19 +1,44 @@
 /* test_config.c — lt_config: defaults, every class of config error, --set overrides,
- * and the resolved JSON's round trip.
- *
- * This file includes config.c itself instead of linking it from liblintrain.a (the
- * archive's config.o is then never pulled in), to reach the schema engine with key
- * tables of its own: "only for" keys, conditional sections and number lists have no
- * user in the real schema yet, and their tests must not wait for one. */
-#include "../src/config.c"
-
+ * and the resolved JSON's round trip; the engine of jsonconf.h with key tables of its
+ * own ("only for" keys, conditional sections, number lists, mistakes of a table); the
+ * schema's rules and defaults derived from the optimizer table. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cJSON.h>
 #include <cmocka.h>
 
 #include "testutil.h"
+
+#include "lintrain/config.h"
+#include "lintrain/json_diag.h"
+#include "lintrain/jsonconf.h"
+#include "lintrain/loss.h"
+#include "lintrain/optim.h"
+#include "lintrain/suggest.h"
+
+/* The value at the dotted path of a resolved tree, or NULL. */
+static cJSON *tree_get(void *resolved, const char *path, size_t len)
+{
+    cJSON *v = resolved;
+    const char *p = path, *end = path + len;
+    while (v && p < end) {
+        const char *dot = memchr(p, '.', (size_t)(end - p));
+        size_t n = dot ? (size_t)(dot - p) : (size_t)(end - p);
+        cJSON *m = NULL;
+        for (cJSON *c = cJSON_IsObject(v) ? v->child : NULL; c && !m; c = c->next) {
+            m = strlen(c->string) == n && strncmp(c->string, p, n) == 0 ? c : NULL;
+        }
+        v = m;
+        p += n + 1;
+    }
+    return v;
+}
 
 /* ---- helpers --------------------------------------------------------------------- */
 
@@ -221,12 +246,14 @@ static void test_resolved_in_schema_order(void **state)
         assert_non_null(at);
         prev = at;
     }
-    for (size_t i = 0; i < N_SCHEMA; i++) {
-        if (SCHEMA[i].only.key) {
+    size_t n_schema;
+    const lt_jc_key *schema = lt_config_schema(&n_schema);
+    for (size_t i = 0; i < n_schema; i++) {
+        if (schema[i].only.key || !schema[i].def) {
             continue;
         }
-        if (!tree_get(cfg.resolved, SCHEMA[i].path, strlen(SCHEMA[i].path))) {
-            print_error("%s is not in the resolved config\n", SCHEMA[i].path);
+        if (!lt_jsonconf_has(cfg.resolved, schema[i].path)) {
+            print_error("%s is not in the resolved config\n", schema[i].path);
             fail();
         }
     }
@@ -498,7 +525,7 @@ static void test_file_errors(void **state)
     free(path);
 
     /* Past the size cap, even when the content would be fine. */
-    size_t n = MAX_CONFIG_BYTES + 1;
+    size_t n = LT_JC_MAX_FILE_BYTES + 1;
     char *big = malloc(n);
     assert_non_null(big);
     memset(big, ' ', n);
@@ -1000,35 +1027,38 @@ typedef struct {
 } toy_cfg;
 
 #define TOY(p, t, field, d) .path = (p), .type = (t), .offset = offsetof(toy_cfg, field), .def = (d)
+#define SECTION(p) {.path = (p), .type = LT_JC_OBJECT}
 
-static const key_spec TOY_KEYS[] = {
+static const lt_jc_key TOY_KEYS[] = {
     SECTION("opt"),
-    {TOY("opt.name", K_STRING, name, "\"sgd\""), .choices = "sgd|momentum|nesterov"},
-    {TOY("opt.rho", K_NUMBER, rho, "0.9"), .lo = GE(0), .hi = LT(1),
-     .only = ONLY("opt.name", "momentum|nesterov")},
-    {TOY("opt.milestones", K_NUMLIST, milestones, "[10, 20.5]"), .lo = GE(0)},
-    {TOY("opt.tags", K_STRLIST, tags, "[]"), .choices = "fast|slow"},
-    {.path = "warm", .type = K_OBJECT, .only = ONLY("opt.name", "nesterov")},
-    {TOY("warm.steps", K_INTEGER, warmup, "5"), .lo = GE(0)},
+    {TOY("opt.name", LT_JC_STRING, name, "\"sgd\""), .choices = "sgd|momentum|nesterov"},
+    {TOY("opt.rho", LT_JC_NUMBER, rho, "0.9"), .lo = LT_JC_GE(0), .hi = LT_JC_LT(1),
+     .only = {"opt.name", "momentum|nesterov", NULL}},
+    {TOY("opt.milestones", LT_JC_NUMLIST, milestones, "[10, 20.5]"), .lo = LT_JC_GE(0)},
+    {TOY("opt.tags", LT_JC_STRLIST, tags, "[]"), .choices = "fast|slow"},
+    {.path = "warm", .type = LT_JC_OBJECT, .only = {"opt.name", "nesterov", NULL}},
+    {TOY("warm.steps", LT_JC_INTEGER, warmup, "5"), .lo = LT_JC_GE(0)},
 };
 #define N_TOY (sizeof TOY_KEYS / sizeof TOY_KEYS[0])
 
 /* engine_load of keys on json (NULL: no file) and sets; *tree is the resolved tree. */
-static lt_status toy_load(const char *dir, const key_spec *keys, size_t n_keys,
+static lt_status toy_load(const char *dir, const lt_jc_key *keys, size_t n_keys,
                           const char *json, const char *const *sets, size_t n_sets,
                           toy_cfg *t, cJSON **tree, lt_error *err)
 {
     char *path = json ? put(dir, "toy.json", json) : NULL;
     memset(t, 0, sizeof *t);
-    lt_status st = engine_load(keys, n_keys, t, tree, NULL, path, sets, n_sets, err);
+    lt_jc_source src = {path, sets, n_sets};
+    void *resolved = NULL;
+    lt_status st = lt_jsonconf_load(keys, n_keys, t, &resolved, NULL, &src, err);
+    *tree = resolved;
     free(path);
     return st;
 }
 
 static void toy_free(toy_cfg *t, cJSON *tree)
 {
-    engine_free(TOY_KEYS, N_TOY, t);
-    cJSON_Delete(tree);
+    lt_jsonconf_free(TOY_KEYS, N_TOY, t, tree);
 }
 
 static void test_only_for(void **state)
@@ -1128,33 +1158,33 @@ static void test_schema_mistakes(void **state)
     cJSON *tree;
     lt_error err = {{0}};
 
-    static const key_spec key_before_section[] = {
-        {TOY("opt.name", K_STRING, name, "\"sgd\"")},
+    static const lt_jc_key key_before_section[] = {
+        {TOY("opt.name", LT_JC_STRING, name, "\"sgd\"")},
         SECTION("opt"),
     };
     assert_int_equal(toy_load(*state, key_before_section, 2, NULL, NULL, 0, &t, &tree, &err),
                      LT_ERR);
     assert_has(err.msg, "config schema: opt.name: listed before its section");
 
-    static const key_spec controller_after[] = {
+    static const lt_jc_key controller_after[] = {
         SECTION("opt"),
-        {TOY("opt.rho", K_NUMBER, rho, "0.9"), .only = ONLY("opt.name", "momentum")},
-        {TOY("opt.name", K_STRING, name, "\"sgd\"")},
+        {TOY("opt.rho", LT_JC_NUMBER, rho, "0.9"), .only = {"opt.name", "momentum", NULL}},
+        {TOY("opt.name", LT_JC_STRING, name, "\"sgd\"")},
     };
     assert_int_equal(toy_load(*state, controller_after, 3, NULL, NULL, 0, &t, &tree, &err),
                      LT_ERR);
     assert_has(err.msg, "config schema: opt.rho: its \"only for\" key");
 
-    static const key_spec bad_default[] = {
+    static const lt_jc_key bad_default[] = {
         SECTION("opt"),
-        {TOY("opt.rho", K_NUMBER, rho, "0.9.1")},
+        {TOY("opt.rho", LT_JC_NUMBER, rho, "0.9.1")},
     };
     assert_int_equal(toy_load(*state, bad_default, 2, NULL, NULL, 0, &t, &tree, &err), LT_ERR);
     assert_has(err.msg, "config schema: opt.rho");
 
-    static const key_spec default_out_of_range[] = {
+    static const lt_jc_key default_out_of_range[] = {
         SECTION("opt"),
-        {TOY("opt.rho", K_NUMBER, rho, "2"), .hi = LT(1)},
+        {TOY("opt.rho", LT_JC_NUMBER, rho, "2"), .hi = LT_JC_LT(1)},
     };
     assert_int_equal(toy_load(*state, default_out_of_range, 2, NULL, NULL, 0, &t, &tree, &err),
                      LT_ERR);
@@ -1184,12 +1214,12 @@ static void test_number_text(void **state)
 {
     (void)state;
     char buf[32];
-    assert_string_equal(fmt_num(0.1 + 0.2, buf, sizeof buf), "0.30000000000000004");
-    assert_string_equal(fmt_num(1e-7, buf, sizeof buf), "1e-07");
-    assert_string_equal(fmt_num(3e-4, buf, sizeof buf), "0.0003");
-    assert_string_equal(fmt_num(9007199254740992.0, buf, sizeof buf), "9007199254740992");
-    assert_string_equal(fmt_num(256, buf, sizeof buf), "256");
-    assert_string_equal(fmt_num(2.5e4, buf, sizeof buf), "25000");
+    assert_string_equal(lt_jsonconf_number_text(0.1 + 0.2, buf, sizeof buf), "0.30000000000000004");
+    assert_string_equal(lt_jsonconf_number_text(1e-7, buf, sizeof buf), "1e-07");
+    assert_string_equal(lt_jsonconf_number_text(3e-4, buf, sizeof buf), "0.0003");
+    assert_string_equal(lt_jsonconf_number_text(9007199254740992.0, buf, sizeof buf), "9007199254740992");
+    assert_string_equal(lt_jsonconf_number_text(256, buf, sizeof buf), "256");
+    assert_string_equal(lt_jsonconf_number_text(2.5e4, buf, sizeof buf), "25000");
 }
 
 int main(void)
