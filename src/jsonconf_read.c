@@ -391,11 +391,11 @@ const char *jc_expected_of(lt_jc_type t)
 }
 
 lt_status jc_type_error(const load_ctx *c, const char *path, const char *expected,
-                            const cJSON *v)
+                        const cJSON *v)
 {
     char got[SHOW_MAX + 32];
     return jc_fail_at(c, path, "%s: expected %s, got %s", path, expected,
-                   jc_describe(v, got, sizeof got));
+                      jc_describe(v, got, sizeof got));
 }
 
 /* "parent.name" (or "name" at the top level) into buf; raw for --set attribution,
@@ -429,7 +429,7 @@ static lt_status unknown_key(const load_ctx *c, const char *parent, const char *
     if (strchr(name, '.') && jc_find_key(c, raw, strlen(raw)) < c->n_keys) {
         /* {"optimizer.lr": 1}: the --set spelling used inside a file. */
         return jc_fail_at(c, raw, "unknown key \"%s\" (a file nests its keys: {\"%.*s\": {...}})",
-                       shown, (int)strcspn(raw, "."), raw);
+                          shown, (int)strcspn(raw, "."), raw);
     }
     if (best) {
         return jc_fail_at(c, raw, "unknown key \"%s\" (did you mean \"%s\"?)", shown, best->path);

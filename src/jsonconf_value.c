@@ -59,7 +59,7 @@ static lt_status check_number(const load_ctx *c, const lt_jc_key *k, const char 
     }
     if (integer && (d != trunc(d) || !in_range(k, d))) {
         return jc_fail_at(c, path, "%s: must be an integer%s%s, got %s", path, *range ? " " : "",
-                       range, got);
+                          range, got);
     }
     if (!in_range(k, d)) {
         return jc_fail_at(c, path, "%s: must be %s, got %s", path, range, got);
@@ -106,7 +106,7 @@ static lt_status unknown_choice(const load_ctx *c, const lt_jc_key *k, const cha
     jc_list_text(k, NULL, choices, sizeof choices);
     if (best) {
         return jc_fail_at(c, path, "%s: unknown \"%s\" (did you mean \"%.*s\"? choices: %s)", path,
-                       tmp, (int)best_n, best, choices);
+                          tmp, (int)best_n, best, choices);
     }
     return jc_fail_at(c, path, "%s: unknown \"%s\" (choices: %s)", path, tmp, choices);
 }
@@ -121,7 +121,7 @@ static lt_status check_string(const load_ctx *c, const lt_jc_key *k, const char 
     const char *s = v->valuestring;
     if ((k->flags & nonempty_flag) && s[0] == '\0') {
         return jc_fail_at(c, path, "%s: must not be empty%s", path,
-                       k->type == LT_JC_STRING_OR_NULL ? " (use null for none)" : "");
+                          k->type == LT_JC_STRING_OR_NULL ? " (use null for none)" : "");
     }
     if ((k->choices || k->name_at) && !jc_is_choice(k, s)) {
         return unknown_choice(c, k, path, s);
@@ -151,7 +151,7 @@ static lt_status check_list(const load_ctx *c, const lt_jc_key *k, const cJSON *
         if ((k->flags & LT_JC_INCREASING) && i > 0 &&
             !(item->valuedouble >= item->prev->valuedouble)) {
             return jc_fail_at(c, k->path, "%s: must be in increasing order, got %.17g after %.17g",
-                           path, item->valuedouble, item->prev->valuedouble);
+                              path, item->valuedouble, item->prev->valuedouble);
         }
     }
     return LT_OK;
