@@ -42,7 +42,7 @@ static const lt_jc_key TOY_KEYS[] = {
 };
 #define N_TOY (sizeof TOY_KEYS / sizeof TOY_KEYS[0])
 
-/* engine_load of keys on json (NULL: no file) and sets; *tree is the resolved tree. */
+/* lt_jsonconf_load of keys on json (NULL: no file) and sets; *tree is the resolved tree. */
 static lt_status toy_load(const char *dir, const lt_jc_key *keys, size_t n_keys,
                           const char *json, const char *const *sets, size_t n_sets,
                           toy_cfg *t, cJSON **tree, lt_error *err)
