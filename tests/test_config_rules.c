@@ -177,6 +177,29 @@ static void test_cross_field_rules(void **state)
     lt_config_free(&cfg);
 }
 
+/* Every rule between keys is the config's: early stopping without a validation split
+ * fails at load (it waited for the trainer's setup); the rules that need the size of
+ * the training split are lt_config_check_data, the same messages as before. */
+static void test_rules_in_one_place(void **state)
+{
+    EXPECT(*state, "{\"train\": {\"early_stopping_patience\": 2}, \"data\": {\"val_size\": 0}}",
+           "config.json: train.early_stopping_patience: needs a validation split "
+           "(data.val_size > 0)");
+    const char *sets[] = {"train.batch_size=100", "train.epochs=3",
+                          "schedule.warmup_steps=31"};
+    lt_config cfg;
+    load_ok(*state, NULL, sets, 3, &cfg);
+    lt_error err = {{0}};
+    assert_int_equal(lt_config_check_data(&cfg, 1000, &err), LT_ECONFIG);
+    assert_string_equal(err.msg, "schedule.warmup_steps: 31 is more than the run's 30 updates "
+                                 "(3 epochs of 10)");
+    assert_int_equal(lt_config_check_data(&cfg, 99, &err), LT_ECONFIG);
+    assert_string_equal(err.msg, "train.batch_size: 100 is larger than the 99 training records "
+                                 "(use 0 for full batch)");
+    assert_int_equal(lt_config_check_data(&cfg, 1001, &err), LT_OK);  /* 11 per epoch */
+    lt_config_free(&cfg);
+}
+
 /* train.batch_size defaults to the full batch where the optimizer needs it. */
 static void test_batch_size_follows_optimizer(void **state)
 {
@@ -300,6 +323,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_optimizer_keys, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_optimizer_keys_not_used, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_cross_field_rules, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_rules_in_one_place, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_batch_size_follows_optimizer, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_set_choice_drops_unused_keys, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_set_null_removes_key, setup_dir, remove_dir),
