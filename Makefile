@@ -49,7 +49,7 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o
 
-.PHONY: all deps run test check-tests sanitize fuzz fuzz-build memcheck bench reproduce install uninstall clean FORCE
+.PHONY: all deps run test check-tests reference sanitize fuzz fuzz-build memcheck bench reproduce install uninstall clean FORCE
 
 all: lintrain
 
@@ -94,6 +94,16 @@ test: deps
 # Every test binary runs even when one fails; the target fails if any did.
 check-tests: $(TEST_BIN)
 	@scripts/run_tests.sh $(TEST_BIN)
+
+# make reference: docs/config.md and the key list of lintrain.1 (between its KEYS
+# markers), generated from the schema (lintrain config --reference); make test fails
+# (test_reference) when either is out of date.
+reference: lintrain
+	./lintrain config --reference > docs/config.md
+	./lintrain config --reference --man > $(BUILD)/keys.roff
+	awk -v keys=$(BUILD)/keys.roff '/END KEYS/ {skip = 0} !skip {print} \
+	    /BEGIN KEYS/ {while ((getline l < keys) > 0) print l; skip = 1}' lintrain.1 > lintrain.1.tmp
+	mv lintrain.1.tmp lintrain.1
 
 sanitize: deps
 	$(MAKE) SANITIZE=1 lintrain

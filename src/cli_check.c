@@ -29,6 +29,7 @@ static lt_status check_inputs(const lt_config *cfg, lt_error *err)
 {
     lt_split_sizes sizes;
     lt_status st = lt_splits_check(cfg, &sizes, err);
+    st = st == LT_OK ? lt_config_check_data(cfg, sizes.train, err) : st;
     if (st != LT_OK || (!cfg->model.init_weights && !cfg->model.init_bias)) {
         return st;
     }

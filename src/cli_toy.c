@@ -15,11 +15,16 @@ static const char USAGE[] =
     "                    [--start X,Y] [--noise SIGMA] [--cond K] [--seed S] [--out FILE]\n"
     "                    [--config FILE] [--set key.path=VALUE]...\n"
     "\n"
-    "Runs a first-order optimizer of the trainer (sgd, momentum, nesterov, adagrad,\n"
-    "rmsprop, adam, adamw: the same update code) on a 2-D function and writes the\n"
-    "trajectory as CSV: step,x,y,f,lr (step 0 is the start; lr is the rate of the\n"
-    "update that led to the row). Its hyperparameters and schedule are the config's\n"
-    "optimizer.* and schedule.* keys (set them with --set; one update per epoch).\n"
+    "Runs a first-order optimizer of the trainer (the same update code) on a 2-D\n"
+    "function and writes the trajectory as CSV: step,x,y,f,lr (step 0 is the start;\n"
+    "lr is the rate of the update that led to the row). Its hyperparameters and\n"
+    "schedule are the config's optimizer.* and schedule.* keys (set them with --set;\n"
+    "one update per epoch).\n"
+    "\n"
+    "Optimizers:";
+
+static const char USAGE_TAIL[] =
+    "\n"
     "\n"
     "Functions:\n"
     "  quadratic          (x^2 + K*y^2)/2, condition number K; start (-8, 1)\n"
@@ -42,6 +47,19 @@ static const char USAGE[] =
     "\n"
     "Exit status: 0 ok, 1 failure, 2 config or usage error, 3 diverged (the CSV holds\n"
     "the steps up to it).\n";
+
+/* The usage, with the first-order optimizers of optim.c's table. */
+static void print_usage(void)
+{
+    fputs(USAGE, stdout);
+    const char *name;
+    for (size_t i = 0; (name = lt_optim_name_at(i)) != NULL; i++) {
+        if (lt_optim_find(name)->family == LT_OPTIM_FIRST_ORDER) {
+            printf(" %s", name);
+        }
+    }
+    fputs(USAGE_TAIL, stdout);
+}
 
 typedef struct {
     lt_cli_config_args cfg;
@@ -207,10 +225,12 @@ int lt_cli_toy(int argc, char **argv)
     memset(&a, 0, sizeof a);
     a.opts.steps = 100;
     a.opts.params.cond = 10.0;
-    int rc = lt_cli_parse("toy", "--function|--optimizer|--steps|--lr|--start|--noise|--cond|--seed|--out",
+    int rc = lt_cli_parse("toy",
+                          "--function|--optimizer|--steps|--lr|--start|--noise|--cond|--seed|"
+                          "--out",
                           argc, argv, 0, &a.cfg, &a.help, toy_option, &a);
     if (rc == 0 && a.help) {
-        fputs(USAGE, stdout);
+        print_usage();
     } else if (rc == 0 && (!a.function || !a.optimizer)) {
         fprintf(stderr, "lintrain: toy needs --function NAME and --optimizer NAME "
                 "(try lintrain toy --help)\n");

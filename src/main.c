@@ -12,7 +12,7 @@ static const struct {
 } COMMANDS[] = {
     {"train", lt_cli_train},   {"check", lt_cli_check}, {"gradcheck", lt_cli_gradcheck},
     {"eval", lt_cli_eval},     {"predict", lt_cli_predict}, {"plot", lt_cli_plot},
-    {"toy", lt_cli_toy},
+    {"toy", lt_cli_toy},       {"config", lt_cli_config},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

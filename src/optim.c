@@ -15,9 +15,9 @@
 /* lecture: w −= lr·g (minibatch SGD; full-batch gradient descent when the batch is all
  * the data, per-sample SGD with a batch of 1). = torch.optim.SGD. */
 static void sgd_step(float *w, const float *g, float *const *state, size_t n, size_t n_decay,
-                     double lr, long long t, const lt_config *cfg)
+                     double lr, long long t, const lt_optim_params *p)
 {
-    (void)state, (void)n_decay, (void)t, (void)cfg;
+    (void)state, (void)n_decay, (void)t, (void)p;
     for (size_t i = 0; i < n; i++) {
         w[i] = (float)(w[i] - lr * g[i]);
     }
@@ -29,12 +29,12 @@ static void sgd_step(float *w, const float *g, float *const *state, size_t n, si
  * rate the two give the same w (v_velocity = −lr·v_standard); when the rate changes
  * they differ, since the velocity form carries the old rates inside v. */
 static void momentum_step(float *w, const float *g, float *const *state, size_t n,
-                          size_t n_decay, double lr, long long t, const lt_config *cfg)
+                          size_t n_decay, double lr, long long t, const lt_optim_params *p)
 {
     (void)n_decay, (void)t;
     float *v = state[0];
-    double rho = cfg->optimizer.rho;
-    if (strcmp(cfg->optimizer.form, "velocity") == 0) {
+    double rho = p->rho;
+    if (p->form == LT_MOMENTUM_VELOCITY) {
         for (size_t i = 0; i < n; i++) {
             double vi = rho * v[i] - lr * g[i];
             v[i] = (float)vi;
@@ -54,11 +54,11 @@ static void momentum_step(float *w, const float *g, float *const *state, size_t 
  * At a constant rate this is torch.optim.SGD(momentum=ρ, nesterov=True), whose buffer
  * is −v/lr. */
 static void nesterov_step(float *w, const float *g, float *const *state, size_t n,
-                          size_t n_decay, double lr, long long t, const lt_config *cfg)
+                          size_t n_decay, double lr, long long t, const lt_optim_params *p)
 {
     (void)n_decay, (void)t;
     float *v = state[0];
-    double rho = cfg->optimizer.rho;
+    double rho = p->rho;
     for (size_t i = 0; i < n; i++) {
         double old_v = v[i];
         double vi = rho * old_v - lr * g[i];
@@ -70,11 +70,11 @@ static void nesterov_step(float *w, const float *g, float *const *state, size_t 
 /* lecture (AdaGrad): s += g²; w −= lr·g/(√s + eps).
  * = torch.optim.Adagrad(lr_decay=0, initial_accumulator_value=0, eps). */
 static void adagrad_step(float *w, const float *g, float *const *state, size_t n,
-                         size_t n_decay, double lr, long long t, const lt_config *cfg)
+                         size_t n_decay, double lr, long long t, const lt_optim_params *p)
 {
     (void)n_decay, (void)t;
     float *s = state[0];
-    double eps = cfg->optimizer.eps;
+    double eps = p->eps;
     for (size_t i = 0; i < n; i++) {
         double gi = g[i];
         double si = s[i] + gi * gi;
@@ -86,11 +86,11 @@ static void adagrad_step(float *w, const float *g, float *const *state, size_t n
 /* lecture (RMSProp): s = d·s + (1−d)·g²; w −= lr·g/(√s + eps).
  * = torch.optim.RMSprop(alpha=d, eps, momentum=0, centered=False). */
 static void rmsprop_step(float *w, const float *g, float *const *state, size_t n,
-                         size_t n_decay, double lr, long long t, const lt_config *cfg)
+                         size_t n_decay, double lr, long long t, const lt_optim_params *p)
 {
     (void)n_decay, (void)t;
     float *s = state[0];
-    double d = cfg->optimizer.decay_rate, eps = cfg->optimizer.eps;
+    double d = p->decay_rate, eps = p->eps;
     for (size_t i = 0; i < n; i++) {
         double gi = g[i];
         double si = d * s[i] + (1.0 - d) * gi * gi;
@@ -108,13 +108,13 @@ static void rmsprop_step(float *w, const float *g, float *const *state, size_t n
  * (W), from the weights before this update, as torch.optim.AdamW does (it multiplies
  * by 1 − lr·weight_decay first; the Adam step does not depend on w). */
 static void adam_update(float *w, const float *g, float *const *state, size_t n,
-                        size_t n_decay, double lr, long long t, const lt_config *cfg,
+                        size_t n_decay, double lr, long long t, const lt_optim_params *p,
                         double weight_decay)
 {
     float *m = state[0], *v = state[1];
-    double b1 = cfg->optimizer.beta1, b2 = cfg->optimizer.beta2, eps = cfg->optimizer.eps;
+    double b1 = p->beta1, b2 = p->beta2, eps = p->eps;
     double c1 = 1.0, c2 = 1.0;
-    if (cfg->optimizer.bias_correction) {
+    if (p->bias_correction) {
         c1 = 1.0 - pow(b1, (double)t);
         c2 = 1.0 - pow(b2, (double)t);
     }
@@ -132,29 +132,35 @@ static void adam_update(float *w, const float *g, float *const *state, size_t n,
 
 /* = torch.optim.Adam(betas=(β1, β2), eps, weight_decay=0) with bias correction. */
 static void adam_step(float *w, const float *g, float *const *state, size_t n, size_t n_decay,
-                      double lr, long long t, const lt_config *cfg)
+                      double lr, long long t, const lt_optim_params *p)
 {
-    adam_update(w, g, state, n, n_decay, lr, t, cfg, 0.0);
+    adam_update(w, g, state, n, n_decay, lr, t, p, 0.0);
 }
 
 /* = torch.optim.AdamW(betas, eps, weight_decay) with W in a group of its own and b in
  * one with weight_decay 0. */
 static void adamw_step(float *w, const float *g, float *const *state, size_t n,
-                       size_t n_decay, double lr, long long t, const lt_config *cfg)
+                       size_t n_decay, double lr, long long t, const lt_optim_params *p)
 {
-    adam_update(w, g, state, n, n_decay, lr, t, cfg, cfg->optimizer.weight_decay);
+    adam_update(w, g, state, n, n_decay, lr, t, p, p->weight_decay);
 }
 
+/* Default rates: the lecture's, else PyTorch's; eps: the lecture's 1e-7 for AdaGrad and
+ * RMSProp, PyTorch's 1e-8 for Adam. */
+#define LBFGS_WHY "is full-batch and deterministic (the lecture: \"disable all sources of noise\")"
+#define RANDOM_WHY "scores each trial on the whole training split"
 static const lt_optim_kind OPTIMIZERS[] = {
-    {"sgd", LT_OPTIM_FIRST_ORDER, 0, sgd_step},
-    {"momentum", LT_OPTIM_FIRST_ORDER, 1, momentum_step},
-    {"nesterov", LT_OPTIM_FIRST_ORDER, 1, nesterov_step},
-    {"adagrad", LT_OPTIM_FIRST_ORDER, 1, adagrad_step},
-    {"rmsprop", LT_OPTIM_FIRST_ORDER, 1, rmsprop_step},
-    {"adam", LT_OPTIM_FIRST_ORDER, 2, adam_step},
-    {"adamw", LT_OPTIM_FIRST_ORDER, 2, adamw_step},
-    {"lbfgs", LT_OPTIM_LBFGS, 0, NULL},
-    {"random_search", LT_OPTIM_RANDOM_SEARCH, 0, NULL},
+    {"sgd", LT_OPTIM_FIRST_ORDER, 0, sgd_step, NULL, 3e-7, 0, ""},
+    {"momentum", LT_OPTIM_FIRST_ORDER, 1, momentum_step, NULL, 3e-7, 0, "rho|form"},
+    {"nesterov", LT_OPTIM_FIRST_ORDER, 1, nesterov_step, NULL, 3e-7, 0, "rho"},
+    {"adagrad", LT_OPTIM_FIRST_ORDER, 1, adagrad_step, NULL, 1e-2, 1e-7, ""},
+    {"rmsprop", LT_OPTIM_FIRST_ORDER, 1, rmsprop_step, NULL, 1e-2, 1e-7, "decay_rate"},
+    {"adam", LT_OPTIM_FIRST_ORDER, 2, adam_step, NULL, 1e-3, 1e-8, "beta1|beta2|bias_correction"},
+    {"adamw", LT_OPTIM_FIRST_ORDER, 2, adamw_step, NULL, 1e-3, 1e-8,
+     "beta1|beta2|bias_correction|weight_decay"},
+    {"lbfgs", LT_OPTIM_LBFGS, 0, NULL, LBFGS_WHY, 1, 0,
+     "history|max_iter|tolerance_grad|tolerance_change"},
+    {"random_search", LT_OPTIM_RANDOM_SEARCH, 0, NULL, RANDOM_WHY, 0, 0, "trials|init_scale"},
 };
 #define N_OPTIMIZERS (sizeof OPTIMIZERS / sizeof OPTIMIZERS[0])
 
@@ -168,15 +174,15 @@ const char *lt_optim_name_at(size_t i)
     return lt_table_name_at(OPTIMIZERS, N_OPTIMIZERS, sizeof OPTIMIZERS[0], i);
 }
 
-lt_status lt_optimizer_create(lt_optimizer *opt, const lt_config *cfg, size_t n,
-                              size_t n_decay, lt_error *err)
+lt_status lt_optimizer_create(lt_optimizer *opt, const lt_optim_kind *kind,
+                              const lt_optim_params *p, size_t n, size_t n_decay, lt_error *err)
 {
     memset(opt, 0, sizeof *opt);
-    opt->kind = lt_optim_find(cfg->optimizer.name);
-    if (!opt->kind) {
-        return lt_fail(err, LT_ECONFIG, "optimizer.name: unknown \"%s\"", cfg->optimizer.name);
+    if (!kind) {
+        return lt_fail(err, LT_ERR, "lt_optimizer_create: no optimizer");
     }
-    opt->cfg = cfg;
+    opt->kind = kind;
+    opt->p = *p;
     opt->n = n;
     opt->n_decay = n_decay;
     for (int k = 0; k < opt->kind->n_state; k++) {
@@ -192,7 +198,7 @@ lt_status lt_optimizer_create(lt_optimizer *opt, const lt_config *cfg, size_t n,
 void lt_optimizer_step(lt_optimizer *opt, float *w, const float *g, double lr)
 {
     opt->t++;
-    opt->kind->step(w, g, opt->state, opt->n, opt->n_decay, lr, opt->t, opt->cfg);
+    opt->kind->step(w, g, opt->state, opt->n, opt->n_decay, lr, opt->t, &opt->p);
 }
 
 void lt_optimizer_free(lt_optimizer *opt)

@@ -24,14 +24,15 @@ static lt_status check_data_dir(const char *dir, lt_error *err)
 }
 
 /* The sizes of the splits that total training-file records give, or the config's
- * mistake (val_size, limit_train, batch_size too large) as LT_ECONFIG. */
+ * mistake (val_size, limit_train too large) as LT_ECONFIG. */
 static lt_status split_sizes(const lt_config *cfg, size_t total, size_t *avail_out,
                              size_t *ntrain_out, lt_error *err)
 {
     size_t val = (size_t)cfg->data.val_size;
     if (val >= total) {
         return lt_fail(err, LT_ECONFIG,
-                       "data.val_size: %zu leaves no training records (the training files hold %zu)",
+                       "data.val_size: %zu leaves no training records (the training files "
+                       "hold %zu)",
                        val, total);
     }
     size_t avail = total - val, ntrain = avail;
@@ -43,12 +44,6 @@ static lt_status split_sizes(const lt_config *cfg, size_t total, size_t *avail_o
                            cfg->data.limit_train, avail, total, val);
         }
         ntrain = (size_t)cfg->data.limit_train;
-    }
-    if ((unsigned long long)cfg->train.batch_size > ntrain) {
-        return lt_fail(err, LT_ECONFIG,
-                       "train.batch_size: %lld is larger than the %zu training records "
-                       "(use 0 for full batch)",
-                       cfg->train.batch_size, ntrain);
     }
     *avail_out = avail;
     *ntrain_out = ntrain;

@@ -77,13 +77,12 @@ lt_status lt_toy_run(const lt_toy_function *fn, const lt_config *cfg, const lt_t
         return lt_fail(err, LT_ECONFIG, "optimizer.name: the toy runs first-order optimizers "
                        "only, not \"%s\"", cfg->optimizer.name);
     }
-    const lt_schedule *sched = lt_schedule_find(cfg->schedule.name);
-    if (!sched) {
+    if (!cfg->schedule_spec.kind) {
         return lt_fail(err, LT_ECONFIG, "schedule.name: unknown \"%s\"", cfg->schedule.name);
     }
     lt_optimizer opt;
     /* Both coordinates count as weights, so AdamW's decay applies to them. */
-    if (lt_optimizer_create(&opt, cfg, 2, 2, err) != LT_OK) {
+    if (lt_optimizer_create(&opt, kind, &cfg->optim_params, 2, 2, err) != LT_OK) {
         return LT_ERR;
     }
     lt_rng rng;
@@ -99,7 +98,7 @@ lt_status lt_toy_run(const lt_toy_function *fn, const lt_config *cfg, const lt_t
             g[i] = (float)gi;
         }
         lt_schedule_point sp = {(long long)k, 1, (long long)o->steps, cfg->train.batch_size};
-        double lr = lt_schedule_lr(sched, cfg, &sp);
+        double lr = lt_schedule_lr(&cfg->schedule_spec, &sp);
         lt_optimizer_step(&opt, w, g, lr);
         xy[0] = w[0];
         xy[1] = w[1];

@@ -102,6 +102,9 @@ static lt_status setup(trainer *t, lt_error *err)
     t->kind = lt_optim_find(cfg->optimizer.name);
     t->driver = lt_train_driver_for(t->kind->family);
     t->batch = cfg->train.batch_size == 0 ? n : (size_t)cfg->train.batch_size;
+    if ((st = lt_config_check_data(cfg, n, err)) != LT_OK) {
+        return st;
+    }
     if ((st = lt_preprocess_fit(&t->prep, cfg->data.preprocess, &t->data.train, err)) != LT_OK ||
         (st = lt_model_create(&t->model, LT_CIFAR_D, LT_CIFAR_C, err)) != LT_OK) {
         return st;
@@ -125,9 +128,6 @@ static lt_status setup(trainer *t, lt_error *err)
         if (!t->best) {
             return LT_ERR;
         }
-    } else if (cfg->train.early_stopping_patience > 0) {
-        return lt_fail(err, LT_ECONFIG, "train.early_stopping_patience: needs a validation "
-                                        "split (data.val_size > 0)");
     }
     for (size_t i = 0; i < n; i++) {
         t->order[i] = i;
@@ -312,7 +312,6 @@ lt_status lt_train_end_epoch(trainer *t, long long epoch, lt_error *err)
 
 typedef struct {
     lt_optimizer opt;            /* (saved: lt_optimizer_save) */
-    const lt_schedule *schedule;
 } first_order;
 
 static lt_status fo_setup(trainer *t, lt_error *err)
@@ -321,29 +320,21 @@ static lt_status fo_setup(trainer *t, lt_error *err)
     size_t n = t->data.train.n;
     t->epochs = cfg->train.epochs;
     t->steps_per_epoch = (long long)((n + t->batch - 1) / t->batch);
-    long long total = t->steps_per_epoch * t->epochs;
-    if (cfg->schedule.warmup_steps > total) {
-        return lt_fail(err, LT_ECONFIG,
-                       "schedule.warmup_steps: %lld is more than the run's %lld updates "
-                       "(%lld epochs of %lld)",
-                       cfg->schedule.warmup_steps, total, t->epochs, t->steps_per_epoch);
-    }
     first_order *s = lt_calloc(1, sizeof *s, "optimizer", err);
     if (!s) {
         return LT_ERR;
     }
     t->state = s;
-    s->schedule = lt_schedule_find(cfg->schedule.name);
-    return lt_optimizer_create(&s->opt, cfg, t->model.n_params, t->model.D * t->model.C, err);
+    return lt_optimizer_create(&s->opt, t->kind, &cfg->optim_params, t->model.n_params,
+                               t->model.D * t->model.C, err);
 }
 
 /* The scheduled rate of update number step + 1. */
 static double fo_lr(const trainer *t, long long step)
 {
-    const first_order *s = t->state;
     lt_schedule_point p = {step, t->steps_per_epoch, t->steps_per_epoch * t->epochs,
                            (long long)t->batch};
-    return lt_schedule_lr(s->schedule, t->cfg, &p);
+    return lt_schedule_lr(&t->cfg->schedule_spec, &p);
 }
 
 /* One update on rows [first, first + rows) of the order; *loss gets the batch loss. */

@@ -356,8 +356,12 @@ static void test_every_optimizer_state_survives(void **state)
             fail_msg("optimizer %s: %s", name, err.msg);
         }
         lt_optimizer a, b;
-        assert_int_equal(lt_optimizer_create(&a, &cfg, N, N_DECAY, &err), LT_OK);
-        assert_int_equal(lt_optimizer_create(&b, &cfg, N, N_DECAY, &err), LT_OK);
+        assert_int_equal(lt_optimizer_create(&a, lt_optim_find(name), &cfg.optim_params, N,
+                                             N_DECAY, &err),
+                         LT_OK);
+        assert_int_equal(lt_optimizer_create(&b, lt_optim_find(name), &cfg.optim_params, N,
+                                             N_DECAY, &err),
+                         LT_OK);
         lt_rng rng;
         lt_rng_seed(&rng, 42, 7);
         float w[N], g[N];

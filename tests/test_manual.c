@@ -87,7 +87,8 @@ static void test_help_matches_synopsis(void **state)
     (void)state;
     char *man = tu_read_file("lintrain.1", NULL);
     assert_non_null(man);
-    const char *subs[] = {"", "check", "gradcheck", "eval", "predict", "plot", "toy"};
+    const char *subs[] = {"", "check", "gradcheck", "eval", "predict", "plot", "toy",
+                          "config"};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         char cmd[128], *help = NULL;
         snprintf(cmd, sizeof cmd, "./lintrain %s --help", subs[i]);

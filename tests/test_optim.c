@@ -38,7 +38,9 @@ static void make(lt_optimizer *opt, lt_config *cfg, const char *const *sets, siz
 {
     config_of(cfg, sets, n_sets);
     lt_error err = {{0}};
-    assert_int_equal(lt_optimizer_create(opt, cfg, n, n_decay, &err), LT_OK);
+    assert_int_equal(lt_optimizer_create(opt, lt_optim_find(cfg->optimizer.name),
+                                         &cfg->optim_params, n, n_decay, &err),
+                     LT_OK);
 }
 
 static void destroy(lt_optimizer *opt, lt_config *cfg)
@@ -308,7 +310,6 @@ static void test_torch_trajectories(void **state)
         lt_config cfg;
         lt_optimizer opt;
         make(&opt, &cfg, sets, n_sets, (size_t)n, n_decay);
-        const lt_schedule *sched = lt_schedule_find(cfg.schedule.name);
         long long steps = (long long)cJSON_GetObjectItem(cs, "steps")->valuedouble;
         long long spe = (long long)cJSON_GetObjectItem(cs, "steps_per_epoch")->valuedouble;
         long long epochs = (long long)cJSON_GetObjectItem(cs, "epochs")->valuedouble;
@@ -327,7 +328,7 @@ static void test_torch_trajectories(void **state)
                 g[i] = (float)sum;
             }
             lt_schedule_point p = {k, spe, spe * epochs, batch};
-            double lr = lt_schedule_lr(sched, &cfg, &p);
+            double lr = lt_schedule_lr(&cfg.schedule_spec, &p);
             if (fabs(lr - num_at(lrs, (int)k)) > 1e-12 * fabs(num_at(lrs, (int)k))) {
                 fail_msg("%s: update %lld: lr %.17g, torch %.17g", label, k, lr,
                          num_at(lrs, (int)k));

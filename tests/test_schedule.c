@@ -21,7 +21,7 @@
 
 typedef struct {
     lt_config cfg;
-    const lt_schedule *s;
+    const lt_schedule_spec *s;
 } sched;
 
 static void load(sched *x, const char *const *sets, size_t n)
@@ -30,8 +30,8 @@ static void load(sched *x, const char *const *sets, size_t n)
     if (lt_config_load(&x->cfg, NULL, sets, n, &err) != LT_OK) {
         fail_msg("config: %s", err.msg);
     }
-    x->s = lt_schedule_find(x->cfg.schedule.name);
-    assert_non_null(x->s);
+    x->s = &x->cfg.schedule_spec;
+    assert_non_null(x->s->kind);
 }
 
 /* The rate of update k in a run of epochs × spe updates of batch rows. */
@@ -39,7 +39,7 @@ static double lr_at(const sched *x, long long k, long long spe, long long epochs
                     long long batch)
 {
     lt_schedule_point p = {k, spe, spe * epochs, batch};
-    return lt_schedule_lr(x->s, &x->cfg, &p);
+    return lt_schedule_lr(x->s, &p);
 }
 
 static void test_constant(void **state)
@@ -133,7 +133,7 @@ static void test_warmup_and_scaling_by_hand(void **state)
     const char *scaled[] = {"optimizer.lr=0.1", "schedule.lr_scaling_base_batch=128"};
     load(&x, scaled, 2);
     assert_near(lr_at(&x, 0, 10, 2, 512), 0.4, 1e-15);
-    assert_near(lt_schedule_base_lr(&x.cfg, 64), 0.05, 1e-15);
+    assert_near(lt_schedule_base_lr(x.s, 64), 0.05, 1e-15);
     lt_config_free(&x.cfg);
 }
 

@@ -1,9 +1,11 @@
 /* config.h — the run's configuration: JSON file + --set overrides, strictly validated
  * once, defaults filled in one place, and the resolved whole written back as JSON.
  *
- * Every key is an entry of the static schema table in config.c: its path, type,
- * range or choices, default, and the struct field it fills. Everything downstream
- * of lt_config_load may assume the values are valid. */
+ * Every key is an entry of the schema table in config.c (its path, type, range or
+ * choices, default, documentation, and the struct field it fills), read by the engine
+ * of jsonconf.h. Everything downstream of lt_config_load may assume the values are
+ * valid; the update rules and schedules take the resolved optim_params and
+ * schedule_spec, not the config. */
 #ifndef LINTRAIN_CONFIG_H
 #define LINTRAIN_CONFIG_H
 
@@ -11,16 +13,9 @@
 #include <stddef.h>
 
 #include "lintrain/common.h"
-
-typedef struct {
-    const char **items;   /* strings owned by the config's JSON tree */
-    size_t n;
-} lt_strlist;
-
-typedef struct {
-    double *items;        /* owned by the config */
-    size_t n;
-} lt_numlist;
+#include "lintrain/jsonconf.h"
+#include "lintrain/optim.h"
+#include "lintrain/schedule.h"
 
 /* Strings point into `resolved`; they live as long as the config. */
 typedef struct {
@@ -91,6 +86,11 @@ typedef struct {
         const char *dir;          /* run folder */
     } output;
 
+    /* Resolved from the keys above by the load: what the update rules and the schedule
+     * take (the rate travels in schedule_spec.lr). */
+    lt_optim_params optim_params;
+    lt_schedule_spec schedule_spec;   /* .kind NULL without a schedule section */
+
     void *resolved;               /* owned: the cJSON tree of the resolved config */
     char *notes;                  /* owned: what the load changed without failing, one
                                    * "KEY dropped: not used by X" line each ('\n'
@@ -107,13 +107,23 @@ typedef struct {
  * then dropped and cfg->notes says so ("optimizer.rho dropped: not used by adam").
  *
  * Then the rules between keys: lbfgs and random_search need train.batch_size 0; lbfgs
- * refuses l1 and elastic_net with lambda > 0. The default output.dir is
+ * refuses l1 and elastic_net with lambda > 0; early stopping needs data.val_size > 0.
+ * The default output.dir is
  * "runs/<config file name without .json>" ("runs/default" without a file). On failure
  * returns LT_ECONFIG with err naming the file and key path (one line; a JSON syntax
  * error adds the line of the file and a caret under the column), and *cfg is left
  * empty (safe to free). */
 lt_status lt_config_load(lt_config *cfg, const char *path, const char *const *sets,
                          size_t n_sets, lt_error *err);
+
+/* The rules that need the size of the training split, ntrain records (checked by
+ * training and by `lintrain check` once the data is counted): train.batch_size at
+ * most ntrain; a first-order run's schedule.warmup_steps at most its updates.
+ * LT_ECONFIG naming the key. */
+lt_status lt_config_check_data(const lt_config *cfg, size_t ntrain, lt_error *err);
+
+/* The schema table (for the reference and the tests), *n_keys entries. */
+const lt_jc_key *lt_config_schema(size_t *n_keys);
 
 /* The resolved config as pretty-printed JSON ending in a newline; loading it again
  * gives the same config. Caller frees with free(); NULL when out of memory. */

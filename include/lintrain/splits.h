@@ -16,7 +16,8 @@ typedef struct {
 } lt_splits;
 
 /* Loads the data. A missing data folder says how to get CIFAR-10; sizes that do not
- * fit the data (val_size, limit_train, batch_size) are LT_ECONFIG errors. */
+ * fit the data (val_size, limit_train) are LT_ECONFIG errors; lt_config_check_data
+ * holds the rules of the other keys that need the data size. */
 lt_status lt_splits_load(const lt_config *cfg, lt_splits *s, lt_error *err);
 void lt_splits_free(lt_splits *s);
 
