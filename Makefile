@@ -47,7 +47,9 @@ LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 LIB      = $(BUILD)/liblintrain.a
 TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-TEST_UTIL = $(BUILD)/tests/testutil.o
+# Helpers every test program links: testutil, and the sgemm oracle the kernel is checked
+# against (test code only: lintrain computes through the kernel).
+TEST_UTIL = $(BUILD)/tests/testutil.o $(BUILD)/tests/sgemm_oracle.o
 
 .PHONY: all deps run test check-tests sanitize fuzz fuzz-build memcheck bench reproduce install uninstall clean FORCE
 
@@ -67,7 +69,7 @@ $(LIB): $(LIB_OBJ)
 $(BUILD)/%.o: src/%.c | $(BUILD)/.dir
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/testutil.o: tests/testutil.c | $(BUILD)/.dir
+$(TEST_UTIL): $(BUILD)/tests/%.o: tests/%.c | $(BUILD)/.dir
 	$(CC) $(TESTCFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/test_%: tests/test_%.c $(TEST_UTIL) $(LIB) | $(BUILD)/.dir

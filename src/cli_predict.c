@@ -112,16 +112,15 @@ static lt_status load_image(const char *path, lt_image *im, size_t *w, size_t *h
     return st;
 }
 
-/* Scores of one 32x32 image under the run, and softmax probabilities of them. */
-static lt_status classify(const lt_run *run, const lt_image *im, float scores[NC],
-                          double probs[NC], lt_error *err)
+/* Scores of one 32x32 image under the run (through its kernel), and softmax
+ * probabilities of them. */
+static lt_status classify(const lt_run *run, lt_kernel *kernel, const lt_image *im,
+                          float scores[NC], double probs[NC], lt_error *err)
 {
-    uint8_t pixels[LT_CIFAR_D], label = 0;
-    float X[LT_CIFAR_D];
+    uint8_t pixels[LT_CIFAR_D];
     lt_image_to_record(im, pixels);
-    lt_dataset one = {1, pixels, &label};
-    lt_preprocess_rows(&run->prep, &one, NULL, 0, 1, X);
-    lt_model_scores(&run->model, X, 1, scores);
+    lt_rows one = {pixels, NULL, NULL, 0, 1};
+    lt_kernel_scores(kernel, &run->model, &one, scores);
     double max = scores[0], sum = 0.0;
     for (size_t k = 1; k < NC; k++) {
         max = scores[k] > max ? scores[k] : max;
@@ -200,7 +199,7 @@ static void print_json(const predict_args *a, const lt_run *run, const char *pat
     free(text);
 }
 
-static int predict_all(const predict_args *a, const lt_run *run)
+static int predict_all(const predict_args *a, const lt_run *run, lt_kernel *k)
 {
     int softmax = strcmp(run->cfg.model.loss, "softmax") == 0;
     int failed = 0;
@@ -216,7 +215,7 @@ static int predict_all(const predict_args *a, const lt_run *run)
         double probs[NC];
         lt_status st = load_image(a->images[i], &im, &w, &h, &err);
         if (st == LT_OK) {
-            st = classify(run, &im, scores, probs, &err);
+            st = classify(run, k, &im, scores, probs, &err);
             lt_image_free(&im);
             if (st != LT_OK) {
                 lt_error_prefix(&err, a->images[i]);
@@ -249,9 +248,15 @@ int lt_cli_predict(int argc, char **argv)
         lt_error err = {{0}};
         lt_status st = lt_run_open(&run, a.dir, a.cfg.config, a.cfg.sets, a.cfg.n_sets, 0, &err);
         if (st == LT_OK) {
-            rc = predict_all(&a, &run);
+            lt_kernel k;
+            st = lt_run_kernel(&run, 1, &k, &err);
+            if (st == LT_OK) {
+                rc = predict_all(&a, &run, &k);
+                lt_kernel_free(&k);
+            }
             lt_run_free(&run);
-        } else {
+        }
+        if (st != LT_OK) {
             fprintf(stderr, "lintrain: %s\n", err.msg);
             rc = (int)st;
         }

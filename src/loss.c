@@ -1,7 +1,7 @@
 /* loss.c — softmax cross-entropy and the multiclass SVM hinge (CS231n lecture 3).
  *
- * Per-row work only: the products X·W and Xᵀ·dS that dominate the cost are done by
- * model.c through sgemm. Sums are accumulated in double so that a mean over 49,000
+ * Per-row work only: the products x·W and xᵀ·dS that dominate the cost are the
+ * training kernel's (kernel.c), which hands each block of scores to sum_and_grad. Sums are accumulated in double so that a mean over 49,000
  * rows does not lose float precision. */
 #include "lintrain/loss.h"
 

@@ -516,3 +516,9 @@ void lt_run_free(lt_run *run)
     lt_preprocess_free(&run->prep);
     memset(run, 0, sizeof *run);
 }
+
+lt_status lt_run_kernel(const lt_run *run, size_t threads, lt_kernel *k, lt_error *err)
+{
+    return lt_kernel_create(k, run->cfg.train.kernel, run->model.D, run->model.C, threads,
+                            run->prep.shift, run->prep.scale, err);
+}

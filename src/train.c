@@ -848,8 +848,8 @@ static lt_status summarize(trainer *t, lt_summary *s, const char *status, lt_err
         best.params = t->best;
         best.W = t->best;
         best.b = t->best + t->model.D * t->model.C;
-        st = lt_evaluate(&best, t->loss, cfg->model.svm_margin, &t->prep, &t->data.test,
-                         &s->best_test, err);
+        lt_evaluate_kernel(&t->kernel, &best, t->loss, cfg->model.svm_margin, &t->data.test,
+                           NULL, t->data.test.n, &s->best_test);
     }
     s->seconds = now_seconds() - t->t0;
     return st;

@@ -19,6 +19,7 @@
 #include "lintrain/cifar.h"
 #include "lintrain/image.h"
 #include "lintrain/runfolder.h"
+#include "sgemm_oracle.h"
 #include "testutil.h"
 
 #define PYTHON "/usr/bin/python3"
@@ -153,11 +154,17 @@ static void test_eval_matches_summary(void **state)
     cJSON *splits = cJSON_GetObjectItem(e, "splits");
     const char *names[3] = {"train", "val", "test"};
     const char *keys[3] = {"train_acc", "val_acc", "test_acc"};
+    const char *losses[3] = {"train_data_loss", "val_data_loss", "test_data_loss"};
     for (int i = 0; i < 3; i++) {
         cJSON *sp = cJSON_GetObjectItem(splits, names[i]);
         assert_non_null(sp);
-        /* the same weights and data: exactly the trainer's accuracy */
+        /* the same weights, data and forward path (the kernel): exactly the trainer's
+         * accuracy and loss, to the last bit */
         assert_true(num(sp, "accuracy") == num(s, keys[i]));
+        if (num(sp, "data_loss") != num(s, losses[i])) {
+            fail_msg("%s: eval's data loss %.17g, the trainer's %.17g", names[i],
+                     num(sp, "data_loss"), num(s, losses[i]));
+        }
         cJSON *m = cJSON_GetObjectItem(sp, "confusion");
         cJSON *per = cJSON_GetObjectItem(sp, "per_class_accuracy");
         assert_int_equal(cJSON_GetArraySize(m), 10);
@@ -223,18 +230,27 @@ static void test_numpy_reads_run_folder(void **state)
     free(out);
 }
 
-/* Scores of test record i through the library, to compare predict with. */
+/* Scores of test record i through the library: the run's kernel (as predict), and the
+ * sgemm oracle on the preprocessed features, which must agree but for rounding. */
 static void library_scores(const char *dir, size_t i, float scores[10])
 {
     const char *files[1] = {"test_batch.bin"};
     lt_dataset ds;
     lt_run r;
+    lt_kernel k;
     lt_error err = {{0}};
     assert_int_equal(lt_cifar_load(SAMPLE, files, 1, &ds, &err), LT_OK);
     assert_int_equal(lt_run_open(&r, dir, NULL, NULL, 0, 0, &err), LT_OK);
-    float X[LT_CIFAR_D];
+    assert_int_equal(lt_run_kernel(&r, 1, &k, &err), LT_OK);
+    lt_rows one = {ds.pixels, NULL, NULL, i, 1};
+    lt_kernel_scores(&k, &r.model, &one, scores);
+    float X[LT_CIFAR_D], oracle[10];
     lt_preprocess_rows(&r.prep, &ds, NULL, i, 1, X);
-    lt_model_scores(&r.model, X, 1, scores);
+    oracle_scores(&r.model, X, 1, oracle);
+    for (size_t c = 0; c < 10; c++) {
+        assert_close(scores[c], oracle[c], 1e-5);
+    }
+    lt_kernel_free(&k);
     lt_run_free(&r);
     lt_dataset_free(&ds);
 }
@@ -268,7 +284,7 @@ static void test_predict_json(void **state)
             int k = (int)num(t, "index");
             assert_true(num(t, "score") <= prev); /* best first */
             prev = num(t, "score");
-            /* the scores are the library's for the same record, exactly */
+            /* the scores are the kernel's for the same record, exactly */
             assert_true((float)num(t, "score") == s[k]);
             psum += num(t, "prob");
             assert_non_null(cJSON_GetObjectItem(t, "class"));

@@ -17,6 +17,7 @@
 #include "lintrain/common.h"
 #include "lintrain/config.h"
 #include "lintrain/fsutil.h"
+#include "lintrain/kernel.h"
 #include "lintrain/loss.h"
 #include "lintrain/model.h"
 #include "lintrain/preprocess.h"
@@ -109,6 +110,11 @@ typedef struct {
 lt_status lt_run_open(lt_run *run, const char *dir, const char *config,
                       const char *const *sets, size_t n_sets, unsigned flags, lt_error *err);
 void lt_run_free(lt_run *run);
+
+/* The training kernel for run's model and preprocessing (train.kernel's implementation),
+ * with threads threads (0: one per online CPU): what eval and predict compute with, so
+ * that they give the numbers training gave. */
+lt_status lt_run_kernel(const lt_run *run, size_t threads, lt_kernel *k, lt_error *err);
 
 /* Writes dir/preprocess.npy. */
 lt_status lt_preprocess_save(const char *dir, const lt_preprocess *p, lt_error *err);
