@@ -32,12 +32,14 @@ endif
 # conditional vectorize too (Adam's: 3.5x faster); neither changes a value, nor NaN and
 # Inf, unlike the rest of -ffast-math. The cost-model flag is left out for compilers
 # that do not know it.
-VECTORIZE := $(shell $(CC) -fvect-cost-model=cheap -E -x c /dev/null >/dev/null 2>&1 && echo -fvect-cost-model=cheap) \
+CHEAP     := -fvect-cost-model=cheap
+VECTORIZE := $(shell $(CC) $(CHEAP) -E -x c /dev/null >/dev/null 2>&1 && echo $(CHEAP)) \
              -fno-math-errno -fno-trapping-math
 
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 # Recursive (=) so pkg-config runs only after `make deps` has had its chance.
-CFLAGS   = -std=c11 $(WARN) $(OPT) -D_POSIX_C_SOURCE=200809L -Iinclude $(shell pkg-config --cflags $(PKGS))
+CFLAGS   = -std=c11 $(WARN) $(OPT) -D_POSIX_C_SOURCE=200809L -Iinclude \
+           $(shell pkg-config --cflags $(PKGS))
 LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lm -pthread
 TESTCFLAGS = $(CFLAGS) $(shell pkg-config --cflags $(TESTPKGS))
 TESTLIBS = $(shell pkg-config --libs $(TESTPKGS)) $(LDLIBS)
@@ -51,7 +53,8 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # against (test code only: lintrain computes through the kernel).
 TEST_UTIL = $(BUILD)/tests/testutil.o $(BUILD)/tests/sgemm_oracle.o
 
-.PHONY: all deps run test check-tests sanitize fuzz fuzz-build memcheck bench reproduce install uninstall clean FORCE
+.PHONY: all deps run test check-tests sanitize fuzz fuzz-build memcheck bench reproduce install \
+        uninstall clean FORCE
 
 all: lintrain
 

@@ -9,7 +9,7 @@
 #include "lintrain/cli_args.h"
 #include "lintrain/evaluate.h"
 #include "lintrain/penalty.h"
-#include "lintrain/runfolder.h"
+#include "lintrain/run.h"
 #include "lintrain/splits.h"
 
 static const char USAGE[] =

@@ -8,7 +8,7 @@
 #include "lintrain/cli.h"
 #include "lintrain/cli_args.h"
 #include "lintrain/image.h"
-#include "lintrain/runfolder.h"
+#include "lintrain/run.h"
 
 static const char USAGE[] =
     "usage: lintrain predict --run DIR [--top K] [--json] [--config FILE]\n"
@@ -74,7 +74,8 @@ static int parse_args(int argc, char **argv, predict_args *a)
         fprintf(stderr, "lintrain: out of memory\n");
         return 1;
     }
-    int rc = lt_cli_parse("predict", "--run|--top|--json", argc, argv, 0, &a->cfg, &a->help, predict_option, a);
+    int rc = lt_cli_parse("predict", "--run|--top|--json", argc, argv, 0, &a->cfg, &a->help,
+                          predict_option, a);
     if (rc != 0 || a->help) {
         return rc;
     }
@@ -94,7 +95,7 @@ static int parse_args(int argc, char **argv, predict_args *a)
 static lt_status load_image(const char *path, lt_image *im, size_t *w, size_t *h, lt_error *err)
 {
     lt_image raw;
-    lt_status st = lt_png_read(path, &raw, err);
+    lt_status st = lt_image_read_png(path, &raw, err);
     if (st != LT_OK) {
         return st;
     }

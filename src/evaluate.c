@@ -36,7 +36,7 @@ lt_status lt_evaluate_confusion(lt_kernel *k, const lt_model *m, const lt_loss *
     lt_rows rows = {ds->pixels, NULL, NULL, 0, ds->n};
     lt_kernel_scores(k, m, &rows, scores);
     for (size_t i = 0; i < ds->n; i++) {
-        confusion[(size_t)ds->labels[i] * C + lt_argmax(scores + i * C, C)]++;
+        confusion[(size_t)ds->labels[i] * C + lt_loss_argmax(scores + i * C, C)]++;
     }
     free(scores);
     return LT_OK;

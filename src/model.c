@@ -79,7 +79,8 @@ lt_status lt_model_init(lt_model *m, const lt_config *cfg, lt_rng *rng, lt_error
     memset(m->b, 0, m->C * sizeof(float));
     if (cfg->model.init_weights) {
         size_t want[2] = {m->D, m->C};
-        lt_status st = load_exact(cfg->model.init_weights, want, 2, m->W, "model.init_weights", err);
+        lt_status st = load_exact(cfg->model.init_weights, want, 2, m->W, "model.init_weights",
+                                  err);
         if (st != LT_OK) {
             return st;
         }

@@ -31,7 +31,7 @@
 #include "lintrain/penalty.h"
 #include "lintrain/preprocess.h"
 #include "lintrain/rng.h"
-#include "lintrain/runfolder.h"
+#include "lintrain/run.h"
 #include "lintrain/schedule.h"
 #include "lintrain/splits.h"
 
@@ -1253,7 +1253,7 @@ static lt_status run(const lt_config *cfg, const lt_train_observer *obs, int res
                                       &end_err);
         }
         if (end == LT_OK) {
-            end = lt_summary_write(cfg->output.dir, out, &end_err);
+            end = lt_metrics_summary(cfg->output.dir, out, &end_err);
         }
     }
     lt_status closed = lt_metrics_close(&t.metrics, st == LT_OK && end == LT_OK ? &end_err : NULL);

@@ -20,7 +20,7 @@ double oracle_loss_grad(const lt_model *m, const lt_loss *loss, double margin, c
     size_t C = m->C;
     oracle_scores(m, X, n, scores);
     if (correct) {
-        *correct = lt_count_correct(scores, y, n, C);
+        *correct = lt_loss_count_correct(scores, y, n, C);
     }
     double scale = 1.0 / (double)n;
     double sum = loss->sum_and_grad(scores, y, n, C, margin, scale, grad ? scores : NULL);

@@ -101,8 +101,8 @@ static void test_count_correct_ties(void **state)
     /* The first maximum wins a tie. */
     const float s[6] = {1, 1, 0, 0, 2, 2};
     const uint8_t y[2] = {0, 2};
-    assert_int_equal(lt_count_correct(s, y, 2, 3), 1);
-    assert_int_equal(lt_count_correct(LECTURE_SCORES, LECTURE_LABELS, 3, 3), 1);
+    assert_int_equal(lt_loss_count_correct(s, y, 2, 3), 1);
+    assert_int_equal(lt_loss_count_correct(LECTURE_SCORES, LECTURE_LABELS, 3, 3), 1);
 }
 
 /* A dyadic value k/64 with k in [-range, range]. */

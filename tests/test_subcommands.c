@@ -18,7 +18,7 @@
 
 #include "lintrain/cifar.h"
 #include "lintrain/image.h"
-#include "lintrain/runfolder.h"
+#include "lintrain/run.h"
 #include "sgemm_oracle.h"
 #include "testutil.h"
 
@@ -42,18 +42,6 @@ static int run(const char *fmt, char **out, ...)
     return tu_run(cmd, out);
 }
 
-static cJSON *read_json(const char *dir, const char *file)
-{
-    char *p = tu_path_in(dir, file);
-    char *text = tu_read_file(p, NULL);
-    free(p);
-    assert_non_null(text);
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    assert_non_null(j);
-    return j;
-}
-
 /* Test records 0..N_IMAGES-1 of the sample as PNG files tu_tmp/img/i.png. */
 static void write_images(void)
 {
@@ -69,7 +57,7 @@ static void write_images(void)
         char p[4200];
         assert_int_equal(lt_image_from_record(ds.pixels + i * LT_CIFAR_D, &im, &err), LT_OK);
         snprintf(p, sizeof p, "%s/%zu.png", dir, i);
-        assert_int_equal(lt_png_write(p, &im, &err), LT_OK);
+        assert_int_equal(lt_image_write_png(p, &im, &err), LT_OK);
         if (i == 0) {
             /* the same image at 64x64, each pixel a 2x2 block */
             lt_image big;
@@ -80,7 +68,7 @@ static void write_images(void)
                 }
             }
             snprintf(p, sizeof p, "%s/big.png", dir);
-            assert_int_equal(lt_png_write(p, &big, &err), LT_OK);
+            assert_int_equal(lt_image_write_png(p, &big, &err), LT_OK);
             lt_image_free(&big);
         }
         lt_image_free(&im);
@@ -104,13 +92,6 @@ static int setup(void **state)
     }
     write_images();
     return 0;
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, key);
-    assert_true(cJSON_IsNumber(v));
-    return v->valuedouble;
 }
 
 static void test_training_writes_extras(void **state)
@@ -150,7 +131,7 @@ static void test_eval_matches_summary(void **state)
     assert_non_null(strstr(out, "true\\pred"));
     assert_non_null(strstr(out, "airplane"));
     free(out);
-    cJSON *e = read_json("sm", "eval.json"), *s = read_json("sm", "summary.json");
+    cJSON *e = tu_load_json_in("sm", "eval.json"), *s = tu_load_json_in("sm", "summary.json");
     cJSON *splits = cJSON_GetObjectItem(e, "splits");
     const char *names[3] = {"train", "val", "test"};
     const char *keys[3] = {"train_acc", "val_acc", "test_acc"};
@@ -160,10 +141,10 @@ static void test_eval_matches_summary(void **state)
         assert_non_null(sp);
         /* the same weights, data and forward path (the kernel): exactly the trainer's
          * accuracy and loss, to the last bit */
-        assert_true(num(sp, "accuracy") == num(s, keys[i]));
-        if (num(sp, "data_loss") != num(s, losses[i])) {
+        assert_true(tu_json_number(sp, "accuracy") == tu_json_number(s, keys[i]));
+        if (tu_json_number(sp, "data_loss") != tu_json_number(s, losses[i])) {
             fail_msg("%s: eval's data loss %.17g, the trainer's %.17g", names[i],
-                     num(sp, "data_loss"), num(s, losses[i]));
+                     tu_json_number(sp, "data_loss"), tu_json_number(s, losses[i]));
         }
         cJSON *m = cJSON_GetObjectItem(sp, "confusion");
         cJSON *per = cJSON_GetObjectItem(sp, "per_class_accuracy");
@@ -182,8 +163,8 @@ static void test_eval_matches_summary(void **state)
             assert_near(cJSON_GetArrayItem(cJSON_GetObjectItem(sp, "class_counts"), t)->valuedouble,
                         rs, 0);
         }
-        assert_near(total, num(sp, "n"), 0);
-        assert_near(trace, num(sp, "correct"), 0);
+        assert_near(total, tu_json_number(sp, "n"), 0);
+        assert_near(trace, tu_json_number(sp, "correct"), 0);
     }
     /* The sample's test split is balanced: 50 records per class. */
     cJSON *counts = cJSON_GetObjectItem(cJSON_GetObjectItem(splits, "test"), "class_counts");
@@ -218,7 +199,8 @@ static void test_numpy_reads_run_folder(void **state)
                  "pred = np.argmax(X @ W.astype(np.float64) + b, axis=1)\n"
                  "M = np.zeros((10, 10), int)\n"
                  "np.add.at(M, (y, pred), 1)\n"
-                 "E = np.array(json.load(open(d + \"/eval.json\"))[\"splits\"][\"test\"][\"confusion\"])\n"
+                 "E = json.load(open(d + \"/eval.json\"))[\"splits\"][\"test\"]\n"
+                 "E = np.array(E[\"confusion\"])\n"
                  "diff = int(np.abs(M - E).sum()) // 2\n"
                  "print(\"differ\", diff)\n"
                  "sys.exit(0 if diff <= 2 else 1)\n"
@@ -281,19 +263,19 @@ static void test_predict_json(void **state)
         double psum = 0, prev = INFINITY;
         for (int r = 0; r < 10; r++) {
             cJSON *t = cJSON_GetArrayItem(top, r);
-            int k = (int)num(t, "index");
-            assert_true(num(t, "score") <= prev); /* best first */
-            prev = num(t, "score");
+            int k = (int)tu_json_number(t, "index");
+            assert_true(tu_json_number(t, "score") <= prev); /* best first */
+            prev = tu_json_number(t, "score");
             /* the scores are the kernel's for the same record, exactly */
-            assert_true((float)num(t, "score") == s[k]);
-            psum += num(t, "prob");
+            assert_true((float)tu_json_number(t, "score") == s[k]);
+            psum += tu_json_number(t, "prob");
             assert_non_null(cJSON_GetObjectItem(t, "class"));
             if (strcmp(file, "0.png") == 0) {
-                first_scores[k] = (float)num(t, "score");
+                first_scores[k] = (float)tu_json_number(t, "score");
             }
             if (strcmp(file, "big.png") == 0) {
                 /* 2x2 blocks average back to the 32x32 image exactly */
-                assert_true((float)num(t, "score") == first_scores[k]);
+                assert_true((float)tu_json_number(t, "score") == first_scores[k]);
             }
         }
         assert_near(psum, 1.0, 1e-9);
@@ -383,13 +365,13 @@ static void test_plot(void **state)
     assert_int_equal(run("./lintrain plot --run '%s/sm'", &out, tu_tmp), 0);
     lt_image im;
     lt_error err = {{0}};
-    assert_int_equal(lt_png_read(p, &im, &err), LT_OK);
+    assert_int_equal(lt_image_read_png(p, &im, &err), LT_OK);
     assert_int_equal(im.width, 712);
     lt_image_free(&im);
     free(p);
     p = tu_path_in("sm", "curves.png");
     if (tu_run("command -v gnuplot", NULL) == 0) {
-        assert_int_equal(lt_png_read(p, &im, &err), LT_OK);
+        assert_int_equal(lt_image_read_png(p, &im, &err), LT_OK);
         assert_int_equal(im.width, 900);
         lt_image_free(&im);
     }
@@ -506,12 +488,12 @@ static void test_defaults_follow_choices(void **state)
     assert_string_equal(out, "lintrain: optimizer.rho dropped: not used by adam\n"
                              "lintrain: optimizer.form dropped: not used by adam\n");
     free(out);
-    cJSON *written = read_json("to_adam", "config.json");
+    cJSON *written = tu_load_json_in("to_adam", "config.json");
     cJSON *opt = cJSON_GetObjectItem(written, "optimizer");
     assert_string_equal(cJSON_GetObjectItem(opt, "name")->valuestring, "adam");
     assert_null(cJSON_GetObjectItem(opt, "rho"));
     assert_null(cJSON_GetObjectItem(opt, "form"));
-    assert_true(num(opt, "beta2") == 0.999);
+    assert_true(tu_json_number(opt, "beta2") == 0.999);
     cJSON_Delete(written);
 
     /* lr=null: the optimizer's default rate. */
