@@ -235,7 +235,7 @@ static int is_png(const char *dir, const char *file)
     return png;
 }
 
-/* The issue's case: softmax_sgd at lr 1e-2 blows the loss up to ~1e8 without a NaN. The
+/* softmax_sgd at lr 1e-2 blows the loss up to ~1e8 without a NaN. The
  * bound train.divergence_factor catches it at the first epoch's end: exit 3, summary
  * status "diverged" with a finite (blown-up) train_loss, the one-line hint; 0 turns the
  * bound off. */
