@@ -465,7 +465,8 @@ static int write_json(const char *path, const job *jobs, int n, double load_s, c
         int m = j->n_epochs > 1 ? j->n_epochs - 1 : 0;
         double e = median(j->epoch_s + 1, m), v = median(j->eval_s + 1, m);
         fprintf(f, "    {\"loss\": \"%s\", \"optimizer\": \"%s\", \"batch\": %ld, "
-                   "\"status\": \"%s\"", j->loss, j->optim, j->batch, j->status);
+                   "\"status\": \"%s\"",
+                j->loss, j->optim, j->batch, j->status);
         if (strcmp(j->status, "ok") == 0) {
             fprintf(f, ",\n     \"epoch_s_median\": %.6f, \"images_per_s\": %.1f, "
                        "\"eval_s_median\": %.6f,\n     \"epoch_s\": ", e, 49000.0 / e, v);
@@ -556,16 +557,11 @@ static int parse(int argc, char **argv, options *o)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* The jobs: every loss, optimizer and batch size (only o->only's when it names one). */
+static int make_jobs(const options *o, job *jobs)
 {
-    options o;
-    int rc = parse(argc, argv, &o);
-    if (rc != 0) {
-        return rc;
-    }
     static const char *losses[] = {"softmax", "svm"}, *optims[] = {"sgd", "adamw"};
     static const long batches[] = {256, 4096, 0};
-    job jobs[MAX_JOBS];
     int n = 0;
     for (int a = 0; a < 2; a++) {
         for (int b = 0; b < 2; b++) {
@@ -577,31 +573,63 @@ int main(int argc, char **argv)
                 j->batch = batches[c];
                 j->floor_s = -1.0;
                 snprintf(j->name, sizeof j->name, "%s/%s/%ld", j->loss, j->optim, j->batch);
-                if (o.only && strcmp(o.only, j->name) != 0) {
+                if (o->only && strcmp(o->only, j->name) != 0) {
                     continue;
                 }
                 n++;
             }
         }
     }
-    if (n == 0) {
-        fprintf(stderr, "bench: no job named %s\n", o.only);
-        return 2;
-    }
+    return n;
+}
+
+/* The implementation name resolves to on this CPU (a static string), or NULL with the
+ * reason printed. */
+static const char *resolve_kernel(const char *name)
+{
     lt_kernel k;
     lt_error err;
     float zero[1] = {0}, one[1] = {1};
-    if (lt_kernel_create(&k, o.kernel, 1, LT_CIFAR_C, 1, zero, one, &err) != LT_OK) {
+    if (lt_kernel_create(&k, name, 1, LT_CIFAR_C, 1, zero, one, &err) != LT_OK) {
         fprintf(stderr, "bench: %s\n", err.msg);
-        return 2;
+        return NULL;
     }
-    const char *kernel_used = lt_kernel_name(&k);
+    const char *used = lt_kernel_name(&k);
     lt_kernel_free(&k);
-    const char *dir = o.runs_dir;
+    return used;
+}
+
+/* Creates folder dir (and its parents) when missing. */
+static int make_dir(const char *dir)
+{
     char cmd[512];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     if (system(cmd) != 0) {
         fprintf(stderr, "bench: cannot create %s\n", dir);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    int rc = parse(argc, argv, &o);
+    if (rc != 0) {
+        return rc;
+    }
+    job jobs[MAX_JOBS];
+    int n = make_jobs(&o, jobs);
+    if (n == 0) {
+        fprintf(stderr, "bench: no job named %s\n", o.only);
+        return 2;
+    }
+    const char *kernel_used = resolve_kernel(o.kernel);
+    if (!kernel_used) {
+        return 2;
+    }
+    const char *dir = o.runs_dir;
+    if (make_dir(dir) != 0) {
         return 1;
     }
     /* Load time: three children, the first warms the file cache. */

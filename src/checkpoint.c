@@ -26,7 +26,7 @@ static int host_is_little_endian(void)
 
 /* Reflected polynomial 0xEDB88320, one table lookup per byte; the table is built from
  * the polynomial on first use (8 shift-and-xor steps per entry). */
-uint32_t lt_crc32(uint32_t crc, const void *data, size_t n)
+uint32_t lt_checkpoint_crc32(uint32_t crc, const void *data, size_t n)
 {
     static uint32_t table[256];
     static int ready;
@@ -203,8 +203,8 @@ lt_status lt_checkpoint_encode(const lt_checkpoint *ck, unsigned char **out, siz
 
 void lt_checkpoint_seal(unsigned char *buf, size_t n)
 {
-    put_u32(buf + 48, lt_crc32(0, buf + LT_CKPT_HEADER, n - LT_CKPT_HEADER));
-    put_u32(buf + 52, lt_crc32(0, buf, 52));
+    put_u32(buf + 48, lt_checkpoint_crc32(0, buf + LT_CKPT_HEADER, n - LT_CKPT_HEADER));
+    put_u32(buf + 52, lt_checkpoint_crc32(0, buf, 52));
 }
 
 lt_status lt_checkpoint_write(const lt_checkpoint *ck, const char *path, lt_error *err)
@@ -231,7 +231,7 @@ static lt_status check_header(const unsigned char *h, size_t n, const char *what
     if (memcmp(h, MAGIC, sizeof MAGIC) != 0) {
         return lt_fail(err, LT_ERR, "%s: not a lintrain checkpoint (bad magic number)", what);
     }
-    if (lt_crc32(0, h, 52) != get_u32(h + 52) || get_u64(h + 56) != 0) {
+    if (lt_checkpoint_crc32(0, h, 52) != get_u32(h + 52) || get_u64(h + 56) != 0) {
         return lt_fail(err, LT_ERR, "%s: damaged: the header's checksum does not match", what);
     }
     uint32_t version = get_u32(h + 8);
@@ -246,7 +246,7 @@ static lt_status check_header(const unsigned char *h, size_t n, const char *what
                        body > (uint64_t)(n - LT_CKPT_HEADER) ? "truncated" : "trailing bytes",
                        (unsigned long long)body, n - LT_CKPT_HEADER);
     }
-    if (lt_crc32(0, h + LT_CKPT_HEADER, (size_t)body) != get_u32(h + 48)) {
+    if (lt_checkpoint_crc32(0, h + LT_CKPT_HEADER, (size_t)body) != get_u32(h + 48)) {
         return lt_fail(err, LT_ERR, "%s: damaged: the checksum of its blocks does not match "
                        "(a partial or corrupted write?)", what);
     }

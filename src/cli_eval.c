@@ -9,7 +9,7 @@
 #include "lintrain/cli_args.h"
 #include "lintrain/evaluate.h"
 #include "lintrain/penalty.h"
-#include "lintrain/runfolder.h"
+#include "lintrain/run.h"
 #include "lintrain/splits.h"
 
 static const char USAGE[] =
@@ -136,10 +136,14 @@ static lt_status evaluate_run(lt_run *run, lt_error *err)
     }
     split_eval s[3] = {{"train", &data.train, {0}, {0}}, {"val", &data.val, {0}, {0}},
                        {"test", &data.test, {0}, {0}}};
+    lt_kernel k;
+    long long threads = run->cfg.train.threads;
+    st = lt_run_kernel(run, (size_t)threads, &k, err);
     for (size_t i = 0; i < 3 && st == LT_OK; i++) {
-        st = lt_evaluate_confusion(&run->model, run->loss, run->cfg.model.svm_margin,
-                                   &run->prep, s[i].ds, &s[i].e, s[i].confusion, err);
+        st = lt_evaluate_confusion(&k, &run->model, run->loss, run->cfg.model.svm_margin,
+                                   s[i].ds, &s[i].e, s[i].confusion, err);
     }
+    lt_kernel_free(&k);
     const lt_penalty *pen = lt_penalty_find(run->cfg.regularization.type);
     double penalty = run->cfg.regularization.lambda *
                      pen->value(run->model.W, run->model.D * run->model.C,

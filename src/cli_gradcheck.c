@@ -59,7 +59,8 @@ static int parse_args(int argc, char **argv, gc_args *a)
 {
     memset(a, 0, sizeof *a);
     a->opts = lt_gradcheck_defaults();
-    int rc = lt_cli_parse("gradcheck", "--samples|--checks|--h|--seed", argc, argv, 0, &a->cfg, &a->help, gc_option, a);
+    int rc = lt_cli_parse("gradcheck", "--samples|--checks|--h|--seed", argc, argv, 0, &a->cfg,
+                          &a->help, gc_option, a);
     if (rc == 0 && !a->help && (a->opts.samples == 0 || a->opts.checks == 0)) {
         fprintf(stderr, "lintrain: gradcheck: --samples and --checks must be at least 1\n");
         return 2;

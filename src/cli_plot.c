@@ -6,7 +6,7 @@
 #include "lintrain/cli.h"
 #include "lintrain/cli_args.h"
 #include "lintrain/curves.h"
-#include "lintrain/runfolder.h"
+#include "lintrain/run.h"
 #include "lintrain/templates.h"
 
 static const char USAGE[] =

@@ -8,7 +8,7 @@
 #include "lintrain/cli.h"
 #include "lintrain/cli_args.h"
 #include "lintrain/image.h"
-#include "lintrain/runfolder.h"
+#include "lintrain/run.h"
 
 static const char USAGE[] =
     "usage: lintrain predict --run DIR [--top K] [--json] [--config FILE]\n"
@@ -74,7 +74,8 @@ static int parse_args(int argc, char **argv, predict_args *a)
         fprintf(stderr, "lintrain: out of memory\n");
         return 1;
     }
-    int rc = lt_cli_parse("predict", "--run|--top|--json", argc, argv, 0, &a->cfg, &a->help, predict_option, a);
+    int rc = lt_cli_parse("predict", "--run|--top|--json", argc, argv, 0, &a->cfg, &a->help,
+                          predict_option, a);
     if (rc != 0 || a->help) {
         return rc;
     }
@@ -94,7 +95,7 @@ static int parse_args(int argc, char **argv, predict_args *a)
 static lt_status load_image(const char *path, lt_image *im, size_t *w, size_t *h, lt_error *err)
 {
     lt_image raw;
-    lt_status st = lt_png_read(path, &raw, err);
+    lt_status st = lt_image_read_png(path, &raw, err);
     if (st != LT_OK) {
         return st;
     }
@@ -112,16 +113,15 @@ static lt_status load_image(const char *path, lt_image *im, size_t *w, size_t *h
     return st;
 }
 
-/* Scores of one 32x32 image under the run, and softmax probabilities of them. */
-static lt_status classify(const lt_run *run, const lt_image *im, float scores[NC],
-                          double probs[NC], lt_error *err)
+/* Scores of one 32x32 image under the run (through its kernel), and softmax
+ * probabilities of them. */
+static lt_status classify(const lt_run *run, lt_kernel *kernel, const lt_image *im,
+                          float scores[NC], double probs[NC], lt_error *err)
 {
-    uint8_t pixels[LT_CIFAR_D], label = 0;
-    float X[LT_CIFAR_D];
+    uint8_t pixels[LT_CIFAR_D];
     lt_image_to_record(im, pixels);
-    lt_dataset one = {1, pixels, &label};
-    lt_preprocess_rows(&run->prep, &one, NULL, 0, 1, X);
-    lt_model_scores(&run->model, X, 1, scores);
+    lt_rows one = {pixels, NULL, NULL, 0, 1};
+    lt_kernel_scores(kernel, &run->model, &one, scores);
     double max = scores[0], sum = 0.0;
     for (size_t k = 1; k < NC; k++) {
         max = scores[k] > max ? scores[k] : max;
@@ -200,7 +200,7 @@ static void print_json(const predict_args *a, const lt_run *run, const char *pat
     free(text);
 }
 
-static int predict_all(const predict_args *a, const lt_run *run)
+static int predict_all(const predict_args *a, const lt_run *run, lt_kernel *k)
 {
     int softmax = strcmp(run->cfg.model.loss, "softmax") == 0;
     int failed = 0;
@@ -216,7 +216,7 @@ static int predict_all(const predict_args *a, const lt_run *run)
         double probs[NC];
         lt_status st = load_image(a->images[i], &im, &w, &h, &err);
         if (st == LT_OK) {
-            st = classify(run, &im, scores, probs, &err);
+            st = classify(run, k, &im, scores, probs, &err);
             lt_image_free(&im);
             if (st != LT_OK) {
                 lt_error_prefix(&err, a->images[i]);
@@ -249,9 +249,15 @@ int lt_cli_predict(int argc, char **argv)
         lt_error err = {{0}};
         lt_status st = lt_run_open(&run, a.dir, a.cfg.config, a.cfg.sets, a.cfg.n_sets, 0, &err);
         if (st == LT_OK) {
-            rc = predict_all(&a, &run);
+            lt_kernel k;
+            st = lt_run_kernel(&run, 1, &k, &err);
+            if (st == LT_OK) {
+                rc = predict_all(&a, &run, &k);
+                lt_kernel_free(&k);
+            }
             lt_run_free(&run);
-        } else {
+        }
+        if (st != LT_OK) {
             fprintf(stderr, "lintrain: %s\n", err.msg);
             rc = (int)st;
         }

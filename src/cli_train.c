@@ -13,29 +13,20 @@
 #include "lintrain/curves.h"
 #include "lintrain/fsutil.h"
 #include "lintrain/interrupt.h"
-#include "lintrain/runfolder.h"
+#include "lintrain/run.h"
 #include "lintrain/train.h"
 
-static const char USAGE[] =
+static const char SYNOPSIS[] =
     "usage: lintrain [train] --config FILE [--set KEY=VALUE]... [--out DIR] [--force] [--quiet]\n"
     "       lintrain [train] --resume DIR [--quiet]\n"
-    "       lintrain check --config FILE [--set key.path=VALUE]... [--out DIR]\n"
-    "       lintrain gradcheck --config FILE [--set ...] [--samples N] [--checks K] [--h H]\n"
-    "                          [--seed S]\n"
-    "       lintrain eval --run DIR [--config FILE] [--set ...]\n"
-    "       lintrain predict --run DIR [--top K] [--json] [--config FILE] [--set ...]\n"
-    "                        IMAGE.png...\n"
-    "       lintrain plot --run DIR [--config FILE] [--set ...]\n"
-    "       lintrain toy --function NAME --optimizer NAME [--steps N] [--lr LR] ...\n"
-    "       lintrain SUBCOMMAND --help | lintrain --help | --version\n"
     "\n"
     "Trains a linear classifier (softmax or multiclass SVM) on CIFAR-10 as the JSON\n"
     "config FILE says, and writes a run folder (config.json, metrics.jsonl,\n"
-    "summary.json, weights.npy, bias.npy, preprocess.npy, templates.png). check\n"
-    "validates a config and prints it resolved, gradcheck checks the gradient, eval and\n"
-    "predict use a finished run, plot redraws its pictures; see lintrain SUBCOMMAND\n"
-    "--help and man lintrain.\n"
-    "\n"
+    "summary.json, weights.npy, bias.npy, preprocess.npy, templates.png); see man\n"
+    "lintrain.\n"
+    "\n";
+
+static const char OPTIONS[] =
     "  --config FILE          the run's config (JSON); see README.md for every key\n"
     "  --set key.path=VALUE   override one key, e.g. --set optimizer.lr=3e-4;\n"
     "                         VALUE is parsed as JSON, else taken as a string; repeatable\n"
@@ -56,9 +47,9 @@ static const char USAGE[] =
     "Exit status: 0 ok, 1 failure, 2 config or usage error, 3 diverged,\n"
     "130/143 interrupted (resumable).\n";
 
-const char *lt_cli_usage(void)
+const char *lt_cli_train_options(void)
 {
-    return USAGE;
+    return OPTIONS;
 }
 
 typedef struct {
@@ -259,8 +250,8 @@ static int parse_args(int argc, char **argv, train_args *a)
 {
     memset(a, 0, sizeof *a);
     int help;
-    int rc = lt_cli_parse(NULL, "--resume|--quiet|--force", argc, argv, 1, &a->cfg, &help, train_option,
-                          a);
+    int rc = lt_cli_parse(NULL, "--resume|--quiet|--force", argc, argv, 1, &a->cfg, &help,
+                          train_option, a);
     a->help = help;
     if (rc == 0 && a->resume && !a->help) {
         rc = resume_args(a);
@@ -280,7 +271,8 @@ static lt_status claim_folder(const train_args *a, const char *dir, lt_run_lock 
         char cfg[LT_PATH_MAX];
         struct stat sb;
         int no_dir = stat(dir, &sb) != 0;
-        if (no_dir || (lt_path_join(cfg, dir, "config.json", err) == LT_OK && stat(cfg, &sb) != 0)) {
+        if (no_dir ||
+            (lt_path_join(cfg, dir, "config.json", err) == LT_OK && stat(cfg, &sb) != 0)) {
             return lt_fail(err, LT_ECONFIG, "%s holds no lintrain run (%s)", dir,
                            no_dir ? "no such folder" : "no config.json");
         }
@@ -314,7 +306,8 @@ int lt_cli_train(int argc, char **argv)
     train_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc == 0 && a.help) {
-        fputs(USAGE, stdout);
+        fputs(SYNOPSIS, stdout);
+        fputs(OPTIONS, stdout);
     }
     if (rc != 0 || a.help) {
         lt_cli_config_args_free(&a.cfg);

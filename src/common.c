@@ -71,21 +71,6 @@ void *lt_calloc2(size_t rows, size_t cols, size_t size, const char *what, lt_err
     return lt_calloc(count, size, what, err);
 }
 
-char *lt_strdup(const char *s, lt_error *err)
-{
-    if (!s) {
-        return NULL;
-    }
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (!d) {
-        lt_fail(err, LT_ERR, "out of memory copying a string of %zu bytes", n);
-        return NULL;
-    }
-    memcpy(d, s, n);
-    return d;
-}
-
 const void *lt_table_find(const void *table, size_t count, size_t stride, const char *name)
 {
     for (size_t i = 0; i < count; i++) {

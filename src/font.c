@@ -109,7 +109,7 @@ static const uint8_t GLYPHS[LAST - FIRST + 1][7] = {
     {0x00, 0x00, 0x08, 0x15, 0x02, 0x00, 0x00}, /* ~ */
 };
 
-size_t lt_text_width(const char *text, int scale)
+size_t lt_font_text_width(const char *text, int scale)
 {
     size_t n = strlen(text);
     /* The last character's spacing column is not part of the text. */
@@ -124,7 +124,7 @@ static void put(lt_image *im, long x, long y, const uint8_t rgb[3])
     memcpy(im->rgb + ((size_t)y * im->width + (size_t)x) * 3, rgb, 3);
 }
 
-void lt_draw_text(lt_image *im, long x, long y, const char *text, int scale,
+void lt_font_draw_text(lt_image *im, long x, long y, const char *text, int scale,
                   const uint8_t rgb[3])
 {
     for (size_t k = 0; text[k]; k++) {

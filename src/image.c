@@ -43,7 +43,7 @@ void lt_image_free(lt_image *im)
     memset(im, 0, sizeof *im);
 }
 
-lt_status lt_png_decode(const uint8_t *data, size_t n, const char *name, lt_image *im,
+lt_status lt_image_decode_png(const uint8_t *data, size_t n, const char *name, lt_image *im,
                         lt_error *err)
 {
     memset(im, 0, sizeof *im);
@@ -112,20 +112,20 @@ static lt_status read_all(const char *path, uint8_t **data, size_t *n, lt_error 
     return LT_OK;
 }
 
-lt_status lt_png_read(const char *path, lt_image *im, lt_error *err)
+lt_status lt_image_read_png(const char *path, lt_image *im, lt_error *err)
 {
     memset(im, 0, sizeof *im);
     uint8_t *data = NULL;
     size_t n = 0;
     lt_status st = read_all(path, &data, &n, err);
     if (st == LT_OK) {
-        st = lt_png_decode(data, n, path, im, err);
+        st = lt_image_decode_png(data, n, path, im, err);
     }
     free(data);
     return st;
 }
 
-lt_status lt_png_write(const char *path, const lt_image *im, lt_error *err)
+lt_status lt_image_write_png(const char *path, const lt_image *im, lt_error *err)
 {
     png_image pi;
     memset(&pi, 0, sizeof pi);

@@ -276,7 +276,7 @@ static bool value(scan *p)
     return not_a_start(p, "a value");
 }
 
-bool lt_json_diagnose(const char *text, size_t n, size_t *at, char *why, size_t cap)
+bool lt_json_diag_diagnose(const char *text, size_t n, size_t *at, char *why, size_t cap)
 {
     scan p = {text, n, 0, 0, 0, why, cap};
     skip_space(&p);
@@ -297,7 +297,7 @@ bool lt_json_diagnose(const char *text, size_t n, size_t *at, char *why, size_t 
     return true;
 }
 
-void lt_json_position(const char *text, size_t at, size_t *line, size_t *col)
+void lt_json_diag_position(const char *text, size_t at, size_t *line, size_t *col)
 {
     *line = 1;
     *col = 1;
@@ -313,10 +313,10 @@ void lt_json_position(const char *text, size_t at, size_t *line, size_t *col)
 
 #define EXCERPT_WIDTH 72  /* longest piece of a line shown */
 
-void lt_json_excerpt(const char *text, size_t n, size_t at, char *buf, size_t cap)
+void lt_json_diag_excerpt(const char *text, size_t n, size_t at, char *buf, size_t cap)
 {
     size_t line, col;
-    lt_json_position(text, at, &line, &col);
+    lt_json_diag_position(text, at, &line, &col);
     size_t start = at - (col - 1), end = start;
     while (end < n && text[end] != '\n') {
         end++;

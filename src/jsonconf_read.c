@@ -200,12 +200,12 @@ static lt_status json_error(const load_ctx *c, const char *text, size_t n, size_
                             const char *why)
 {
     char what[256], excerpt[512];
-    if (!*why && lt_json_diagnose(text, n, &at, what, sizeof what)) {
+    if (!*why && lt_json_diag_diagnose(text, n, &at, what, sizeof what)) {
         why = what;
     }
     size_t line, col;
-    lt_json_position(text, at, &line, &col);
-    lt_json_excerpt(text, n, at, excerpt, sizeof excerpt);
+    lt_json_diag_position(text, at, &line, &col);
+    lt_json_diag_excerpt(text, n, at, excerpt, sizeof excerpt);
     return lt_fail(c->err, LT_ECONFIG,
                    "%s: invalid JSON at line %zu, column %zu (byte %zu)%s%s\n%s", c->path, line,
                    col, at, *why ? ": " : "", why, excerpt);
@@ -420,8 +420,8 @@ static lt_status unknown_key(const load_ctx *c, const char *parent, const char *
             continue;
         }
         const char *leaf = jc_leaf_of(k->path);
-        size_t d = lt_edit_distance(name, strlen(name), leaf, strlen(leaf));
-        if (d < best_d && lt_close_enough(d, name, strlen(leaf))) {
+        size_t d = lt_suggest_edit_distance(name, strlen(name), leaf, strlen(leaf));
+        if (d < best_d && lt_suggest_close_enough(d, name, strlen(leaf))) {
             best = k;
             best_d = d;
         }

@@ -94,8 +94,8 @@ static lt_status unknown_choice(const load_ctx *c, const lt_jc_key *k, const cha
     const char *best = NULL, *t;
     size_t best_n = 0, best_d = SIZE_MAX, n;
     for (size_t i = 0; jc_choice_at(k, i, &t, &n); i++) {
-        size_t d = lt_edit_distance(s, strlen(s), t, n);
-        if (d < best_d && lt_close_enough(d, s, n)) {
+        size_t d = lt_suggest_edit_distance(s, strlen(s), t, n);
+        if (d < best_d && lt_suggest_close_enough(d, s, n)) {
             best = t;
             best_n = n;
             best_d = d;

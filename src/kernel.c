@@ -424,7 +424,7 @@ static void share_job(void *ctx, size_t task, size_t thread)
             memcpy(c->scores + first * C, th->S, nb * C * sizeof *th->S);
             continue;
         }
-        sh->correct += lt_count_correct(th->S, th->y, nb, C);
+        sh->correct += lt_loss_count_correct(th->S, th->y, nb, C);
         float *dS = c->grad ? th->S : NULL;
         sh->loss += c->loss->sum_and_grad(th->S, th->y, nb, C, c->margin, scale, dS);
         if (dS) {

@@ -160,6 +160,11 @@ TARGET static inline void store_or_add(float *w, __m256 a, int accumulate)
     _mm256_storeu_ps(w, accumulate ? _mm256_add_ps(_mm256_loadu_ps(w), a) : a);
 }
 
+/* a<i> += t·dS[k] and a<j> += u·dS[k], class k's dL/ds broadcast once. */
+#define FMA_CLASS(k, i, j) \
+    (v = _mm256_broadcast_ss(g + (k)), a##i = _mm256_fmadd_ps(t, v, a##i), \
+     a##j = _mm256_fmadd_ps(u, v, a##j))
+
 /* dWt[h..h+5][d..d+16) += Σ_r dS[r][h+j]·t_r[d..d+16): a tile of 2 feature vectors by
  * 5 classes (10 accumulators), the classes' dL/ds broadcast from memory. */
 TARGET static void backward_tile16(const lt_kblock *b, const float *dS, float *dWt, size_t d,
@@ -175,11 +180,11 @@ TARGET static void backward_tile16(const lt_kblock *b, const float *dS, float *d
                                      _mm_loadl_epi64((const __m128i *)(const void *)(x + 8)))), s1);
         const float *g = dS + r * NC + h;
         __m256 v;
-        v = _mm256_broadcast_ss(g + 0), a0 = _mm256_fmadd_ps(t, v, a0), a1 = _mm256_fmadd_ps(u, v, a1);
-        v = _mm256_broadcast_ss(g + 1), a2 = _mm256_fmadd_ps(t, v, a2), a3 = _mm256_fmadd_ps(u, v, a3);
-        v = _mm256_broadcast_ss(g + 2), a4 = _mm256_fmadd_ps(t, v, a4), a5 = _mm256_fmadd_ps(u, v, a5);
-        v = _mm256_broadcast_ss(g + 3), a6 = _mm256_fmadd_ps(t, v, a6), a7 = _mm256_fmadd_ps(u, v, a7);
-        v = _mm256_broadcast_ss(g + 4), a8 = _mm256_fmadd_ps(t, v, a8), a9 = _mm256_fmadd_ps(u, v, a9);
+        FMA_CLASS(0, 0, 1);
+        FMA_CLASS(1, 2, 3);
+        FMA_CLASS(2, 4, 5);
+        FMA_CLASS(3, 6, 7);
+        FMA_CLASS(4, 8, 9);
     }
     __m256 acc[10] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9};
     for (size_t j = 0; j < 5; j++) {

@@ -1,8 +1,9 @@
 /* loss.c — softmax cross-entropy and the multiclass SVM hinge (CS231n lecture 3).
  *
- * Per-row work only: the products X·W and Xᵀ·dS that dominate the cost are done by
- * model.c through sgemm. Sums are accumulated in double so that a mean over 49,000
- * rows does not lose float precision. */
+ * Per-row work only: the products x·W and xᵀ·dS that dominate the cost are the
+ * training kernel's (kernel.c), which hands each block of scores to sum_and_grad.
+ * Sums are accumulated in double so that a mean over 49,000 rows does not lose float
+ * precision. */
 #include "lintrain/loss.h"
 
 #include <math.h>
@@ -107,7 +108,7 @@ const char *lt_loss_name_at(size_t i)
     return lt_table_name_at(LOSSES, N_LOSSES, sizeof LOSSES[0], i);
 }
 
-size_t lt_argmax(const float *s, size_t C)
+size_t lt_loss_argmax(const float *s, size_t C)
 {
     size_t best = 0;
     for (size_t j = 1; j < C; j++) {
@@ -118,11 +119,11 @@ size_t lt_argmax(const float *s, size_t C)
     return best;
 }
 
-size_t lt_count_correct(const float *scores, const uint8_t *y, size_t n, size_t C)
+size_t lt_loss_count_correct(const float *scores, const uint8_t *y, size_t n, size_t C)
 {
     size_t correct = 0;
     for (size_t i = 0; i < n; i++) {
-        correct += lt_argmax(scores + i * C, C) == y[i];
+        correct += lt_loss_argmax(scores + i * C, C) == y[i];
     }
     return correct;
 }

@@ -1,7 +1,6 @@
-/* model.c — scores, loss and gradient of the linear classifier through sgemm. */
+/* model.c — the linear classifier's parameters: created, initialised, loaded. */
 #include "lintrain/model.h"
 
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +79,8 @@ lt_status lt_model_init(lt_model *m, const lt_config *cfg, lt_rng *rng, lt_error
     memset(m->b, 0, m->C * sizeof(float));
     if (cfg->model.init_weights) {
         size_t want[2] = {m->D, m->C};
-        lt_status st = load_exact(cfg->model.init_weights, want, 2, m->W, "model.init_weights", err);
+        lt_status st = load_exact(cfg->model.init_weights, want, 2, m->W, "model.init_weights",
+                                  err);
         if (st != LT_OK) {
             return st;
         }
@@ -103,38 +103,4 @@ lt_status lt_model_load(lt_model *m, const char *weights, const char *bias, lt_e
         st = load_exact(bias, bshape, 1, m->b, "bias", err);
     }
     return st;
-}
-
-void lt_model_scores(const lt_model *m, const float *X, size_t n, float *scores)
-{
-    for (size_t i = 0; i < n; i++) {
-        memcpy(scores + i * m->C, m->b, m->C * sizeof(float));
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)m->C, (int)m->D, 1.0f,
-                X, (int)m->D, m->W, (int)m->C, 1.0f, scores, (int)m->C);
-}
-
-double lt_model_loss_grad(const lt_model *m, const lt_loss *loss, double margin,
-                          const float *X, const uint8_t *y, size_t n, float *scores,
-                          float *grad, size_t *correct)
-{
-    size_t C = m->C;
-    lt_model_scores(m, X, n, scores);
-    if (correct) {
-        *correct = lt_count_correct(scores, y, n, C);
-    }
-    double scale = 1.0 / (double)n;
-    double sum = loss->sum_and_grad(scores, y, n, C, margin, scale, grad ? scores : NULL);
-    if (grad) {
-        float *gW = grad, *gb = grad + m->D * C;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m->D, (int)C, (int)n, 1.0f, X,
-                    (int)m->D, scores, (int)C, 0.0f, gW, (int)C);
-        memset(gb, 0, C * sizeof(float));
-        for (size_t i = 0; i < n; i++) {
-            for (size_t j = 0; j < C; j++) {
-                gb[j] += scores[i * C + j];
-            }
-        }
-    }
-    return sum * scale;
 }

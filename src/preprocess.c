@@ -1,9 +1,14 @@
-/* preprocess.c — per-feature affine preprocessing fitted on the training split. */
+/* preprocess.c — per-feature affine preprocessing fitted on the training split, and its
+ * file in a run folder. */
 #include "lintrain/preprocess.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "lintrain/fsutil.h"
+#include "lintrain/npy.h"
 
 static const char *const KINDS[] = {"none", "scale", "mean_image", "standardize"};
 #define N_KINDS (sizeof KINDS / sizeof KINDS[0])
@@ -134,4 +139,60 @@ void lt_preprocess_free(lt_preprocess *p)
     free(p->shift);
     free(p->scale);
     memset(p, 0, sizeof *p);
+}
+
+/* ---- preprocess.npy ---------------------------------------------------------------- */
+
+lt_status lt_preprocess_save(const char *dir, const lt_preprocess *p, lt_error *err)
+{
+    char path[LT_PATH_MAX];
+    lt_status st = lt_path_join(path, dir, LT_PREPROCESS_FILE, err);
+    if (st != LT_OK) {
+        return st;
+    }
+    float *both = lt_calloc(2 * LT_CIFAR_D, sizeof(float), "preprocess.npy", err);
+    if (!both) {
+        return LT_ERR;
+    }
+    memcpy(both, p->shift, LT_CIFAR_D * sizeof(float));
+    memcpy(both + LT_CIFAR_D, p->scale, LT_CIFAR_D * sizeof(float));
+    size_t shape[2] = {2, LT_CIFAR_D};
+    st = lt_npy_write_f32(path, both, shape, 2, err);
+    free(both);
+    return st;
+}
+
+lt_status lt_preprocess_load(const char *dir, lt_preprocess *p, int *found, lt_error *err)
+{
+    memset(p, 0, sizeof *p);
+    *found = 0;
+    char path[LT_PATH_MAX];
+    lt_status st = lt_path_join(path, dir, LT_PREPROCESS_FILE, err);
+    struct stat sb;
+    if (st != LT_OK || stat(path, &sb) != 0) {
+        return st;
+    }
+    float *data = NULL;
+    size_t shape[LT_NPY_MAX_DIMS];
+    int ndim = 0;
+    if ((st = lt_npy_read_f32(path, &data, shape, &ndim, err)) != LT_OK) {
+        return st;
+    }
+    if (ndim != 2 || shape[0] != 2 || shape[1] != LT_CIFAR_D) {
+        free(data);
+        return lt_fail(err, LT_ERR, "%s: has the wrong shape: expected (2, %d)", path,
+                       LT_CIFAR_D);
+    }
+    p->shift = lt_calloc(LT_CIFAR_D, sizeof(float), "preprocess shift", err);
+    p->scale = lt_calloc(LT_CIFAR_D, sizeof(float), "preprocess scale", err);
+    if (!p->shift || !p->scale) {
+        free(data);
+        lt_preprocess_free(p);
+        return LT_ERR;
+    }
+    memcpy(p->shift, data, LT_CIFAR_D * sizeof(float));
+    memcpy(p->scale, data + LT_CIFAR_D, LT_CIFAR_D * sizeof(float));
+    free(data);
+    *found = 1;
+    return LT_OK;
 }

@@ -7,7 +7,7 @@
 #define EDIT_MAX 64  /* longer strings are never close to a name */
 
 /* Two rows of the dynamic programme. */
-size_t lt_edit_distance(const char *a, size_t na, const char *b, size_t nb)
+size_t lt_suggest_edit_distance(const char *a, size_t na, const char *b, size_t nb)
 {
     if (na > EDIT_MAX || nb > EDIT_MAX) {
         return SIZE_MAX;
@@ -35,7 +35,7 @@ size_t lt_edit_distance(const char *a, size_t na, const char *b, size_t nb)
     return row[nb];
 }
 
-bool lt_close_enough(size_t d, const char *typed, size_t nc)
+bool lt_suggest_close_enough(size_t d, const char *typed, size_t nc)
 {
     size_t len = strlen(typed);
     size_t limit = len / 3 > 2 ? len / 3 : 2;
@@ -50,8 +50,8 @@ const char *lt_suggest(const char *typed, const char *list, size_t *len)
     for (const char *p = list; p && *p;) {
         const char *bar = strchr(p, '|');
         size_t n = bar ? (size_t)(bar - p) : strlen(p);
-        size_t d = lt_edit_distance(typed, strlen(typed), p, n);
-        if (d < best_d && lt_close_enough(d, typed, n)) {
+        size_t d = lt_suggest_edit_distance(typed, strlen(typed), p, n);
+        if (d < best_d && lt_suggest_close_enough(d, typed, n)) {
             best = p;
             best_d = d;
             *len = n;

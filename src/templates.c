@@ -24,8 +24,8 @@ static const uint8_t GREY_INK[3] = {90, 90, 90};
 static int fit_label(const char *name, char *out, size_t cap)
 {
     snprintf(out, cap, "%s", name);
-    int scale = lt_text_width(out, LABEL_SCALE) <= TILE ? LABEL_SCALE : 1;
-    while (lt_text_width(out, scale) > TILE) {
+    int scale = lt_font_text_width(out, LABEL_SCALE) <= TILE ? LABEL_SCALE : 1;
+    while (lt_font_text_width(out, scale) > TILE) {
         out[strlen(out) - 1] = '\0';
     }
     return scale;
@@ -78,14 +78,14 @@ lt_status lt_templates_draw(const float *W, size_t C, char names[][LT_CLASS_NAME
         draw_tile(out, W, C, k, lo, hi - lo, x0, y0);
         char label[LT_CLASS_NAME_MAX];
         int scale = fit_label(names[k], label, sizeof label);
-        long tx = x0 + (long)(TILE - lt_text_width(label, scale)) / 2;
+        long tx = x0 + (long)(TILE - lt_font_text_width(label, scale)) / 2;
         long ty = y0 + TILE + GAP / 2 + (LABEL_H - LT_FONT_H * scale) / 2;
-        lt_draw_text(out, tx, ty, label, scale, INK);
+        lt_font_draw_text(out, tx, ty, label, scale, INK);
     }
     char footer[160];
-    snprintf(footer, sizeof footer, "columns of W; colors min-max over all of W: %.3g -> 0, %.3g -> 255",
-             lo, hi);
-    lt_draw_text(out, GAP, (long)(height - FOOTER_H + GAP / 2), footer, 1, GREY_INK);
+    snprintf(footer, sizeof footer,
+             "columns of W; colors min-max over all of W: %.3g -> 0, %.3g -> 255", lo, hi);
+    lt_font_draw_text(out, GAP, (long)(height - FOOTER_H + GAP / 2), footer, 1, GREY_INK);
     return LT_OK;
 }
 
@@ -95,7 +95,7 @@ lt_status lt_templates_write(const char *path, const float *W, size_t C,
     lt_image im;
     lt_status st = lt_templates_draw(W, C, names, &im, err);
     if (st == LT_OK) {
-        st = lt_png_write(path, &im, err);
+        st = lt_image_write_png(path, &im, err);
         lt_image_free(&im);
     }
     return st;

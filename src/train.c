@@ -19,7 +19,7 @@
 #include "lintrain/fsutil.h"
 #include "lintrain/interrupt.h"
 #include "lintrain/npy.h"
-#include "lintrain/runfolder.h"
+#include "lintrain/run.h"
 #include "lintrain/schedule.h"
 #include "lintrain/train_driver.h"
 
@@ -490,25 +490,26 @@ static lt_status write_weights(trainer *t, lt_error *err)
 }
 
 /* The test split's scores of the final and of the best epoch's weights. */
-static lt_status score_test(trainer *t, lt_summary *s, lt_error *err)
+static void score_test(trainer *t, lt_summary *s)
 {
     double margin = t->cfg->model.svm_margin;
     lt_evaluate_kernel(&t->kernel, &t->model, t->loss, margin, &t->data.test, NULL,
                        t->data.test.n, &s->test);
     if (t->best_epoch == 0) {
-        return LT_OK;
+        return;
     }
     /* A view of the best parameters: same shapes, borrowed arrays. */
     lt_model best = t->model;
     best.params = t->best;
     best.W = t->best;
     best.b = t->best + t->model.D * t->model.C;
-    return lt_evaluate(&best, t->loss, margin, &t->prep, &t->data.test, &s->best_test, err);
+    lt_evaluate_kernel(&t->kernel, &best, t->loss, margin, &t->data.test, NULL,
+                       t->data.test.n, &s->best_test);
 }
 
 /* Fills the summary from the last epoch's evaluation plus the test split (a run that
  * finished: status "ok"). */
-static lt_status summarize(trainer *t, lt_summary *s, const char *status, lt_error *err)
+static void summarize(trainer *t, lt_summary *s, const char *status)
 {
     s->status = status;
     s->train = t->last_epoch.train;
@@ -524,9 +525,10 @@ static lt_status summarize(trainer *t, lt_summary *s, const char *status, lt_err
     s->best_epoch = t->best_epoch;
     s->best_val = t->best_val;
     s->early_stopped = t->early_stopped;
-    lt_status st = strcmp(status, "ok") == 0 ? score_test(t, s, err) : LT_OK;
+    if (strcmp(status, "ok") == 0) {
+        score_test(t, s);
+    }
     s->seconds = lt_train_now() - t->t0;
-    return st;
 }
 
 static void trainer_free(trainer *t)
@@ -548,15 +550,13 @@ static void trainer_free(trainer *t)
 static lt_status write_outputs(trainer *t, lt_status trained, lt_summary *out, lt_error *err)
 {
     const char *dir = t->cfg->output.dir;
-    lt_status st = summarize(t, out, trained == LT_OK ? "ok" : "diverged", err);
-    if (st == LT_OK && trained == LT_OK) {
-        st = write_weights(t, err);
-    }
+    summarize(t, out, trained == LT_OK ? "ok" : "diverged");
+    lt_status st = trained == LT_OK ? write_weights(t, err) : LT_OK;
     if (st == LT_OK && trained == LT_OK) {
         st = lt_run_write_extras(dir, &t->model, &t->prep, t->data.class_names, err);
     }
     if (st == LT_OK) {
-        st = lt_summary_write(dir, out, err);
+        st = lt_metrics_summary(dir, out, err);
     }
     return st;
 }

@@ -336,37 +336,37 @@ static void test_json_diagnoser(void **state)
     const char *valid[] = {"{}", " [1, -2.5e3, true, false, null, \"a\\\"b\\u00e9\"] ",
                            "{\"a\": {\"b\": [[], {}]}}\n", "0", "\"x\""};
     for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++) {
-        assert_false(lt_json_diagnose(valid[i], strlen(valid[i]), &at, why, sizeof why));
+        assert_false(lt_json_diag_diagnose(valid[i], strlen(valid[i]), &at, why, sizeof why));
     }
     const char *t = "{\"a\": 1,\n \"b\": 2,\n}";
-    assert_true(lt_json_diagnose(t, strlen(t), &at, why, sizeof why));
+    assert_true(lt_json_diag_diagnose(t, strlen(t), &at, why, sizeof why));
     assert_int_equal(at, 16);
     assert_has(why, "trailing comma");
     size_t line, col;
-    lt_json_position(t, at, &line, &col);
+    lt_json_diag_position(t, at, &line, &col);
     assert_int_equal(line, 2);
     assert_int_equal(col, 8);
-    lt_json_excerpt(t, strlen(t), at, excerpt, sizeof excerpt);
+    lt_json_diag_excerpt(t, strlen(t), at, excerpt, sizeof excerpt);
     assert_string_equal(excerpt, "    2 |  \"b\": 2,\n      |        ^");
     t = "{\"a\": \"x\\qy\"}";
-    assert_true(lt_json_diagnose(t, strlen(t), &at, why, sizeof why));
+    assert_true(lt_json_diag_diagnose(t, strlen(t), &at, why, sizeof why));
     assert_has(why, "invalid escape");
     t = "{\"a\": 1.}";
-    assert_true(lt_json_diagnose(t, strlen(t), &at, why, sizeof why));
+    assert_true(lt_json_diag_diagnose(t, strlen(t), &at, why, sizeof why));
     assert_has(why, "invalid number \"1.\"");
     /* A tab before the column is kept in the caret line, so the caret lines up. */
     t = "{\n\t\"a\" 1}";
-    assert_true(lt_json_diagnose(t, strlen(t), &at, why, sizeof why));
-    lt_json_excerpt(t, strlen(t), at, excerpt, sizeof excerpt);
+    assert_true(lt_json_diag_diagnose(t, strlen(t), &at, why, sizeof why));
+    lt_json_diag_excerpt(t, strlen(t), at, excerpt, sizeof excerpt);
     assert_string_equal(excerpt, "    2 | \t\"a\" 1}\n      | \t   ^");
     /* A long line shows a window around the column. */
     char longline[300];
     memset(longline, ' ', sizeof longline);
     longline[0] = '{';
     memcpy(longline + 200, "x}", 3);
-    assert_true(lt_json_diagnose(longline, strlen(longline), &at, why, sizeof why));
+    assert_true(lt_json_diag_diagnose(longline, strlen(longline), &at, why, sizeof why));
     assert_int_equal(at, 200);
-    lt_json_excerpt(longline, strlen(longline), at, excerpt, sizeof excerpt);
+    lt_json_diag_excerpt(longline, strlen(longline), at, excerpt, sizeof excerpt);
     assert_non_null(strstr(excerpt, "| ...  "));
     assert_true(strlen(excerpt) < 200);
 }

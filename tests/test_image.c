@@ -112,7 +112,7 @@ static buf make_png(uint32_t width, uint32_t height, uint8_t ct, size_t ch, cons
 static void decode_ok(const buf *png, lt_image *im)
 {
     lt_error err = {{0}};
-    if (lt_png_decode(png->b, png->n, "test.png", im, &err) != LT_OK) {
+    if (lt_image_decode_png(png->b, png->n, "test.png", im, &err) != LT_OK) {
         fail_msg("%s", err.msg);
     }
 }
@@ -160,7 +160,7 @@ static void test_broken_files(void **state)
     tu_write_file(path, "GIF89a hello", 12);
     lt_image im;
     lt_error err = {{0}};
-    assert_int_equal(lt_png_read(path, &im, &err), LT_ERR);
+    assert_int_equal(lt_image_read_png(path, &im, &err), LT_ERR);
     assert_non_null(strstr(err.msg, path));
     assert_non_null(strstr(err.msg, "not a PNG"));
     /* A real PNG cut in the middle of its data. */
@@ -168,15 +168,15 @@ static void test_broken_files(void **state)
     buf png = make_png(4, 4, 2, 3, px);
     char *cut = tu_join(dir, "cut.png");
     tu_write_file(cut, png.b, png.n - 30);
-    assert_int_equal(lt_png_read(cut, &im, &err), LT_ERR);
+    assert_int_equal(lt_image_read_png(cut, &im, &err), LT_ERR);
     assert_non_null(strstr(err.msg, cut));
     assert_non_null(strstr(err.msg, "broken PNG"));
     /* A corrupted CRC. */
     png.b[40] ^= 0xFF;
-    assert_int_equal(lt_png_decode(png.b, png.n, "crc.png", &im, &err), LT_ERR);
+    assert_int_equal(lt_image_decode_png(png.b, png.n, "crc.png", &im, &err), LT_ERR);
     assert_non_null(strstr(err.msg, "crc.png"));
     char *missing = tu_join(dir, "missing.png");
-    assert_int_equal(lt_png_read(missing, &im, &err), LT_ERR);
+    assert_int_equal(lt_image_read_png(missing, &im, &err), LT_ERR);
     assert_non_null(strstr(err.msg, missing));
     free(png.b);
     free(missing);
@@ -197,8 +197,8 @@ static void test_write_read_round_trip(void **state)
     for (size_t i = 0; i < 7 * 5 * 3; i++) {
         im.rgb[i] = (uint8_t)(i * 37 + 11);
     }
-    assert_int_equal(lt_png_write(path, &im, &err), LT_OK);
-    assert_int_equal(lt_png_read(path, &back, &err), LT_OK);
+    assert_int_equal(lt_image_write_png(path, &im, &err), LT_OK);
+    assert_int_equal(lt_image_read_png(path, &back, &err), LT_OK);
     assert_int_equal(back.width, 7);
     assert_int_equal(back.height, 5);
     assert_memory_equal(back.rgb, im.rgb, 7 * 5 * 3);
@@ -283,14 +283,14 @@ static void test_record_layout(void **state)
 static void test_font(void **state)
 {
     (void)state;
-    assert_int_equal(lt_text_width("", 2), 0);
-    assert_int_equal(lt_text_width("ab", 1), 11);
-    assert_int_equal(lt_text_width("ab", 2), 22);
+    assert_int_equal(lt_font_text_width("", 2), 0);
+    assert_int_equal(lt_font_text_width("ab", 1), 11);
+    assert_int_equal(lt_font_text_width("ab", 2), 22);
     lt_image im;
     lt_error err = {{0}};
     assert_int_equal(lt_image_create(&im, 12, 10, 255, &err), LT_OK);
     const uint8_t ink[3] = {0, 0, 0};
-    lt_draw_text(&im, 0, 0, "I", 1, ink);
+    lt_font_draw_text(&im, 0, 0, "I", 1, ink);
     /* 'I' is a bar in the middle column (x 2) from row 1 to 5, serifs on rows 0 and 6. */
     for (size_t y = 0; y < 7; y++) {
         assert_int_equal(im.rgb[(y * 12 + 2) * 3], 0);
@@ -298,7 +298,7 @@ static void test_font(void **state)
     assert_int_equal(im.rgb[(3 * 12 + 0) * 3], 255);
     assert_int_equal(im.rgb[(0 * 12 + 1) * 3], 0);
     /* Clipped at the edges without writing outside. */
-    lt_draw_text(&im, -3, 8, "W", 2, ink);
+    lt_font_draw_text(&im, -3, 8, "W", 2, ink);
     lt_image_free(&im);
 }
 
@@ -314,7 +314,8 @@ static void test_templates_scaling(void **state)
             W[d * 10 + k] = (float)k - 2.0f;
         }
     }
-    char names[10][LT_CLASS_NAME_MAX] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "a-very-long-class-name"};
+    char names[10][LT_CLASS_NAME_MAX] = {"a", "b", "c", "d", "e",
+                                         "f", "g", "h", "i", "a-very-long-class-name"};
     lt_image im;
     lt_error err = {{0}};
     assert_int_equal(lt_templates_draw(W, 10, names, &im, &err), LT_OK);

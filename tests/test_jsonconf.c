@@ -199,17 +199,17 @@ static void test_schema_mistakes(void **state)
 static void test_edit_distance_and_suggestions(void **state)
 {
     (void)state;
-    assert_int_equal(lt_edit_distance("kitten", 6, "sitting", 7), 3);
-    assert_int_equal(lt_edit_distance("", 0, "abc", 3), 3);
-    assert_int_equal(lt_edit_distance("lrr", 3, "lr", 2), 1);
-    assert_int_equal(lt_edit_distance("optimiser", 9, "optimizer", 9), 1);
-    assert_int_equal(lt_edit_distance("ab", 2, "ba", 2), 2);
+    assert_int_equal(lt_suggest_edit_distance("kitten", 6, "sitting", 7), 3);
+    assert_int_equal(lt_suggest_edit_distance("", 0, "abc", 3), 3);
+    assert_int_equal(lt_suggest_edit_distance("lrr", 3, "lr", 2), 1);
+    assert_int_equal(lt_suggest_edit_distance("optimiser", 9, "optimizer", 9), 1);
+    assert_int_equal(lt_suggest_edit_distance("ab", 2, "ba", 2), 2);
 
-    assert_true(lt_close_enough(1, "lrr", 2));
-    assert_true(lt_close_enough(2, "epoch", 6));
-    assert_false(lt_close_enough(2, "x", 2));           /* every character replaced */
-    assert_true(lt_close_enough(3, "abcdefghi", 9));    /* 9/3 = 3 */
-    assert_false(lt_close_enough(4, "abcdefghi", 9));
+    assert_true(lt_suggest_close_enough(1, "lrr", 2));
+    assert_true(lt_suggest_close_enough(2, "epoch", 6));
+    assert_false(lt_suggest_close_enough(2, "x", 2));           /* every character replaced */
+    assert_true(lt_suggest_close_enough(3, "abcdefghi", 9));    /* 9/3 = 3 */
+    assert_false(lt_suggest_close_enough(4, "abcdefghi", 9));
 }
 
 static void test_number_text(void **state)

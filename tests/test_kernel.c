@@ -1,5 +1,5 @@
 /* test_kernel.c — every training-kernel implementation against the sgemm oracle
- * (lt_model_loss_grad on float features made here), the thread pool, determinism.
+ * (oracle_loss_grad on float features made here), the thread pool, determinism.
  *
  * Two kinds of data:
  *  - exact: pixels and shift are integers in [0, 63], scale 1, weights k/64 with
@@ -36,6 +36,7 @@
 #include "lintrain/model.h"
 #include "lintrain/pool.h"
 #include "lintrain/rng.h"
+#include "sgemm_oracle.h"
 #include "testutil.h"
 
 #define U 0x1p-24 /* unit roundoff of float */
@@ -111,7 +112,7 @@ static void free_problem(problem *p)
     lt_model_free(&p->m);
 }
 
-/* The oracle: float features as preprocess.c makes them, then model.c's sgemm path. */
+/* The oracle: float features as preprocess.c makes them, then sgemm_oracle.c. */
 static void oracle(problem *p, const lt_loss *loss, double margin)
 {
     size_t n = p->n, D = p->D, C = p->C;
@@ -129,9 +130,9 @@ static void oracle(problem *p, const lt_loss *loss, double margin)
         }
         p->y[i] = p->labels[p->idx[i]];
     }
-    lt_model_scores(&p->m, p->X, n, p->S);
+    oracle_scores(&p->m, p->X, n, p->S);
     loss->sum_and_grad(p->S, p->y, n, C, margin, 1.0 / (double)n, p->dS);
-    p->loss = lt_model_loss_grad(&p->m, loss, margin, p->X, p->y, n, work, p->grad, &p->correct);
+    p->loss = oracle_loss_grad(&p->m, loss, margin, p->X, p->y, n, work, p->grad, &p->correct);
     free(work);
 }
 
@@ -339,7 +340,7 @@ static void test_exact_mode_can_fail(void **state)
     float *S = malloc(8 * 10 * sizeof(float));
     assert_non_null(S);
     p.m.W[1234 * 10 + 3] += 1.0f / 64.0f;
-    lt_model_scores(&p.m, p.X, 8, S);
+    oracle_scores(&p.m, p.X, 8, S);
     size_t differ = 0;
     for (size_t i = 0; i < 8; i++) {
         differ += S[i * 10 + 3] != p.S[i * 10 + 3];

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "sgemm_oracle.h"
 #include "testutil.h"
 
 #include "lintrain/loss.h"
@@ -100,8 +101,8 @@ static void test_count_correct_ties(void **state)
     /* The first maximum wins a tie. */
     const float s[6] = {1, 1, 0, 0, 2, 2};
     const uint8_t y[2] = {0, 2};
-    assert_int_equal(lt_count_correct(s, y, 2, 3), 1);
-    assert_int_equal(lt_count_correct(LECTURE_SCORES, LECTURE_LABELS, 3, 3), 1);
+    assert_int_equal(lt_loss_count_correct(s, y, 2, 3), 1);
+    assert_int_equal(lt_loss_count_correct(LECTURE_SCORES, LECTURE_LABELS, 3, 3), 1);
 }
 
 /* A dyadic value k/64 with k in [-range, range]. */
@@ -154,7 +155,7 @@ static void test_loss_gradients_wrt_scores(void **state)
 static double objective(const lt_model *m, const lt_loss *loss, const lt_penalty *pen,
                         const float *X, const uint8_t *y, size_t n, float *scores)
 {
-    double data = lt_model_loss_grad(m, loss, 1.0, X, y, n, scores, NULL, NULL);
+    double data = oracle_loss_grad(m, loss, 1.0, X, y, n, scores, NULL, NULL);
     return data + 0.5 * pen->value(m->W, m->D * m->C, 0.5);
 }
 
@@ -186,7 +187,7 @@ static void check_model_grad(const char *loss_name, const char *pen_name)
     for (size_t j = 0; j < C; j++) {
         m.b[j] += (float)j / 256.0f;
     }
-    lt_model_loss_grad(&m, loss, 1.0, X, y, N, scores, grad, NULL);
+    oracle_loss_grad(&m, loss, 1.0, X, y, N, scores, grad, NULL);
     pen->add_grad(m.W, D * C, 0.5, 0.5, grad);
     const float h = 1.0f / 4096.0f;
     for (size_t k = 0; k < m.n_params; k++) {

@@ -196,8 +196,9 @@ static void test_finished_run_refused_then_forced(void **state)
     snapshot before;
     snap("fin", &before);
     /* Another config into the same folder: refused, nothing touched. */
-    int rc = train("fin", "--config configs/svm_sgd.json --quiet --set data.dir=data/cifar-10-sample "
-                          "--set data.val_size=200 --set train.epochs=1",
+    int rc = train("fin", "--config configs/svm_sgd.json --quiet "
+                          "--set data.dir=data/cifar-10-sample --set data.val_size=200 "
+                          "--set train.epochs=1",
                    &out);
     assert_int_equal(rc, 2);
     assert_has(out, "holds a finished run");

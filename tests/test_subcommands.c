@@ -18,7 +18,8 @@
 
 #include "lintrain/cifar.h"
 #include "lintrain/image.h"
-#include "lintrain/runfolder.h"
+#include "lintrain/run.h"
+#include "sgemm_oracle.h"
 #include "testutil.h"
 
 #define PYTHON "/usr/bin/python3"
@@ -41,18 +42,6 @@ static int run(const char *fmt, char **out, ...)
     return tu_run(cmd, out);
 }
 
-static cJSON *read_json(const char *dir, const char *file)
-{
-    char *p = tu_path_in(dir, file);
-    char *text = tu_read_file(p, NULL);
-    free(p);
-    assert_non_null(text);
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    assert_non_null(j);
-    return j;
-}
-
 /* Test records 0..N_IMAGES-1 of the sample as PNG files tu_tmp/img/i.png. */
 static void write_images(void)
 {
@@ -68,7 +57,7 @@ static void write_images(void)
         char p[4200];
         assert_int_equal(lt_image_from_record(ds.pixels + i * LT_CIFAR_D, &im, &err), LT_OK);
         snprintf(p, sizeof p, "%s/%zu.png", dir, i);
-        assert_int_equal(lt_png_write(p, &im, &err), LT_OK);
+        assert_int_equal(lt_image_write_png(p, &im, &err), LT_OK);
         if (i == 0) {
             /* the same image at 64x64, each pixel a 2x2 block */
             lt_image big;
@@ -79,7 +68,7 @@ static void write_images(void)
                 }
             }
             snprintf(p, sizeof p, "%s/big.png", dir);
-            assert_int_equal(lt_png_write(p, &big, &err), LT_OK);
+            assert_int_equal(lt_image_write_png(p, &big, &err), LT_OK);
             lt_image_free(&big);
         }
         lt_image_free(&im);
@@ -103,13 +92,6 @@ static int setup(void **state)
     }
     write_images();
     return 0;
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, key);
-    assert_true(cJSON_IsNumber(v));
-    return v->valuedouble;
 }
 
 static void test_training_writes_extras(void **state)
@@ -149,15 +131,21 @@ static void test_eval_matches_summary(void **state)
     assert_non_null(strstr(out, "true\\pred"));
     assert_non_null(strstr(out, "airplane"));
     free(out);
-    cJSON *e = read_json("sm", "eval.json"), *s = read_json("sm", "summary.json");
+    cJSON *e = tu_load_json_in("sm", "eval.json"), *s = tu_load_json_in("sm", "summary.json");
     cJSON *splits = cJSON_GetObjectItem(e, "splits");
     const char *names[3] = {"train", "val", "test"};
     const char *keys[3] = {"train_acc", "val_acc", "test_acc"};
+    const char *losses[3] = {"train_data_loss", "val_data_loss", "test_data_loss"};
     for (int i = 0; i < 3; i++) {
         cJSON *sp = cJSON_GetObjectItem(splits, names[i]);
         assert_non_null(sp);
-        /* the same weights and data: exactly the trainer's accuracy */
-        assert_true(num(sp, "accuracy") == num(s, keys[i]));
+        /* the same weights, data and forward path (the kernel): exactly the trainer's
+         * accuracy and loss, to the last bit */
+        assert_true(tu_json_number(sp, "accuracy") == tu_json_number(s, keys[i]));
+        if (tu_json_number(sp, "data_loss") != tu_json_number(s, losses[i])) {
+            fail_msg("%s: eval's data loss %.17g, the trainer's %.17g", names[i],
+                     tu_json_number(sp, "data_loss"), tu_json_number(s, losses[i]));
+        }
         cJSON *m = cJSON_GetObjectItem(sp, "confusion");
         cJSON *per = cJSON_GetObjectItem(sp, "per_class_accuracy");
         assert_int_equal(cJSON_GetArraySize(m), 10);
@@ -175,8 +163,8 @@ static void test_eval_matches_summary(void **state)
             assert_near(cJSON_GetArrayItem(cJSON_GetObjectItem(sp, "class_counts"), t)->valuedouble,
                         rs, 0);
         }
-        assert_near(total, num(sp, "n"), 0);
-        assert_near(trace, num(sp, "correct"), 0);
+        assert_near(total, tu_json_number(sp, "n"), 0);
+        assert_near(trace, tu_json_number(sp, "correct"), 0);
     }
     /* The sample's test split is balanced: 50 records per class. */
     cJSON *counts = cJSON_GetObjectItem(cJSON_GetObjectItem(splits, "test"), "class_counts");
@@ -211,7 +199,8 @@ static void test_numpy_reads_run_folder(void **state)
                  "pred = np.argmax(X @ W.astype(np.float64) + b, axis=1)\n"
                  "M = np.zeros((10, 10), int)\n"
                  "np.add.at(M, (y, pred), 1)\n"
-                 "E = np.array(json.load(open(d + \"/eval.json\"))[\"splits\"][\"test\"][\"confusion\"])\n"
+                 "E = json.load(open(d + \"/eval.json\"))[\"splits\"][\"test\"]\n"
+                 "E = np.array(E[\"confusion\"])\n"
                  "diff = int(np.abs(M - E).sum()) // 2\n"
                  "print(\"differ\", diff)\n"
                  "sys.exit(0 if diff <= 2 else 1)\n"
@@ -223,18 +212,27 @@ static void test_numpy_reads_run_folder(void **state)
     free(out);
 }
 
-/* Scores of test record i through the library, to compare predict with. */
+/* Scores of test record i through the library: the run's kernel (as predict), and the
+ * sgemm oracle on the preprocessed features, which must agree but for rounding. */
 static void library_scores(const char *dir, size_t i, float scores[10])
 {
     const char *files[1] = {"test_batch.bin"};
     lt_dataset ds;
     lt_run r;
+    lt_kernel k;
     lt_error err = {{0}};
     assert_int_equal(lt_cifar_load(SAMPLE, files, 1, &ds, &err), LT_OK);
     assert_int_equal(lt_run_open(&r, dir, NULL, NULL, 0, 0, &err), LT_OK);
-    float X[LT_CIFAR_D];
+    assert_int_equal(lt_run_kernel(&r, 1, &k, &err), LT_OK);
+    lt_rows one = {ds.pixels, NULL, NULL, i, 1};
+    lt_kernel_scores(&k, &r.model, &one, scores);
+    float X[LT_CIFAR_D], oracle[10];
     lt_preprocess_rows(&r.prep, &ds, NULL, i, 1, X);
-    lt_model_scores(&r.model, X, 1, scores);
+    oracle_scores(&r.model, X, 1, oracle);
+    for (size_t c = 0; c < 10; c++) {
+        assert_close(scores[c], oracle[c], 1e-5);
+    }
+    lt_kernel_free(&k);
     lt_run_free(&r);
     lt_dataset_free(&ds);
 }
@@ -265,19 +263,19 @@ static void test_predict_json(void **state)
         double psum = 0, prev = INFINITY;
         for (int r = 0; r < 10; r++) {
             cJSON *t = cJSON_GetArrayItem(top, r);
-            int k = (int)num(t, "index");
-            assert_true(num(t, "score") <= prev); /* best first */
-            prev = num(t, "score");
-            /* the scores are the library's for the same record, exactly */
-            assert_true((float)num(t, "score") == s[k]);
-            psum += num(t, "prob");
+            int k = (int)tu_json_number(t, "index");
+            assert_true(tu_json_number(t, "score") <= prev); /* best first */
+            prev = tu_json_number(t, "score");
+            /* the scores are the kernel's for the same record, exactly */
+            assert_true((float)tu_json_number(t, "score") == s[k]);
+            psum += tu_json_number(t, "prob");
             assert_non_null(cJSON_GetObjectItem(t, "class"));
             if (strcmp(file, "0.png") == 0) {
-                first_scores[k] = (float)num(t, "score");
+                first_scores[k] = (float)tu_json_number(t, "score");
             }
             if (strcmp(file, "big.png") == 0) {
                 /* 2x2 blocks average back to the 32x32 image exactly */
-                assert_true((float)num(t, "score") == first_scores[k]);
+                assert_true((float)tu_json_number(t, "score") == first_scores[k]);
             }
         }
         assert_near(psum, 1.0, 1e-9);
@@ -367,13 +365,13 @@ static void test_plot(void **state)
     assert_int_equal(run("./lintrain plot --run '%s/sm'", &out, tu_tmp), 0);
     lt_image im;
     lt_error err = {{0}};
-    assert_int_equal(lt_png_read(p, &im, &err), LT_OK);
+    assert_int_equal(lt_image_read_png(p, &im, &err), LT_OK);
     assert_int_equal(im.width, 712);
     lt_image_free(&im);
     free(p);
     p = tu_path_in("sm", "curves.png");
     if (tu_run("command -v gnuplot", NULL) == 0) {
-        assert_int_equal(lt_png_read(p, &im, &err), LT_OK);
+        assert_int_equal(lt_image_read_png(p, &im, &err), LT_OK);
         assert_int_equal(im.width, 900);
         lt_image_free(&im);
     }
@@ -490,12 +488,12 @@ static void test_defaults_follow_choices(void **state)
     assert_string_equal(out, "lintrain: optimizer.rho dropped: not used by adam\n"
                              "lintrain: optimizer.form dropped: not used by adam\n");
     free(out);
-    cJSON *written = read_json("to_adam", "config.json");
+    cJSON *written = tu_load_json_in("to_adam", "config.json");
     cJSON *opt = cJSON_GetObjectItem(written, "optimizer");
     assert_string_equal(cJSON_GetObjectItem(opt, "name")->valuestring, "adam");
     assert_null(cJSON_GetObjectItem(opt, "rho"));
     assert_null(cJSON_GetObjectItem(opt, "form"));
-    assert_true(num(opt, "beta2") == 0.999);
+    assert_true(tu_json_number(opt, "beta2") == 0.999);
     cJSON_Delete(written);
 
     /* lr=null: the optimizer's default rate. */

@@ -18,32 +18,14 @@
 #include "lintrain/npy.h"
 #include "testutil.h"
 
-/* Every test's runs go to one temporary folder, removed at the end. */
-static const char *tmp;
-
-static int make_tmp(void **state)
-{
-    *state = tu_mkdtemp();
-    tmp = *state;
-    return 0;
-}
-
-static int remove_tmp(void **state)
-{
-    tu_rmtree(*state);
-    free(*state);
-    return 0;
-}
-
-/* ./lintrain on the quickstart config, 3 epochs, into tmp/run, with extra arguments;
+/* ./lintrain on the quickstart config, 3 epochs, into tu_tmp/run, with extra arguments;
  * returns the exit status, *output (if non-NULL) what it printed. */
 static int train(const char *run, const char *extra, char **output)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd,
-             "./lintrain --config configs/quickstart.json --quiet --set train.epochs=3 "
-             "--out '%s/%s' %s", tmp, run, extra);
-    return tu_run(cmd, output);
+    char args[4096];
+    snprintf(args, sizeof args,
+             "--config configs/quickstart.json --quiet --set train.epochs=3 %s", extra);
+    return tu_lintrain(run, args, output);
 }
 
 static void train_ok(const char *run, const char *extra)
@@ -56,16 +38,9 @@ static void train_ok(const char *run, const char *extra)
     free(out);
 }
 
-static char *run_file(const char *run, const char *file)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s/%s", tmp, run, file);
-    return strdup(path);
-}
-
 static float *weights(const char *run, size_t *n)
 {
-    char *path = run_file(run, "weights.npy");
+    char *path = tu_path_in(run, "weights.npy");
     float *w = NULL;
     size_t shape[LT_NPY_MAX_DIMS];
     int ndim = 0;
@@ -87,25 +62,6 @@ static int same_weights(const char *a, const char *b)
     free(x);
     free(y);
     return same;
-}
-
-static cJSON *json_file(const char *run, const char *file)
-{
-    char *path = run_file(run, file);
-    char *text = tu_read_file(path, NULL);
-    assert_non_null(text);
-    cJSON *j = cJSON_Parse(text);
-    assert_non_null(j);
-    free(text);
-    free(path);
-    return j;
-}
-
-static double number(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, key);
-    assert_true(cJSON_IsNumber(v));
-    return v->valuedouble;
 }
 
 /* Every implementation trains the sample to nearly the same weights: they compute the
@@ -139,10 +95,10 @@ static void test_kernels_agree(void **state)
         free(w);
     }
     free(ref);
-    cJSON *c = json_file("auto", "config.json");
+    cJSON *c = tu_load_json_in("auto", "config.json");
     cJSON *t = cJSON_GetObjectItem(c, "train");
     assert_string_equal(cJSON_GetObjectItem(t, "kernel")->valuestring, "auto");
-    assert_int_equal((int)number(t, "eval_train_size"), 5000);
+    assert_int_equal((int)tu_json_number(t, "eval_train_size"), 5000);
     cJSON_Delete(c);
 }
 
@@ -168,29 +124,24 @@ static void test_eval_train_sample(void **state)
     train_ok("all", "--set train.threads=1 --set train.eval_train_size=0");
     train_ok("some", "--set train.threads=1 --set train.eval_train_size=100");
     assert_true(same_weights("all", "some"));
-    cJSON *a = json_file("all", "summary.json"), *b = json_file("some", "summary.json");
-    assert_true(number(a, "train_acc") == number(b, "train_acc"));
-    assert_true(number(a, "train_loss") == number(b, "train_loss"));
-    assert_int_equal((int)number(b, "n_train"), 1800);
+    cJSON *a = tu_load_json_in("all", "summary.json"), *b = tu_load_json_in("some", "summary.json");
+    assert_true(tu_json_number(a, "train_acc") == tu_json_number(b, "train_acc"));
+    assert_true(tu_json_number(a, "train_loss") == tu_json_number(b, "train_loss"));
+    assert_int_equal((int)tu_json_number(b, "n_train"), 1800);
     cJSON_Delete(a);
     cJSON_Delete(b);
-    char *path = run_file("some", "metrics.jsonl");
-    char *text = tu_read_file(path, NULL);
-    assert_non_null(text);
+    int n;
+    cJSON **lines = tu_metrics_lines("some", &n);
     int epochs = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        cJSON *j = cJSON_Parse(line);
-        assert_non_null(j);
-        if (strcmp(cJSON_GetObjectItem(j, "type")->valuestring, "epoch") == 0) {
-            double acc = number(j, "train_acc") * 100.0;
+    for (int i = 0; lines[i]; i++) {
+        if (strcmp(tu_line_type(lines[i]), "epoch") == 0) {
+            double acc = tu_json_number(lines[i], "train_acc") * 100.0;
             assert_true(fabs(acc - round(acc)) < 1e-6); /* k correct out of 100 */
             epochs++;
         }
-        cJSON_Delete(j);
     }
     assert_int_equal(epochs, 3);
-    free(text);
-    free(path);
+    tu_free_lines(lines);
 }
 
 static void test_config_errors(void **state)
@@ -219,5 +170,5 @@ int main(void)
         cmocka_unit_test(test_eval_train_sample),
         cmocka_unit_test(test_config_errors),
     };
-    return cmocka_run_group_tests(tests, make_tmp, remove_tmp);
+    return cmocka_run_group_tests(tests, tu_setup_tmp, tu_teardown_tmp);
 }

@@ -197,3 +197,81 @@ int tu_is_png(const char *path)
     free(bytes);
     return png;
 }
+
+void *tu_load_json_in(const char *dir, const char *file)
+{
+    char *path = tu_path_in(dir, file);
+    void *j = tu_load_json(path);
+    free(path);
+    return j;
+}
+
+double tu_json_number(const void *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, key);
+    if (!cJSON_IsNumber(v)) {
+        print_error("%s is not a number\n", key);
+        fail();
+    }
+    return v->valuedouble;
+}
+
+int tu_lintrain(const char *dir, const char *args, char **output)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "./lintrain --out '%s/%s' %s", tu_tmp, dir, args);
+    return tu_run(cmd, output);
+}
+
+void *tu_metrics_lines(const char *dir, int *count)
+{
+    char *path = tu_path_in(dir, "metrics.jsonl");
+    char *text = tu_read_file(path, NULL);
+    free(path);
+    assert_non_null(text);
+    size_t cap = 16, n = 0;
+    cJSON **lines = malloc(cap * sizeof *lines);
+    assert_non_null(lines);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (n + 2 > cap) {
+            cap *= 2;
+            lines = realloc(lines, cap * sizeof *lines);
+            assert_non_null(lines);
+        }
+        lines[n] = cJSON_Parse(line);
+        assert_non_null(lines[n]);
+        n++;
+    }
+    lines[n] = NULL;
+    free(text);
+    *count = (int)n;
+    return lines;
+}
+
+void tu_free_lines(void *array)
+{
+    cJSON **lines = array;
+    for (int i = 0; lines[i]; i++) {
+        cJSON_Delete(lines[i]);
+    }
+    free(lines);
+}
+
+int tu_same_file(const char *a, const char *b)
+{
+    size_t na, nb;
+    char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
+    assert_non_null(x);
+    assert_non_null(y);
+    int same = na == nb && memcmp(x, y, na) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+const char *tu_line_type(const void *line)
+{
+    const cJSON *t = cJSON_GetObjectItem(line, "type");
+    assert_true(cJSON_IsString(t));
+    return t->valuestring;
+}

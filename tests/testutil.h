@@ -14,6 +14,9 @@ void tu_rmtree(const char *path);
 /* Writes n bytes to path, replacing it. Aborts the test on failure. */
 void tu_write_file(const char *path, const void *data, size_t n);
 
+/* Whether the files at paths a and b hold the same bytes (both must be readable). */
+int tu_same_file(const char *a, const char *b);
+
 /* Reads a whole file; *n gets its size. malloc'ed, NUL-terminated; NULL if unreadable. */
 char *tu_read_file(const char *path, size_t *n);
 
@@ -58,5 +61,22 @@ char *tu_path_in(const char *dir, const char *file);
 
 /* Whether tu_tmp/dir/file (file NULL: tu_tmp/dir) exists. */
 int tu_exists_in(const char *dir, const char *file);
+
+/* tu_load_json of tu_tmp/dir/file (a cJSON *, to be freed with cJSON_Delete). */
+void *tu_load_json_in(const char *dir, const char *file);
+
+/* The number o (a cJSON object) holds at key; fails the test when it is not a number. */
+double tu_json_number(const void *o, const char *key);
+
+/* Runs ./lintrain --out tu_tmp/dir args (tu_run's output and exit status). */
+int tu_lintrain(const char *dir, const char *args, char **output);
+
+/* tu_tmp/dir/metrics.jsonl, one cJSON * per line in a NULL-ended array (a cJSON **);
+ * *count gets their number. Free with tu_free_lines. */
+void *tu_metrics_lines(const char *dir, int *count);
+void tu_free_lines(void *lines);
+
+/* The "type" of a metrics.jsonl line ("step", "epoch", "trial"). */
+const char *tu_line_type(const void *line);
 
 #endif

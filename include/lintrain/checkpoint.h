@@ -105,6 +105,6 @@ void lt_checkpoint_free(lt_checkpoint *ck);
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib.crc32) of n bytes, continuing from crc (0 to
  * start). */
-uint32_t lt_crc32(uint32_t crc, const void *data, size_t n);
+uint32_t lt_checkpoint_crc32(uint32_t crc, const void *data, size_t n);
 
 #endif

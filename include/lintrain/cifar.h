@@ -1,4 +1,4 @@
-/* cifar.h — the CIFAR-10 binary layout: loading, class names, splitting.
+/* cifar.h — the CIFAR-10 binary layout: loading into a dataset (dataset.h), class names.
  *
  * A file is a whole number of 3073-byte records: 1 label byte (0..9) followed by
  * 3072 pixel bytes, 1024 red, 1024 green, 1024 blue, each plane row-major 32x32.
@@ -11,17 +11,12 @@
 #include <stdint.h>
 
 #include "lintrain/common.h"
+#include "lintrain/dataset.h"
 
 #define LT_CIFAR_D 3072          /* features per image */
 #define LT_CIFAR_C 10            /* classes */
 #define LT_CIFAR_RECORD 3073     /* bytes per record */
 #define LT_CLASS_NAME_MAX 64     /* bytes per class name, with the NUL */
-
-typedef struct {
-    size_t n;         /* number of records */
-    uint8_t *pixels;  /* owned: (n, LT_CIFAR_D) row-major, in the record's byte order */
-    uint8_t *labels;  /* owned: (n), each in [0, LT_CIFAR_C) */
-} lt_dataset;
 
 /* Loads and concatenates files[0..nfiles) found in dir (a file name that is an
  * absolute path is used as is). Errors name the file and, where it applies, the
@@ -35,17 +30,6 @@ lt_status lt_cifar_load(const char *dir, const char *const *files, size_t nfiles
  * about the labels (nothing is read). */
 lt_status lt_cifar_count(const char *dir, const char *const *files, size_t nfiles,
                          size_t *records, lt_error *err);
-
-/* Copies records [start, start + count) of src into *out (count may be 0). */
-lt_status lt_dataset_slice(const lt_dataset *src, size_t start, size_t count,
-                           lt_dataset *out, lt_error *err);
-
-/* Keeps the first n records of *ds in place (no copy) and releases the rest's memory;
- * n larger than ds->n is an error. */
-lt_status lt_dataset_truncate(lt_dataset *ds, size_t n, lt_error *err);
-
-/* Frees what *ds owns and empties it; accepts an empty or NULL dataset. */
-void lt_dataset_free(lt_dataset *ds);
 
 /* Reads class names from dir/batches.meta.txt: the first LT_CIFAR_C non-empty lines,
  * trailing white space removed. When the file does not exist, fills the standard

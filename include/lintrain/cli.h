@@ -1,4 +1,4 @@
-/* cli.h — the subcommands main() dispatches to. Each returns the exit status. */
+/* cli.h — the subcommands main.c's table dispatches to. Each returns the exit status. */
 #ifndef LINTRAIN_CLI_H
 #define LINTRAIN_CLI_H
 
@@ -32,7 +32,8 @@ int lt_cli_toy(int argc, char **argv);
 /* lintrain config --reference [--man] */
 int lt_cli_config(int argc, char **argv);
 
-/* The top-level usage text. */
-const char *lt_cli_usage(void);
+/* train's options, notes and exit statuses: the end of both `lintrain train --help`
+ * and the top-level usage (main.c). */
+const char *lt_cli_train_options(void);
 
 #endif

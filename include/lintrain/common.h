@@ -43,9 +43,6 @@ void *lt_calloc(size_t count, size_t size, const char *what, lt_error *err);
  * as lt_calloc otherwise. */
 void *lt_calloc2(size_t rows, size_t cols, size_t size, const char *what, lt_error *err);
 
-/* Duplicates s (NULL gives NULL); NULL with err filled when out of memory. */
-char *lt_strdup(const char *s, lt_error *err);
-
 /* Name tables: arrays of structs whose first member is `const char *name` (losses,
  * penalties, optimizers, schedules). The entry named name, or NULL. */
 const void *lt_table_find(const void *table, size_t count, size_t stride, const char *name);

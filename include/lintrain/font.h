@@ -14,11 +14,11 @@
 #define LT_FONT_H 10
 
 /* Width in pixels of text drawn at scale. */
-size_t lt_text_width(const char *text, int scale);
+size_t lt_font_text_width(const char *text, int scale);
 
 /* Draws text with its top-left corner at (x, y) in color rgb; pixels outside the
  * image are clipped. A byte outside printable ASCII is drawn as '?'. */
-void lt_draw_text(lt_image *im, long x, long y, const char *text, int scale,
+void lt_font_draw_text(lt_image *im, long x, long y, const char *text, int scale,
                   const uint8_t rgb[3]);
 
 #endif

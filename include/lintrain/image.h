@@ -27,15 +27,15 @@ lt_status lt_image_create(lt_image *im, size_t width, size_t height, uint8_t fil
 void lt_image_free(lt_image *im);
 
 /* Decodes a PNG held in memory; name is used in error messages. */
-lt_status lt_png_decode(const uint8_t *data, size_t n, const char *name, lt_image *im,
+lt_status lt_image_decode_png(const uint8_t *data, size_t n, const char *name, lt_image *im,
                         lt_error *err);
 
 /* Reads a PNG file. Errors name the file: missing, unreadable, not a PNG (the first
  * bytes are not the PNG signature), corrupt or truncated, too large. */
-lt_status lt_png_read(const char *path, lt_image *im, lt_error *err);
+lt_status lt_image_read_png(const char *path, lt_image *im, lt_error *err);
 
 /* Writes im as an 8-bit RGB PNG, atomically (path.tmp, then renamed over path). */
-lt_status lt_png_write(const char *path, const lt_image *im, lt_error *err);
+lt_status lt_image_write_png(const char *path, const lt_image *im, lt_error *err);
 
 /* Area-average resampling to width x height: each output pixel is the mean of the
  * source area it covers, fractional pixels weighted by their covered fraction

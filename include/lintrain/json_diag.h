@@ -14,13 +14,13 @@
  * offset to point at and why a short phrase ("trailing comma before \"}\": JSON allows
  * none"). Returns false when the text is valid JSON as far as this scanner knows (the
  * caller then keeps the parser's own position). */
-bool lt_json_diagnose(const char *text, size_t n, size_t *at, char *why, size_t cap);
+bool lt_json_diag_diagnose(const char *text, size_t n, size_t *at, char *why, size_t cap);
 
 /* "line L, column C" of byte at (both from 1; a column counts bytes), and the line
  * itself with a caret under that column, as two lines each indented by 4 spaces and
  * without a final newline. Control bytes of the line show as '?', tabs are kept (so
  * the caret lines up); a long line shows a window around the column. */
-void lt_json_position(const char *text, size_t at, size_t *line, size_t *col);
-void lt_json_excerpt(const char *text, size_t n, size_t at, char *buf, size_t cap);
+void lt_json_diag_position(const char *text, size_t at, size_t *line, size_t *col);
+void lt_json_diag_excerpt(const char *text, size_t n, size_t at, char *buf, size_t cap);
 
 #endif

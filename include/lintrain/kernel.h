@@ -1,16 +1,22 @@
-/* kernel.h — the training kernel: scores, loss, loss gradient and accuracy count of
- * the linear classifier over rows of uint8 pixels, with the preprocessing folded in.
+/* kernel.h — the forward path: scores, loss, loss gradient and accuracy count of the
+ * linear classifier over rows of uint8 pixels, with the preprocessing folded in.
+ * Training, the evaluation of every split, `lintrain eval` and `lintrain predict` all
+ * compute through it.
  *
- * What it computes is lt_model_loss_grad / lt_model_scores (model.h) applied to the
- * preprocessed rows x' = (x - shift) * scale; how is chosen by name:
+ * It computes, for the preprocessed rows x' = (x - shift) * scale, the scores
+ * s = x'·W + b, the loss's mean over the rows and its gradient dW = x'ᵀ·dL/ds,
+ * db = Σ_rows dL/ds. How is chosen by name:
  *   avx2      a fused, blocked AVX2+FMA kernel: each block of rows is converted from
  *             uint8 while it is hot in cache, scored, turned into dL/ds by the loss
  *             and accumulated into the gradient, without a float copy of the batch
  *             (kernel_avx2.c; chosen when the CPU has AVX2 and FMA)
  *   portable  the same blocked algorithm in plain C (any CPU)
- *   sgemm     the reference: rows converted to float, then OpenBLAS sgemm through
- *             lt_model_loss_grad — the oracle the tests check the others against
+ *   sgemm     blocks of rows converted to float, both products by OpenBLAS sgemm: the
+ *             plain formulas, kept as a choice to compare the others with
  *   auto      avx2 when the CPU supports it, else portable
+ * The tests check every implementation against tests/sgemm_oracle.c, the formulas
+ * above on float features.
+ *
  * A call's rows are cut into at most LT_KERNEL_SHARES shares, fixed by the number of
  * rows alone; the threads of one lt_pool take shares as they free up, each share sums
  * into its own gradient, and the shares are added in order. So results are the same
@@ -79,7 +85,8 @@ const char *lt_kernel_name(const lt_kernel *k);
 double lt_kernel_loss_grad(lt_kernel *k, const lt_model *m, const lt_loss *loss,
                            double margin, const lt_rows *rows, float *grad, size_t *correct);
 
-/* scores (rows->n, C) = x'·W + b. */
+/* scores (rows->n, C) = x'·W + b: the scores lt_kernel_loss_grad counts and scores
+ * over the same rows, bit for bit (the same shares and blocks). */
 void lt_kernel_scores(lt_kernel *k, const lt_model *m, const lt_rows *rows, float *scores);
 
 void lt_kernel_free(lt_kernel *k);

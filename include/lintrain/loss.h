@@ -30,9 +30,9 @@ const lt_loss *lt_loss_find(const char *name);
 const char *lt_loss_name_at(size_t i);
 
 /* The index of the highest of C scores (the first one on ties): the predicted class. */
-size_t lt_argmax(const float *s, size_t C);
+size_t lt_loss_argmax(const float *s, size_t C);
 
 /* Number of rows whose highest score (first one on ties) is the label. */
-size_t lt_count_correct(const float *scores, const uint8_t *y, size_t n, size_t C);
+size_t lt_loss_count_correct(const float *scores, const uint8_t *y, size_t n, size_t C);
 
 #endif

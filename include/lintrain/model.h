@@ -1,17 +1,15 @@
-/* model.h — the linear classifier s = x·W + b and its loss gradient.
+/* model.h — the parameters of the linear classifier s = x·W + b.
  *
  * Parameters live in one flat array, W (D, C) row-major followed by b (C), so the
- * optimizer updates them in one loop and the gradient has the same layout. Every
- * product goes through OpenBLAS sgemm. */
+ * optimizer updates them in one loop and the gradient has the same layout. Scores,
+ * loss and gradient are the training kernel's (kernel.h). */
 #ifndef LINTRAIN_MODEL_H
 #define LINTRAIN_MODEL_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "lintrain/common.h"
 #include "lintrain/config.h"
-#include "lintrain/loss.h"
 #include "lintrain/rng.h"
 
 typedef struct {
@@ -33,16 +31,5 @@ lt_status lt_model_init(lt_model *m, const lt_config *cfg, lt_rng *rng, lt_error
 /* Reads W and b from .npy files of shapes (D, C) and (C,) (a run folder's
  * weights.npy and bias.npy). */
 lt_status lt_model_load(lt_model *m, const char *weights, const char *bias, lt_error *err);
-
-/* scores (n, C) = X (n, D) · W + b. */
-void lt_model_scores(const lt_model *m, const float *X, size_t n, float *scores);
-
-/* Mean data loss over the n rows of X with labels y. When grad is non-NULL, writes
- * the gradient of that mean into grad (params layout): dW = Xᵀ·dS, db = Σ_rows dS.
- * scores (n, C) is workspace (it holds dS afterwards). *correct (if non-NULL) gets
- * the number of rows classified right. */
-double lt_model_loss_grad(const lt_model *m, const lt_loss *loss, double margin,
-                          const float *X, const uint8_t *y, size_t n, float *scores,
-                          float *grad, size_t *correct);
 
 #endif

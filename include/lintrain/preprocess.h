@@ -32,4 +32,14 @@ void lt_preprocess_rows(const lt_preprocess *p, const lt_dataset *ds, const size
 
 void lt_preprocess_free(lt_preprocess *p);
 
+/* preprocess.npy in a run folder: float32 (2, LT_CIFAR_D), row 0 the shift and row 1
+ * the scale, so that a run folder predicts without the training data. */
+#define LT_PREPROCESS_FILE "preprocess.npy"
+
+/* Writes dir/preprocess.npy. */
+lt_status lt_preprocess_save(const char *dir, const lt_preprocess *p, lt_error *err);
+
+/* Reads dir/preprocess.npy; LT_OK with *found = 0 when it does not exist. */
+lt_status lt_preprocess_load(const char *dir, lt_preprocess *p, int *found, lt_error *err);
+
 #endif

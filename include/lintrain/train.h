@@ -15,7 +15,7 @@
 #include "lintrain/common.h"
 #include "lintrain/config.h"
 #include "lintrain/optim.h"
-#include "lintrain/runlog.h"
+#include "lintrain/metrics.h"
 
 typedef struct {
     size_t n_train, n_val, n_test;

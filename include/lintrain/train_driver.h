@@ -25,7 +25,7 @@
 #include "lintrain/penalty.h"
 #include "lintrain/preprocess.h"
 #include "lintrain/rng.h"
-#include "lintrain/runlog.h"
+#include "lintrain/metrics.h"
 #include "lintrain/splits.h"
 #include "lintrain/train.h"
 

@@ -1,6 +1,6 @@
-/* runfolder.c — the run folder: owned names, the writer's lock, what it holds, --force;
- * reading a finished run back; preprocess.npy and templates.png. */
-#include "lintrain/runfolder.h"
+/* run.c — the run folder: owned names, the writer's lock, what it holds, --force;
+ * reading a finished run back; the files training adds beside the weights. */
+#include "lintrain/run.h"
 
 #include <cJSON.h>
 #include <dirent.h>
@@ -37,7 +37,7 @@ static const char *const RUN_FILES[] = {
     LT_PREPROCESS_FILE, LT_TEMPLATES_FILE, /* train, plot */
     "curves.png",       /* train, plot (scripts/plot_curves) */
     "eval.json",        /* eval */
-    LT_LOCK_FILE,       /* every writer; never removed (see runfolder.h) */
+    LT_LOCK_FILE,       /* every writer; never removed (see run.h) */
 };
 #define N_RUN_FILES (sizeof RUN_FILES / sizeof RUN_FILES[0])
 
@@ -378,59 +378,6 @@ lt_status lt_run_foreign(const char *dir, char *out, size_t size, size_t *n, lt_
     return st;
 }
 
-lt_status lt_preprocess_save(const char *dir, const lt_preprocess *p, lt_error *err)
-{
-    char path[LT_PATH_MAX];
-    lt_status st = lt_path_join(path, dir, LT_PREPROCESS_FILE, err);
-    if (st != LT_OK) {
-        return st;
-    }
-    float *both = lt_calloc(2 * LT_CIFAR_D, sizeof(float), "preprocess.npy", err);
-    if (!both) {
-        return LT_ERR;
-    }
-    memcpy(both, p->shift, LT_CIFAR_D * sizeof(float));
-    memcpy(both + LT_CIFAR_D, p->scale, LT_CIFAR_D * sizeof(float));
-    size_t shape[2] = {2, LT_CIFAR_D};
-    st = lt_npy_write_f32(path, both, shape, 2, err);
-    free(both);
-    return st;
-}
-
-lt_status lt_preprocess_load(const char *dir, lt_preprocess *p, int *found, lt_error *err)
-{
-    memset(p, 0, sizeof *p);
-    *found = 0;
-    char path[LT_PATH_MAX];
-    lt_status st = lt_path_join(path, dir, LT_PREPROCESS_FILE, err);
-    if (st != LT_OK || !file_exists(path)) {
-        return st;
-    }
-    float *data = NULL;
-    size_t shape[LT_NPY_MAX_DIMS];
-    int ndim = 0;
-    if ((st = lt_npy_read_f32(path, &data, shape, &ndim, err)) != LT_OK) {
-        return st;
-    }
-    if (ndim != 2 || shape[0] != 2 || shape[1] != LT_CIFAR_D) {
-        free(data);
-        return lt_fail(err, LT_ERR, "%s: has the wrong shape: expected (2, %d)", path,
-                       LT_CIFAR_D);
-    }
-    p->shift = lt_calloc(LT_CIFAR_D, sizeof(float), "preprocess shift", err);
-    p->scale = lt_calloc(LT_CIFAR_D, sizeof(float), "preprocess scale", err);
-    if (!p->shift || !p->scale) {
-        free(data);
-        lt_preprocess_free(p);
-        return LT_ERR;
-    }
-    memcpy(p->shift, data, LT_CIFAR_D * sizeof(float));
-    memcpy(p->scale, data + LT_CIFAR_D, LT_CIFAR_D * sizeof(float));
-    free(data);
-    *found = 1;
-    return LT_OK;
-}
-
 lt_status lt_run_write_extras(const char *dir, const lt_model *m, const lt_preprocess *p,
                               char names[][LT_CLASS_NAME_MAX], lt_error *err)
 {
@@ -515,4 +462,10 @@ void lt_run_free(lt_run *run)
     lt_model_free(&run->model);
     lt_preprocess_free(&run->prep);
     memset(run, 0, sizeof *run);
+}
+
+lt_status lt_run_kernel(const lt_run *run, size_t threads, lt_kernel *k, lt_error *err)
+{
+    return lt_kernel_create(k, run->cfg.train.kernel, run->model.D, run->model.C, threads,
+                            run->prep.shift, run->prep.scale, err);
 }

@@ -1,9 +1,9 @@
-/* runlog.c — metrics.jsonl and summary.json. One name per quantity in both (README,
+/* metrics.c — metrics.jsonl and summary.json. One name per quantity in both (README,
  * "The run folder"): train_loss = train_data_loss + train_penalty; batch_loss the
- * same sum on one update's batch; val_/test_data_loss data loss only. Floats are printed with %.9g (float
- * precision, round-trips) in the C locale; a non-finite value is written as null,
- * since JSON has no NaN. */
-#include "lintrain/runlog.h"
+ * same sum on one update's batch; val_/test_data_loss data loss only. Floats are
+ * printed with %.9g (float precision, round-trips) in the C locale; a non-finite value
+ * is written as null, since JSON has no NaN. */
+#include "lintrain/metrics.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -56,7 +56,8 @@ lt_status lt_metrics_step(lt_metrics *m, const lt_step_report *r, lt_error *err)
 {
     char a[32], b[32];
     int n = fprintf(m->f,
-                    "{\"type\":\"step\",\"step\":%lld,\"epoch\":%lld,\"lr\":%s,\"batch_loss\":%s}\n",
+                    "{\"type\":\"step\",\"step\":%lld,\"epoch\":%lld,\"lr\":%s,"
+                    "\"batch_loss\":%s}\n",
                     r->step, r->epoch, num(a, r->lr), num(b, r->batch_loss));
     return finish_line(m, n, err);
 }
@@ -142,7 +143,7 @@ static void add_number(cJSON *o, const char *key, double x, int present)
     }
 }
 
-lt_status lt_summary_write(const char *dir, const lt_summary *s, lt_error *err)
+lt_status lt_metrics_summary(const char *dir, const lt_summary *s, lt_error *err)
 {
     char path[LT_PATH_MAX];
     lt_status st = lt_path_join(path, dir, "summary.json", err);

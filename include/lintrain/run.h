@@ -1,15 +1,12 @@
-/* runfolder.h — a run folder: the names lintrain owns in it, the lock that lets one
+/* run.h — a run folder: the names lintrain owns in it, the lock that lets one
  * process at a time write it, what it holds (nothing, a finished run, an interrupted
  * one); a finished run read back (eval, predict, plot); and the files training adds
- * beside the weights: preprocess.npy and templates.png.
+ * beside the weights: preprocess.npy (preprocess.h) and templates.png.
  *
- * preprocess.npy: float32 (2, 3072), row 0 the shift and row 1 the scale of the
- * fitted preprocessing (x' = (x − shift)·scale, preprocess.h), so that a run folder
- * predicts without the training data. A folder without it (from an older lintrain)
- * gets the statistics refit on the configured training split: the same numbers,
- * since the fit is deterministic. */
-#ifndef LINTRAIN_RUNFOLDER_H
-#define LINTRAIN_RUNFOLDER_H
+ * A finished run without preprocess.npy gets the statistics refit on the configured
+ * training split: the same numbers, since the fit is deterministic. */
+#ifndef LINTRAIN_RUN_H
+#define LINTRAIN_RUN_H
 
 #include <stddef.h>
 
@@ -17,16 +14,16 @@
 #include "lintrain/common.h"
 #include "lintrain/config.h"
 #include "lintrain/fsutil.h"
+#include "lintrain/kernel.h"
 #include "lintrain/loss.h"
 #include "lintrain/model.h"
 #include "lintrain/preprocess.h"
 
-#define LT_PREPROCESS_FILE "preprocess.npy"
 #define LT_TEMPLATES_FILE "templates.png"
 #define LT_LOCK_FILE ".lock"
 
 /* ---- the folder as a place to write --------------------------------------------------
- * runfolder.c's table RUN_FILES is the one list of the names lintrain writes in a run
+ * run.c's table RUN_FILES is the one list of the names lintrain writes in a run
  * folder (each also as NAME.tmp while it is written); every other file is the user's
  * and is never removed. */
 
@@ -110,11 +107,10 @@ lt_status lt_run_open(lt_run *run, const char *dir, const char *config,
                       const char *const *sets, size_t n_sets, unsigned flags, lt_error *err);
 void lt_run_free(lt_run *run);
 
-/* Writes dir/preprocess.npy. */
-lt_status lt_preprocess_save(const char *dir, const lt_preprocess *p, lt_error *err);
-
-/* Reads dir/preprocess.npy; LT_OK with *found = 0 when it does not exist. */
-lt_status lt_preprocess_load(const char *dir, lt_preprocess *p, int *found, lt_error *err);
+/* The training kernel for run's model and preprocessing (train.kernel's implementation),
+ * with threads threads (0: one per online CPU): what eval and predict compute with, so
+ * that they give the numbers training gave. */
+lt_status lt_run_kernel(const lt_run *run, size_t threads, lt_kernel *k, lt_error *err);
 
 /* What training writes after the weights: preprocess.npy and templates.png. */
 lt_status lt_run_write_extras(const char *dir, const lt_model *m, const lt_preprocess *p,

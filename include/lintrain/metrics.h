@@ -1,7 +1,7 @@
-/* runlog.h — what a run reports as it goes: the records handed to observers (the
+/* metrics.h — what a run reports as it goes: the records handed to observers (the
  * console) and written to the run folder's metrics.jsonl, and summary.json. */
-#ifndef LINTRAIN_RUNLOG_H
-#define LINTRAIN_RUNLOG_H
+#ifndef LINTRAIN_METRICS_H
+#define LINTRAIN_METRICS_H
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -72,6 +72,6 @@ lt_status lt_metrics_reopen(lt_metrics *m, const char *dir, long long length, lt
 lt_status lt_metrics_sync(lt_metrics *m, long long *length, lt_error *err);
 
 /* Writes dir/summary.json atomically. */
-lt_status lt_summary_write(const char *dir, const lt_summary *s, lt_error *err);
+lt_status lt_metrics_summary(const char *dir, const lt_summary *s, lt_error *err);
 
 #endif
