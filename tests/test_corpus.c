@@ -213,14 +213,16 @@ static const char NINE[] = "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nho
 static const char LONG_NAME[] =
     "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\n"
     "a_class_name_far_longer_than_the_sixty_three_bytes_a_name_may_have_in_lintrain\n";
-static const char WITH_NUL[] = "airplane\nauto\0mobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n";
+static const char WITH_NUL[] =
+    "airplane\nauto\0mobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n";
 
 static const data_case DATA_CASES[] = {
     {"valid data (control)", NONE, NULL, 0, NULL, "", 0, "ok  train_acc"},
     {"empty training file", SHELL, NULL, 0, ": > data_batch_3.bin", "", 1,
      "data_batch_3.bin: no records (empty file)"},
     {"truncated record", CUT, "data_batch_2.bin", 100, NULL, "", 1,
-     "data_batch_2.bin: size 92090 bytes is not a multiple of the 3073-byte record (29 whole records + 2973 bytes)"},
+     "data_batch_2.bin: size 92090 bytes is not a multiple of the 3073-byte record "
+     "(29 whole records + 2973 bytes)"},
     {"one byte too many", GROW, "data_batch_5.bin", 1, NULL, "", 1,
      "data_batch_5.bin: size 92191 bytes is not a multiple of the 3073-byte record"},
     {"label 10", LABEL, "data_batch_1.bin", 7, "10", "", 1,

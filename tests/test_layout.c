@@ -1,5 +1,7 @@
-/* test_layout.c — prefix = file: every function liblintrain exports from src/X.c is
- * named lt_X_* (or lt_X), so a name says which file holds it. Read from the archive
+/* test_layout.c — the house's shape, checked. Sizes: no file over 700 lines, no
+ * function over 80 (but the ports listed), no line over 100 characters. Prefix = file:
+ * every function liblintrain exports from src/X.c is named lt_X_* (or lt_X), so a name
+ * says which file holds it. Read from the archive
  * beside this program (build/MODE/liblintrain.a) with nm.
  *
  * A module may span files X.c, X_Y.c, ...: lt_X_* may live in any of them (train.c and
@@ -7,6 +9,7 @@
  * share their internals under jc_, declared in src/jsonconf_impl.h). Outside the rule:
  * common.c and fsutil.c, the base vocabulary every module uses (lt_fail, lt_calloc,
  * lt_path_join, ...), and cli_*.c, which share lt_cli_. */
+#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -97,6 +100,106 @@ static void test_prefix_is_file(void **state)
     }
 }
 
+/* ---- sizes a reader can hold: files, functions, lines -------------------------------- */
+
+#define MAX_FILE_LINES 700
+#define MAX_FUNCTION_LINES 80
+#define MAX_LINE_CHARS 100
+
+/* Functions allowed to be longer: ports kept line by line beside their source. */
+static const char *const LONG_FUNCTIONS[] = {
+    "strong_wolfe(",  /* src/lbfgs.c: PyTorch's _strong_wolfe, line for line */
+};
+
+static int long_allowed(const char *header)
+{
+    for (size_t i = 0; i < sizeof LONG_FUNCTIONS / sizeof LONG_FUNCTIONS[0]; i++) {
+        if (strstr(header, LONG_FUNCTIONS[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Characters of a UTF-8 line (continuation bytes not counted). */
+static size_t utf8_length(const char *s, size_t n)
+{
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++) {
+        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
+    }
+    return chars;
+}
+
+/* Appends to report what breaks a limit in file path. A function is what lies between
+ * a "{" and a "}" alone at the start of a line (the house style); its header is the
+ * two lines before the "{" (a signature may wrap). */
+static void check_sizes(const char *path, char *report, size_t cap)
+{
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    size_t len = strlen(report), lineno = 0, opened = 0;
+    const char *prev2 = "", *prev = "";
+    char header[512] = "";
+    size_t size = strlen(text);
+    if (size > 0 && text[size - 1] == '\n') {
+        text[size - 1] = '\0';  /* the last line's newline ends it, it starts none */
+    }
+    for (char *line = text, *next; line; line = next) {
+        next = strchr(line, '\n');
+        size_t n = next ? (size_t)(next - line) : strlen(line);
+        if (next) {
+            *next++ = '\0';
+        }
+        lineno++;
+        if (utf8_length(line, n) > MAX_LINE_CHARS && len < cap) {
+            len += (size_t)snprintf(report + len, cap - len, " %s:%zu(line)", path, lineno);
+        }
+        if (strcmp(line, "{") == 0) {
+            opened = lineno;
+            snprintf(header, sizeof header, "%s %s", prev2, prev);
+        } else if (strcmp(line, "}") == 0 && opened) {
+            if (lineno - opened + 2 > MAX_FUNCTION_LINES && !long_allowed(header) &&
+                len < cap) {
+                len += (size_t)snprintf(report + len, cap - len, " %s:%zu(function)", path,
+                                        opened);
+            }
+            opened = 0;
+        }
+        prev2 = prev;
+        prev = line;
+    }
+    if (lineno > MAX_FILE_LINES && len < cap) {
+        len += (size_t)snprintf(report + len, cap - len, " %s(%zu lines)", path, lineno);
+    }
+    free(text);
+}
+
+static void test_sizes(void **state)
+{
+    (void)state;
+    static const char *const patterns[] = {"src/*.c", "src/*.h", "include/lintrain/*.h",
+                                           "tests/*.c", "tests/*.h", "tests/fuzz/*.c",
+                                           "scripts/*.c"};
+    char report[4096] = "";
+    size_t files = 0;
+    for (size_t p = 0; p < sizeof patterns / sizeof patterns[0]; p++) {
+        glob_t g;
+        if (glob(patterns[p], 0, NULL, &g) != 0) {
+            continue;
+        }
+        for (size_t i = 0; i < g.gl_pathc; i++, files++) {
+            check_sizes(g.gl_pathv[i], report, sizeof report);
+        }
+        globfree(&g);
+    }
+    assert_true(files > 80);
+    if (report[0]) {
+        fail_msg("over the limits (file %d lines, function %d lines, line %d characters):%s",
+                 MAX_FILE_LINES, MAX_FUNCTION_LINES, MAX_LINE_CHARS, report);
+    }
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -110,6 +213,7 @@ int main(int argc, char **argv)
     snprintf(archive + at, sizeof archive - at, "liblintrain.a");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prefix_is_file),
+        cmocka_unit_test(test_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,7 +173,8 @@ static void test_nesterov_is_lookahead(void **state)
     destroy(&opt, &cfg);
 }
 
-/* First steps: AdaGrad w −= lr·g/(|g| + eps); RMSProp s = (1−d)g² so w −= lr·g/(√(1−d)|g| + eps). */
+/* First steps: AdaGrad w −= lr·g/(|g| + eps);
+ * RMSProp s = (1−d)g² so w −= lr·g/(√(1−d)|g| + eps). */
 static void test_adagrad_rmsprop_first_steps(void **state)
 {
     (void)state;

@@ -1,8 +1,6 @@
 /* test_sweep.c — scripts/sweep and scripts/leaderboard end to end on the committed
- * sample: a random sweep over GNU parallel and its leaderboard, a rerun that retrains
- * nothing (and one that retrains only what is missing), a sweep with broken trials,
- * the Slurm job-array script (run here by hand, as Slurm would run one task), the
- * spec's expansion and distributions, and spec errors.
+ * sample: random sweeps and their leaderboard, reruns, broken and blown-up trials, the
+ * Slurm array script run by hand as one task, the spec's draws and errors.
  * Runs from the repository root (make test does), against ./lintrain. */
 #include <math.h>
 #include <setjmp.h>
@@ -18,7 +16,6 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-
 
 static int setup(void **state)
 {
@@ -44,7 +41,8 @@ static void put(const char *name, const char *text)
 static int sweep(const char *spec, const char *out, const char *extra, char **output)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "scripts/sweep --config '%s/base.json' --spec '%s/%s' --out '%s/%s' %s",
+    snprintf(cmd, sizeof cmd,
+             "scripts/sweep --config '%s/base.json' --spec '%s/%s' --out '%s/%s' %s",
              tu_tmp, tu_tmp, spec, tu_tmp, out, extra);
     return tu_run(cmd, output);
 }
@@ -160,34 +158,12 @@ static double cell_number(const csv_table *t, int row, const char *column)
     return x;
 }
 
-static cJSON *read_json(const char *path)
-{
-    char *text = tu_read_file(path, NULL);
-    if (!text) {
-        fail_msg("%s: cannot read", path);
-    }
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    assert_non_null(j);
-    return j;
-}
-
 /* tu_tmp/<dir>/trials/<trial>/<file>, in buf. */
 static const char *trial_file(char *buf, size_t cap, const char *dir, const char *trial,
                               const char *file)
 {
     snprintf(buf, cap, "%s/%s/trials/%s/%s", tu_tmp, dir, trial, file);
     return buf;
-}
-
-/* The number at key in o; a key of the sweep's params is a whole key path. */
-static double param(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, key);
-    if (!cJSON_IsNumber(v)) {
-        fail_msg("%s is not a number", key);
-    }
-    return v->valuedouble;
 }
 
 /* The number at path in a nested object: "a.b" is o["a"]["b"]. */
@@ -199,7 +175,7 @@ static double json_number(const cJSON *o, const char *path)
         snprintf(key, sizeof key, "%.*s", (int)(dot - path), path);
         return json_number(cJSON_GetObjectItem(o, key), dot + 1);
     }
-    return param(o, path);
+    return tu_json_number(o, path);
 }
 
 static const char *last_line(char *text)
@@ -219,12 +195,6 @@ static long long mtime_ns(const char *path)
         fail_msg("%s: missing", path);
     }
     return (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-}
-
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
 }
 
 /* ---- the tests ------------------------------------------------------------------------ */
@@ -255,7 +225,7 @@ static void check_random_leaderboard(const char *dir, const char *output)
         if (r > 0) {
             assert_true(cell_number(&t, r - 1, "val_acc") >= cell_number(&t, r, "val_acc"));
         }
-        cJSON *s = read_json(trial_file(path, sizeof path, dir, trial, "summary.json"));
+        cJSON *s = tu_load_json(trial_file(path, sizeof path, dir, trial, "summary.json"));
         assert_true(cell_number(&t, r, "val_acc") == json_number(s, "val_acc"));
         assert_true(cell_number(&t, r, "test_acc") == json_number(s, "test_acc"));
         assert_true(cell_number(&t, r, "best_val_acc") == json_number(s, "best_val_acc"));
@@ -263,7 +233,7 @@ static void check_random_leaderboard(const char *dir, const char *output)
         assert_true(cell_number(&t, r, "seconds") > 0);
         cJSON_Delete(s);
         /* lintrain's resolved config says the trial ran with the leaderboard's values. */
-        cJSON *c = read_json(trial_file(path, sizeof path, dir, trial, "config.json"));
+        cJSON *c = tu_load_json(trial_file(path, sizeof path, dir, trial, "config.json"));
         double lr = cell_number(&t, r, "optimizer.lr");
         double lambda = cell_number(&t, r, "regularization.lambda");
         assert_true(json_number(c, "optimizer.lr") == lr);
@@ -272,7 +242,7 @@ static void check_random_leaderboard(const char *dir, const char *output)
         assert_true(lr >= 1e-7 && lr <= 3e-6);
         assert_true(lambda >= 10 && lambda <= 1e4);
         /* jobs x threads <= cores: 2 jobs here. */
-        cJSON *st = read_json(trial_file(path, sizeof path, dir, trial, "status.json"));
+        cJSON *st = tu_load_json(trial_file(path, sizeof path, dir, trial, "status.json"));
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         double threads = json_number(st, "threads");
         assert_true(threads >= 1 && (threads == 1 || 2 * threads <= cores));
@@ -368,10 +338,11 @@ static void test_rerun_retrains_nothing(void **state)
                                             "weights.npy"));
         assert_true((now != before[r][2]) == (r == 1 || r == 3));
     }
-    cJSON *s = read_json(trial_file(path, sizeof path, "rr", cell(&t, 1, "trial"), "summary.json"));
+    cJSON *s =
+        tu_load_json(trial_file(path, sizeof path, "rr", cell(&t, 1, "trial"), "summary.json"));
     assert_true(json_number(s, "val_acc") == val1); /* same config, same seed, same result */
     cJSON_Delete(s);
-    s = read_json(trial_file(path, sizeof path, "rr", cell(&t, 3, "trial"), "summary.json"));
+    s = tu_load_json(trial_file(path, sizeof path, "rr", cell(&t, 3, "trial"), "summary.json"));
     assert_true(json_number(s, "val_acc") == val3);
     cJSON_Delete(s);
     char *log = tu_read_file(trial_file(path, sizeof path, "rr", cell(&t, 1, "trial"), "log.txt"),
@@ -409,7 +380,8 @@ static void test_blown_up_trial_diverged(void **state)
     assert_string_equal(cell(&t, 1, "status"), "diverged");
     assert_non_null(strstr(cell(&t, 1, "error"), "train.divergence_factor"));
     char path[4096];
-    cJSON *s = read_json(trial_file(path, sizeof path, "bu", cell(&t, 1, "trial"), "summary.json"));
+    cJSON *s =
+        tu_load_json(trial_file(path, sizeof path, "bu", cell(&t, 1, "trial"), "summary.json"));
     assert_string_equal(cJSON_GetObjectItem(s, "status")->valuestring, "diverged");
     assert_true(json_number(s, "train_loss") > 1000 * json_number(s, "initial_train_loss"));
     cJSON_Delete(s);
@@ -481,7 +453,7 @@ static void test_slurm_script(void **state)
 
     /* The trials: each lambda twice, each with its own draw of lr. */
     snprintf(path, sizeof path, "%s/sl/sweep.json", tu_tmp);
-    cJSON *m = read_json(path);
+    cJSON *m = tu_load_json(path);
     cJSON *trials = cJSON_GetObjectItem(m, "trials");
     assert_int_equal(cJSON_GetArraySize(trials), 6);
     snprintf(path, sizeof path, "%s/sl/slurm_trials.txt", tu_tmp);
@@ -492,28 +464,30 @@ static void test_slurm_script(void **state)
         cJSON *trial = cJSON_GetArrayItem(trials, i);
         const char *id = cJSON_GetObjectItem(trial, "id")->valuestring;
         const cJSON *params = cJSON_GetObjectItem(trial, "params");
-        assert_true(param(params, "regularization.lambda") == (i < 2 ? 10 : i < 4 ? 100 : 1000));
-        double lr = param(params, "optimizer.lr");
+        double lambda = tu_json_number(params, "regularization.lambda");
+        assert_true(lambda == (i < 2 ? 10 : i < 4 ? 100 : 1000));
+        double lr = tu_json_number(params, "optimizer.lr");
         assert_true(lr >= 1e-7 && lr <= 1e-6);
         assert_non_null(strstr(line, id));
         snprintf(cmd, sizeof cmd, "%s/trial_config.json", line);
-        cJSON *c = read_json(cmd);
+        cJSON *c = tu_load_json(cmd);
         assert_true(json_number(c, "optimizer.lr") == lr);
         cJSON_Delete(c);
         snprintf(cmd, sizeof cmd, "%s/summary.json", line);
-        assert_false(file_exists(cmd)); /* nothing ran */
+        assert_false(access(cmd, F_OK) == 0); /* nothing ran */
     }
     assert_int_equal(i, 6);
     free(text);
     const char *third = cJSON_GetObjectItem(cJSON_GetArrayItem(trials, 2), "id")->valuestring;
 
-    snprintf(cmd, sizeof cmd, "SLURM_ARRAY_TASK_ID=2 SLURM_CPUS_PER_TASK=1 bash '%s/sl/sweep.sbatch'",
+    snprintf(cmd, sizeof cmd,
+             "SLURM_ARRAY_TASK_ID=2 SLURM_CPUS_PER_TASK=1 bash '%s/sl/sweep.sbatch'",
              tu_tmp);
     if (tu_run(cmd, &text) != 0) {
         fail_msg("array task 2: %s", text);
     }
     free(text);
-    assert_true(file_exists(trial_file(path, sizeof path, "sl", third, "summary.json")));
+    assert_true(access(trial_file(path, sizeof path, "sl", third, "summary.json"), F_OK) == 0);
     snprintf(cmd, sizeof cmd, "scripts/leaderboard '%s/sl'", tu_tmp);
     assert_int_equal(tu_run(cmd, &text), 0);
     assert_non_null(strstr(text, "1 ok, 5 pending"));
@@ -545,7 +519,7 @@ static void test_draws(void **state)
     char a[4096], b[4096];
     snprintf(a, sizeof a, "%s/d1/sweep.json", tu_tmp);
     snprintf(b, sizeof b, "%s/d2/sweep.json", tu_tmp);
-    cJSON *m1 = read_json(a), *m2 = read_json(b);
+    cJSON *m1 = tu_load_json(a), *m2 = tu_load_json(b);
     cJSON *t1 = cJSON_GetObjectItem(m1, "trials"), *t2 = cJSON_GetObjectItem(m2, "trials");
     int n = cJSON_GetArraySize(t1);
     assert_int_equal(n, 400);
@@ -554,9 +528,9 @@ static void test_draws(void **state)
         const cJSON *p1 = cJSON_GetObjectItem(cJSON_GetArrayItem(t1, i), "params");
         const cJSON *p2 = cJSON_GetObjectItem(cJSON_GetArrayItem(t2, i), "params");
         assert_true(cJSON_Compare(p1, p2, 1));
-        double lr = param(p1, "optimizer.lr");
-        double lambda = param(p1, "regularization.lambda");
-        double batch = param(p1, "train.batch_size");
+        double lr = tu_json_number(p1, "optimizer.lr");
+        double lambda = tu_json_number(p1, "regularization.lambda");
+        double batch = tu_json_number(p1, "train.batch_size");
         const char *loss = cJSON_GetObjectItem(p1, "model.loss")->valuestring;
         assert_true(lr >= 1e-6 && lr <= 1e-2);
         assert_true(lambda >= 0 && lambda <= 1e-2);
@@ -592,13 +566,14 @@ static void test_growing_sweep_keeps_trials(void **state)
     sweep_ok("small.json", "g", "--slurm", NULL);
     char path[4096];
     snprintf(path, sizeof path, "%s/g/sweep.json", tu_tmp);
-    cJSON *small = read_json(path);
+    cJSON *small = tu_load_json(path);
     char *out = NULL;
     sweep_ok("large.json", "g", "--slurm", &out);
     assert_non_null(strstr(out, "9 trials"));
     free(out);
-    cJSON *large = read_json(path);
-    const cJSON *ts = cJSON_GetObjectItem(small, "trials"), *tl = cJSON_GetObjectItem(large, "trials");
+    cJSON *large = tu_load_json(path);
+    const cJSON *ts = cJSON_GetObjectItem(small, "trials");
+    const cJSON *tl = cJSON_GetObjectItem(large, "trials");
     assert_int_equal(cJSON_GetArraySize(ts), 4);
     assert_int_equal(cJSON_GetArraySize(tl), 9);
     const cJSON *a;
@@ -655,7 +630,8 @@ static void test_spec_errors(void **state)
         {"{\"grid\": {}}", "nothing to sweep"},
         {"{\"grid\": {\"optimizer.lr\": []}}", "grid.optimizer.lr: must be a non-empty list"},
         {"{\"random\": {\"optimizer.lr\": {\"log_uniform\": [0, 1]}}}", "lo must be > 0"},
-        {"{\"random\": {\"optimizer.lr\": {\"log_unform\": [1, 2]}}}", "did you mean \"log_uniform\""},
+        {"{\"random\": {\"optimizer.lr\": {\"log_unform\": [1, 2]}}}",
+         "did you mean \"log_uniform\""},
         {"{\"random\": {\"train.epochs\": {\"int_uniform\": [1, 2.5]}}}", "two integers"},
         {"{\"random\": {\"optimizer.lr\": {\"uniform\": [2, 1]}}}", "above hi"},
         {"{\"grid\": {\"optimizer.lr\": [1]}, \"trials\": 3}", "need a random section"},
@@ -679,7 +655,7 @@ static void test_spec_errors(void **state)
         free(out);
         char path[4096];
         snprintf(path, sizeof path, "%s/bad", tu_tmp);
-        assert_false(file_exists(path));
+        assert_false(access(path, F_OK) == 0);
     }
     /* A key path through a value that is not a section: found before writing. */
     put("bad.json", "{\"grid\": {\"data.dir.kind\": [1]}}");
@@ -689,8 +665,9 @@ static void test_spec_errors(void **state)
     free(out);
     char path[4096];
     snprintf(path, sizeof path, "%s/bad", tu_tmp);
-    assert_false(file_exists(path));
-    assert_int_equal(tu_run("scripts/sweep --config c.json --spec s.json --out o --jobs 0", &out), 2);
+    assert_false(access(path, F_OK) == 0);
+    assert_int_equal(
+        tu_run("scripts/sweep --config c.json --spec s.json --out o --jobs 0", &out), 2);
     assert_non_null(strstr(out, "--jobs"));
     free(out);
     assert_int_equal(tu_run("scripts/sweep --spec x.json", &out), 2);
