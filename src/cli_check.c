@@ -38,7 +38,7 @@ static lt_status check_inputs(const lt_config *cfg, lt_error *err)
     lt_rng_seed(&rng, 0, 0);
     st = lt_model_create(&m, LT_CIFAR_D, LT_CIFAR_C, err);
     if (st == LT_OK) {
-        st = lt_model_init(&m, cfg, &rng, err);
+        st = lt_model_init(&m, &cfg->model_init, &rng, err);
         lt_model_free(&m);
     }
     return st;

@@ -333,6 +333,12 @@ static void resolve_params(lt_config *cfg)
         .bias_correction = cfg->optimizer.bias_correction,
         .weight_decay = cfg->optimizer.weight_decay,
     };
+    cfg->model_init = (lt_model_init_spec){
+        .gaussian = cfg->model.init && strcmp(cfg->model.init, "gaussian") == 0,
+        .scale = cfg->model.init_scale,
+        .weights = cfg->model.init_weights,
+        .bias = cfg->model.init_bias,
+    };
     cfg->schedule_spec = (lt_schedule_spec){
         .kind = cfg->schedule.name ? lt_schedule_find(cfg->schedule.name) : NULL,
         .lr = cfg->optimizer.lr,

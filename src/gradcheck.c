@@ -334,7 +334,7 @@ lt_status lt_gradcheck_run(const lt_config *cfg, const lt_gradcheck_opts *o,
     }
     lt_rng rng;
     lt_rng_seed(&rng, (uint64_t)cfg->train.seed, STREAM_INIT);
-    if ((st = lt_model_init(&model, cfg, &rng, err)) != LT_OK) {
+    if ((st = lt_model_init(&model, &cfg->model_init, &rng, err)) != LT_OK) {
         goto cleanup;
     }
     idx = lt_calloc(data.train.n, sizeof *idx, "sample order", err);

@@ -66,28 +66,29 @@ static lt_status load_exact(const char *path, const size_t *want, int want_ndim,
     return LT_OK;
 }
 
-lt_status lt_model_init(lt_model *m, const lt_config *cfg, lt_rng *rng, lt_error *err)
+lt_status lt_model_init(lt_model *m, const lt_model_init_spec *spec, lt_rng *rng,
+                        lt_error *err)
 {
     size_t nW = m->D * m->C;
-    if (strcmp(cfg->model.init, "gaussian") == 0) {
+    if (spec->gaussian) {
         for (size_t i = 0; i < nW; i++) {
-            m->W[i] = (float)(cfg->model.init_scale * lt_rng_normal(rng));
+            m->W[i] = (float)(spec->scale * lt_rng_normal(rng));
         }
     } else {
         memset(m->W, 0, nW * sizeof(float));
     }
     memset(m->b, 0, m->C * sizeof(float));
-    if (cfg->model.init_weights) {
+    if (spec->weights) {
         size_t want[2] = {m->D, m->C};
-        lt_status st = load_exact(cfg->model.init_weights, want, 2, m->W, "model.init_weights",
+        lt_status st = load_exact(spec->weights, want, 2, m->W, "model.init_weights",
                                   err);
         if (st != LT_OK) {
             return st;
         }
     }
-    if (cfg->model.init_bias) {
+    if (spec->bias) {
         size_t want[1] = {m->C};
-        lt_status st = load_exact(cfg->model.init_bias, want, 1, m->b, "model.init_bias", err);
+        lt_status st = load_exact(spec->bias, want, 1, m->b, "model.init_bias", err);
         if (st != LT_OK) {
             return st;
         }

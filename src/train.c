@@ -114,7 +114,8 @@ static lt_status setup(trainer *t, lt_error *err)
     lt_rng_seed(&rng_init, (uint64_t)cfg->train.seed, LT_STREAM_INIT);
     lt_rng_seed(&t->rng_shuffle, (uint64_t)cfg->train.seed, LT_STREAM_SHUFFLE);
     /* A resumed run takes its weights from the checkpoint (and needs no init file). */
-    if ((!t->resume && (st = lt_model_init(&t->model, cfg, &rng_init, err)) != LT_OK) ||
+    if ((!t->resume &&
+         (st = lt_model_init(&t->model, &cfg->model_init, &rng_init, err)) != LT_OK) ||
         (st = t->driver->setup(t, err)) != LT_OK) {
         return st;
     }

@@ -14,6 +14,7 @@
 
 #include "lintrain/common.h"
 #include "lintrain/jsonconf.h"
+#include "lintrain/model.h"
 #include "lintrain/optim.h"
 #include "lintrain/schedule.h"
 
@@ -88,6 +89,7 @@ typedef struct {
 
     /* Resolved from the keys above by the load: what the update rules and the schedule
      * take (the rate travels in schedule_spec.lr). */
+    lt_model_init_spec model_init;
     lt_optim_params optim_params;
     lt_schedule_spec schedule_spec;   /* .kind NULL without a schedule section */
 
