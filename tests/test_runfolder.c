@@ -32,21 +32,10 @@
 /* 1800 training records in 18 batches, a few milliseconds an epoch. */
 #define BASE "--config configs/quickstart.json --quiet --set train.threads=1"
 
-/* Runs a command built from fmt (tu_tmp is the first %s); output captured. */
-static int run(char **output, const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return tu_run(cmd, output);
-}
-
 /* ./lintrain ARGS with the run folder tu_tmp/dir. */
 static int train(const char *dir, const char *args, char **output)
 {
-    return run(output, "./lintrain --out '%s/%s' %s", tu_tmp, dir, args);
+    return tu_runf(output, "./lintrain --out '%s/%s' %s", tu_tmp, dir, args);
 }
 
 /* Starts ./lintrain ARGS into tu_tmp/dir in the background; its pid (exec: the same). */
@@ -186,7 +175,7 @@ static void test_finished_run_refused_then_forced(void **state)
     (void)state;
     char *out = NULL;
     assert_int_equal(train("fin", BASE " --set train.epochs=2", NULL), 0);
-    assert_int_equal(run(NULL, "./lintrain eval --run '%s/fin'", tu_tmp), 0);
+    assert_int_equal(tu_runf(NULL, "./lintrain eval --run '%s/fin'", tu_tmp), 0);
     assert_true(tu_exists_in("fin", "eval.json"));
     put("fin", "curves.png", "an old picture");          /* as lintrain plot leaves it */
     put("fin", "weights.npy.tmp", "half a file");         /* a write cut short */
@@ -248,9 +237,9 @@ static void test_same_config_twice(void **state)
                       "--set data.dir='%s/data/cifar-10-sample'";
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
-    assert_int_equal(run(&out, cmd, tu_tmp, cwd, cwd), 0);
+    assert_int_equal(tu_runf(&out, cmd, tu_tmp, cwd, cwd), 0);
     free(out);
-    assert_int_equal(run(&out, cmd, tu_tmp, cwd, cwd), 2);
+    assert_int_equal(tu_runf(&out, cmd, tu_tmp, cwd, cwd), 2);
     assert_has(out, "runs/twice holds a finished run");
     assert_has(out, "--out runs/twice-2 ");
     free(out);
@@ -292,7 +281,7 @@ static void test_interrupted_run_offers_resume(void **state)
     free(out);
     assert_unchanged("int", &before); /* checkpoint.bin among them */
 
-    assert_int_equal(run(&out, "./lintrain --resume '%s/int' --quiet", tu_tmp), 0);
+    assert_int_equal(tu_runf(&out, "./lintrain --resume '%s/int' --quiet", tu_tmp), 0);
     assert_has(out, "epochs 100");
     free(out);
 
@@ -327,7 +316,7 @@ static void test_second_writer_refused(void **state)
     };
     char *out = NULL, failed[8192] = "";
     for (size_t i = 0; i < sizeof writers / sizeof writers[0] && !failed[0]; i++) {
-        int rc = run(&out, writers[i], tu_tmp);
+        int rc = tu_runf(&out, writers[i], tu_tmp);
         if (rc != 1 || !strstr(out, want)) {
             snprintf(failed, sizeof failed, "%s: exit %d, wanted 1 and \"%s\":\n%s",
                      writers[i], rc, want, out);
@@ -364,19 +353,19 @@ static void test_predict_reads_while_locked(void **state)
     assert_int_equal(pwrite(fd, pid, (size_t)len, 0), len);
 
     char *out = NULL;
-    int rc = run(&out, "./lintrain predict --run '%s/rd' docs/images/dog.png", tu_tmp);
+    int rc = tu_runf(&out, "./lintrain predict --run '%s/rd' docs/images/dog.png", tu_tmp);
     if (rc != 0) {
         fail_msg("predict: exit %d: %s", rc, out);
     }
     free(out);
-    assert_int_equal(run(&out, "./lintrain eval --run '%s/rd'", tu_tmp), 1);
+    assert_int_equal(tu_runf(&out, "./lintrain eval --run '%s/rd'", tu_tmp), 1);
     char want[4200];
     snprintf(want, sizeof want, "%s/rd is in use by process %ld", tu_tmp, (long)getpid());
     assert_has(out, want);
     free(out);
     assert_false(tu_exists_in("rd", "eval.json"));
     close(fd);
-    assert_int_equal(run(NULL, "./lintrain eval --run '%s/rd'", tu_tmp), 0);
+    assert_int_equal(tu_runf(NULL, "./lintrain eval --run '%s/rd'", tu_tmp), 0);
 }
 
 /* ---- --resume on a folder with no run ------------------------------------------------ */
@@ -387,14 +376,14 @@ static void test_resume_without_run(void **state)
     make_dir("empty");
     char *out = NULL;
     char want[4200];
-    assert_int_equal(run(&out, "./lintrain --resume '%s/empty'", tu_tmp), 2);
+    assert_int_equal(tu_runf(&out, "./lintrain --resume '%s/empty'", tu_tmp), 2);
     snprintf(want, sizeof want, "%s/empty holds no lintrain run", tu_tmp);
     assert_has(out, want);
     assert_null(strstr(out, "cannot open"));
     free(out);
     assert_false(tu_exists_in("empty", ".lock")); /* nothing written */
 
-    assert_int_equal(run(&out, "./lintrain --resume '%s/nonexist'", tu_tmp), 2);
+    assert_int_equal(tu_runf(&out, "./lintrain --resume '%s/nonexist'", tu_tmp), 2);
     snprintf(want, sizeof want, "%s/nonexist holds no lintrain run", tu_tmp);
     assert_has(out, want);
     free(out);

@@ -98,6 +98,22 @@ int tu_run(const char *cmd, char **output)
     return WEXITSTATUS(status);
 }
 
+int tu_vrunf(char **output, const char *fmt, va_list ap)
+{
+    char cmd[16384];
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    return tu_run(cmd, output);
+}
+
+int tu_runf(char **output, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = tu_vrunf(output, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 char *tu_tmp;
 
 int tu_setup_tmp(void **state)

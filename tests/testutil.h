@@ -2,6 +2,7 @@
 #ifndef LINTRAIN_TESTUTIL_H
 #define LINTRAIN_TESTUTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Creates a fresh temporary directory and returns its path (static storage per call
@@ -28,6 +29,10 @@ int tu_run(const char *cmd, char **output);
 /* Starts `sh -c cmd` in the background and returns its pid (an "exec ..." command
  * keeps that pid for the program it runs), for waitpid and kill. */
 int tu_start(const char *cmd);
+
+/* tu_run of a command formatted as printf would (fmt, then its arguments). */
+int tu_runf(char **output, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int tu_vrunf(char **output, const char *fmt, va_list ap);
 
 /* Fails the test unless |a − b| <= tol, in double (cmocka 1.1.5 compares floats only). */
 #define assert_near(a, b, tol) \
