@@ -156,17 +156,20 @@ static int check_page(const char *page)
     return bad;
 }
 
+/* A page name: "docs/" and a file name of up to 255 bytes. */
+#define PAGE_NAME 272
+
 /* README.md and the .md pages of docs/; returns how many. */
-static int pages(char names[][256], int cap)
+static int pages(char names[][PAGE_NAME], int cap)
 {
     int n = 0;
-    snprintf(names[n++], 256, "README.md");
+    snprintf(names[n++], PAGE_NAME, "README.md");
     DIR *d = opendir("docs");
     assert_non_null(d);
     for (struct dirent *e; (e = readdir(d)) != NULL && n < cap; ) {
         size_t len = strlen(e->d_name);
         if (len > 3 && strcmp(e->d_name + len - 3, ".md") == 0) {
-            snprintf(names[n++], 256, "docs/%s", e->d_name);
+            snprintf(names[n++], PAGE_NAME, "docs/%s", e->d_name);
         }
     }
     closedir(d);
@@ -176,7 +179,7 @@ static int pages(char names[][256], int cap)
 static void test_links_resolve(void **state)
 {
     (void)state;
-    char names[MAX_PAGES][256];
+    char names[MAX_PAGES][PAGE_NAME];
     int n = pages(names, MAX_PAGES), bad = 0;
     assert_true(n >= 5);
     for (int i = 0; i < n; i++) {
@@ -226,7 +229,7 @@ static void test_no_development_history(void **state)
     (void)state;
     static const char *phrases[] = {"trial merge", "this branch", "the issue", "engineers",
                                     "load average", "development machine"};
-    char names[MAX_PAGES][256];
+    char names[MAX_PAGES][PAGE_NAME];
     int n = pages(names, MAX_PAGES), bad = 0;
     for (int i = 0; i < n; i++) {
         char *text = tu_read_file(names[i], NULL);
