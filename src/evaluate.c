@@ -28,7 +28,9 @@ lt_status lt_evaluate_confusion(lt_kernel *k, const lt_model *m, const lt_loss *
     if (ds->n == 0) {
         return LT_OK;
     }
-    /* The same rows in the same call shape: the scores the accuracy was counted on. */
+    /* A second pass for the scores: the first gives the loss and accuracy exactly as
+     * training's evaluation sums them (summary.json's, bit for bit); eval is not a hot
+     * path. The same rows in the same call shape: the scores the accuracy counted. */
     float *scores = lt_calloc2(ds->n, C, sizeof *scores, "evaluation scores", err);
     if (!scores) {
         return LT_ERR;
