@@ -24,6 +24,7 @@
 #define TARGET __attribute__((target("avx2,fma")))
 #define NC 10          /* classes */
 #define FWD_CHUNK 256  /* features per forward chunk */
+#define ROW(b, r) ((const uint8_t *)(b)->rows[r]) /* uint8 rows only (avx2_supports) */
 
 /* Where Wt[c][d] lives in this implementation's packing: chunk after chunk of
  * FWD_CHUNK features, the chunk's 10 class rows one after the other. */
@@ -43,9 +44,9 @@ static int avx2_available(void)
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-static int avx2_supports(size_t C)
+static int avx2_supports(size_t C, lt_dtype dtype)
 {
-    return C == NC;
+    return C == NC && dtype == LT_DTYPE_U8;
 }
 
 /* No workspace: dL/ds is broadcast straight from the block's scores. */
@@ -131,14 +132,14 @@ TARGET static void avx2_forward(const lt_kblock *b, float *S)
     memset(S, 0, b->nb * NC * sizeof *S);
     for (size_t r = 0; r < b->nb; r++) {
         for (size_t d = 0; d < FWD_CHUNK && d < D; d += 64) {
-            _mm_prefetch((const char *)b->rows[r] + d, _MM_HINT_T1);
+            _mm_prefetch((const char *)ROW(b, r) + d, _MM_HINT_T1);
         }
     }
     for (size_t k0 = 0; k0 < D8; k0 += FWD_CHUNK) {
         size_t n = D8 - k0 < FWD_CHUNK ? D8 - k0 : FWD_CHUNK;
         size_t nn = D8 - k0 - n < FWD_CHUNK ? D8 - k0 - n : FWD_CHUNK;
         for (size_t r = 0; r < b->nb; r++) {
-            const uint8_t *x = b->rows[r] + k0;
+            const uint8_t *x = ROW(b, r) + k0;
             forward_chunk(x, nn > 0 ? x + n : NULL, b->shift + k0, WT_AT(b->Wt, 0, k0), n,
                           S + r * NC);
         }
@@ -147,7 +148,7 @@ TARGET static void avx2_forward(const lt_kblock *b, float *S)
         for (int c = 0; c < NC; c++) {
             float s = 0.0f;
             for (size_t d = D8; d < D; d++) {
-                s += ((float)b->rows[r][d] - b->shift[d]) * *WT_AT(b->Wt, c, d);
+                s += ((float)ROW(b, r)[d] - b->shift[d]) * *WT_AT(b->Wt, c, d);
             }
             S[r * NC + (size_t)c] += s;
         }
@@ -173,7 +174,7 @@ TARGET static void backward_tile16(const lt_kblock *b, const float *dS, float *d
     __m256 s0 = _mm256_loadu_ps(b->shift + d), s1 = _mm256_loadu_ps(b->shift + d + 8);
     ACC_ZERO(a);
     for (size_t r = 0; r < b->nb; r++) {
-        const uint8_t *x = b->rows[r] + d;
+        const uint8_t *x = ROW(b, r) + d;
         __m256 t = _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
                                      _mm_loadl_epi64((const __m128i *)(const void *)x))), s0);
         __m256 u = _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
@@ -199,7 +200,7 @@ TARGET static void backward_tile8(const lt_kblock *b, const float *dS, float *dW
 {
     ACC_ZERO(a);
     for (size_t r = 0; r < b->nb; r++) {
-        __m256 t = centered8(b->rows[r] + d, b->shift + d);
+        __m256 t = centered8(ROW(b, r) + d, b->shift + d);
         const float *g = dS + r * NC;
         a0 = _mm256_fmadd_ps(t, _mm256_broadcast_ss(g + 0), a0);
         a1 = _mm256_fmadd_ps(t, _mm256_broadcast_ss(g + 1), a1);
@@ -232,7 +233,7 @@ TARGET static void avx2_backward(const lt_kblock *b, const float *dS, float *dWt
         for (size_t c = 0; c < NC; c++) {
             float s = 0.0f;
             for (size_t r = 0; r < b->nb; r++) {
-                s += ((float)b->rows[r][d] - b->shift[d]) * dS[r * NC + c];
+                s += ((float)ROW(b, r)[d] - b->shift[d]) * dS[r * NC + c];
             }
             float *w = dWt + c * b->ld + d;
             *w = b->accumulate ? *w + s : s;

@@ -49,13 +49,13 @@ static double gamma_n(double n)
 typedef struct {
     size_t n, D, C, nrec;
     uint8_t *pix;     /* (nrec, D) */
-    uint8_t *labels;  /* (nrec) */
+    uint16_t *labels; /* (nrec) */
     size_t *idx;      /* (n) distinct records, shuffled */
     float *shift, *scale;
     lt_model m;
     /* the oracle's answers */
     float *X;         /* (n, D) features */
-    uint8_t *y;       /* (n) labels of the rows */
+    uint16_t *y;      /* (n) labels of the rows */
     float *S;         /* (n, C) scores */
     float *dS;        /* (n, C) dL/ds of the mean loss */
     float *grad;      /* (n_params) */
@@ -73,7 +73,7 @@ static void make_problem(problem *p, size_t n, size_t D, size_t C, int exact, ui
     lt_rng r;
     lt_rng_seed(&r, seed, 7);
     p->pix = malloc(p->nrec * D);
-    p->labels = malloc(p->nrec);
+    p->labels = malloc(p->nrec * sizeof *p->labels);
     p->idx = malloc(p->nrec * sizeof *p->idx);
     p->shift = malloc(D * sizeof(float));
     p->scale = malloc(D * sizeof(float));
@@ -82,7 +82,7 @@ static void make_problem(problem *p, size_t n, size_t D, size_t C, int exact, ui
         p->pix[i] = (uint8_t)lt_rng_below(&r, exact ? 64 : 256);
     }
     for (size_t i = 0; i < p->nrec; i++) {
-        p->labels[i] = (uint8_t)lt_rng_below(&r, (uint32_t)C);
+        p->labels[i] = (uint16_t)lt_rng_below(&r, (uint32_t)C);
         p->idx[i] = i;
     }
     lt_rng_shuffle(&r, p->idx, p->nrec);
@@ -117,7 +117,7 @@ static void oracle(problem *p, const lt_loss *loss, double margin)
 {
     size_t n = p->n, D = p->D, C = p->C;
     p->X = malloc(n * D * sizeof(float));
-    p->y = malloc(n);
+    p->y = malloc(n * sizeof *p->y);
     p->S = malloc(n * C * sizeof(float));
     p->dS = malloc(n * C * sizeof(float));
     p->grad = malloc(p->m.n_params * sizeof(float));
@@ -233,10 +233,11 @@ static void run_variant(size_t n, size_t D, size_t C, const variant *v, uint64_t
     oracle(&p, loss, margin);
     lt_kernel k;
     lt_error err;
-    if (lt_kernel_create(&k, v->impl, D, C, v->threads, p.shift, p.scale, &err) != LT_OK) {
+    if (lt_kernel_create(&k, v->impl, D, C, LT_DTYPE_U8, v->threads, p.shift, p.scale,
+                         &err) != LT_OK) {
         fail_msg("%s: %s", v->impl, err.msg);
     }
-    lt_rows rows = {p.pix, p.labels, p.idx, 0, n};
+    lt_rows rows = {p.pix, LT_DTYPE_U8, p.labels, p.idx, 0, n};
     float *S = malloc(n * C * sizeof(float));
     float *grad = malloc(p.m.n_params * sizeof(float));
     float *again = malloc(p.m.n_params * sizeof(float));
@@ -255,7 +256,8 @@ static void run_variant(size_t n, size_t D, size_t C, const variant *v, uint64_t
     assert_memory_equal(grad, again, p.m.n_params * sizeof(float));
     lt_kernel_free(&k);
     for (size_t threads = 1; strcmp(v->impl, "sgemm") != 0 && threads <= 4; threads++) {
-        assert_int_equal(lt_kernel_create(&k, v->impl, D, C, threads, p.shift, p.scale, &err),
+        assert_int_equal(lt_kernel_create(&k, v->impl, D, C, LT_DTYPE_U8, threads, p.shift,
+                                          p.scale, &err),
                          LT_OK);
         double l3 = lt_kernel_loss_grad(&k, &p.m, loss, margin, &rows, again, NULL);
         assert_true(l3 == l);
@@ -362,13 +364,16 @@ static void test_unknown_and_unsupported(void **state)
     float shift[4] = {0}, scale[4] = {1, 1, 1, 1};
     lt_kernel k;
     lt_error err;
-    assert_int_equal(lt_kernel_create(&k, "avx3", 4, 10, 1, shift, scale, &err), LT_ECONFIG);
+    assert_int_equal(lt_kernel_create(&k, "avx3", 4, 10, LT_DTYPE_U8, 1, shift, scale, &err),
+                     LT_ECONFIG);
     assert_non_null(strstr(err.msg, "avx3"));
     if (lt_kernel_available("avx2")) {
-        assert_int_equal(lt_kernel_create(&k, "avx2", 4, 3, 1, shift, scale, &err), LT_ECONFIG);
-        assert_non_null(strstr(err.msg, "10 classes"));
+        assert_int_equal(lt_kernel_create(&k, "avx2", 4, 3, LT_DTYPE_U8, 1, shift, scale, &err),
+                         LT_ECONFIG);
+        assert_non_null(strstr(err.msg, "3 classes of uint8"));
     }
-    assert_int_equal(lt_kernel_create(&k, "portable", 4, 3, 2, shift, scale, &err), LT_OK);
+    assert_int_equal(lt_kernel_create(&k, "portable", 4, 3, LT_DTYPE_U8, 2, shift, scale, &err),
+                     LT_OK);
     assert_string_equal(lt_kernel_name(&k), "portable");
     assert_int_equal(k.threads, 2);
     assert_int_equal(k.n_shares, LT_KERNEL_SHARES);

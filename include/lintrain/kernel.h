@@ -35,11 +35,12 @@
 #include "lintrain/model.h"
 #include "lintrain/pool.h"
 
-/* Rows to work on: row i of the call is record idx[i] of pixels (idx non-NULL), or
- * record start + i. pixels holds records of D bytes (D of the model), row-major. */
+/* Rows to work on: row i of the call is record idx[i] of x (idx non-NULL), or record
+ * start + i. x holds records of D values of dtype (D of the model), row-major. */
 typedef struct {
-    const uint8_t *pixels;  /* borrowed */
-    const uint8_t *labels;  /* borrowed; may be NULL for lt_kernel_scores */
+    const void *x;           /* borrowed */
+    lt_dtype dtype;
+    const uint16_t *labels;  /* borrowed; may be NULL for lt_kernel_scores */
     const size_t *idx;      /* borrowed, or NULL */
     size_t start, n;
 } lt_rows;
@@ -53,6 +54,7 @@ typedef struct lt_kernel_share lt_kernel_share;
 typedef struct {
     const lt_kernel_impl *impl;
     size_t D, C;
+    lt_dtype dtype;              /* of the rows it is given */
     size_t ld;                   /* row stride of Wt and the gradient accumulators */
     float *shift, *scale;        /* owned copies: (D) the preprocessing, x' = (x - shift) * scale */
     lt_pool pool;                /* owned (one thread with sgemm) */
@@ -70,11 +72,13 @@ const char *lt_kernel_name_at(size_t i);
 /* Whether name is an implementation this CPU can run ("auto" always can). */
 int lt_kernel_available(const char *name);
 
-/* Prepares the kernel named name for a model of D features and C classes, with
- * threads threads (0 = one per online CPU) and the preprocessing shift, scale (D),
- * which it copies. An implementation the CPU cannot run is an error. */
-lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, size_t threads,
-                           const float *shift, const float *scale, lt_error *err);
+/* Prepares the kernel named name for a model of D features and C classes over rows of
+ * dtype values, with threads threads (0 = one per online CPU) and the preprocessing
+ * shift, scale (D), which it copies. An implementation the CPU cannot run, or that
+ * does not handle C and dtype, is an error. */
+lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, lt_dtype dtype,
+                           size_t threads, const float *shift, const float *scale,
+                           lt_error *err);
 
 /* The implementation actually running ("avx2", "portable" or "sgemm"). */
 const char *lt_kernel_name(const lt_kernel *k);
