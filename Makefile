@@ -175,10 +175,11 @@ reproduce: deps
 # Speed on the full CIFAR-10 (scripts/get_cifar10.sh first); minutes, not part of test.
 # BENCH_ARGS passes options, e.g. BENCH_ARGS="--threads 1 --only softmax/sgd/256".
 bench: deps
-	$(MAKE) lintrain $(BUILD)/bench
+	$(MAKE) lintrain $(BUILD)/bench $(BUILD)/bench_load
 	$(BUILD)/bench --md docs/perf/bench.md --json docs/perf/bench.json $(BENCH_ARGS)
+	$(BUILD)/bench_load --md docs/perf/load.md
 
-$(BUILD)/bench: scripts/bench.c $(LIB) | $(BUILD)/.dir
+$(BUILD)/bench $(BUILD)/bench_load: $(BUILD)/%: scripts/%.c $(LIB) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
 
 install: lintrain

@@ -101,7 +101,7 @@ def run_lintrain(out, name, ref, run_dir):
         "optimizer.tolerance_grad": 0, "optimizer.tolerance_change": 0,
         "train.batch_size": 0, "train.epochs": 5, "train.log_every": 0,
     }
-    cmd = ["./lintrain", "--quiet", "--out", run_dir]
+    cmd = ["./lintrain", "--quiet", "--force", "--out", run_dir]
     for k, v in sets.items():
         cmd += ["--set", "%s=%s" % (k, json.dumps(v))]
     subprocess.run(cmd, check=True)

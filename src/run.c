@@ -383,6 +383,9 @@ lt_status lt_run_write_extras(const char *dir, const lt_model *m, const lt_prepr
 {
     char path[LT_PATH_MAX];
     lt_status st = lt_preprocess_save(dir, p, err);
+    if (m->D != LT_CIFAR_D) {
+        return st; /* templates are pictures of 32x32x3 weights: none for other data */
+    }
     if (st == LT_OK) {
         st = lt_path_join(path, dir, LT_TEMPLATES_FILE, err);
     }
@@ -402,7 +405,8 @@ static lt_status refit(lt_run *run, lt_error *err)
                              "the preprocessing failed");
         return st;
     }
-    st = lt_preprocess_fit(&run->prep, run->cfg.data.preprocess, &data.train, err);
+    st = lt_preprocess_fit(&run->prep, run->cfg.data.preprocess, &data.train, data.is_image,
+                           err);
     lt_splits_free(&data);
     run->prep_refit = 1;
     return st;

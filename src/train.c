@@ -105,8 +105,10 @@ static lt_status setup(trainer *t, lt_error *err)
     if ((st = lt_config_check_data(cfg, n, err)) != LT_OK) {
         return st;
     }
-    if ((st = lt_preprocess_fit(&t->prep, cfg->data.preprocess, &t->data.train, err)) != LT_OK ||
-        (st = lt_model_create(&t->model, LT_CIFAR_D, LT_CIFAR_C, err)) != LT_OK) {
+    const lt_dataset *train = &t->data.train;
+    if ((st = lt_preprocess_fit(&t->prep, cfg->data.preprocess, train, t->data.is_image,
+                                err)) != LT_OK ||
+        (st = lt_model_create(&t->model, train->D, t->data.C, err)) != LT_OK) {
         return st;
     }
     size_t np = t->model.n_params;
@@ -133,8 +135,8 @@ static lt_status setup(trainer *t, lt_error *err)
     for (size_t i = 0; i < n; i++) {
         t->order[i] = i;
     }
-    if ((st = lt_kernel_create(&t->kernel, cfg->train.kernel, LT_CIFAR_D, LT_CIFAR_C,
-                               LT_DTYPE_U8, (size_t)cfg->train.threads, t->prep.shift,
+    if ((st = lt_kernel_create(&t->kernel, cfg->train.kernel, train->D, t->data.C,
+                               train->dtype, (size_t)cfg->train.threads, t->prep.shift,
                                t->prep.scale, err)) != LT_OK) {
         return st;
     }
