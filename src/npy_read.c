@@ -4,9 +4,9 @@
  * Each file is an input boundary, checked once here: the dtype by its name (numpy's
  * 'descr': a byte order '<' '>' '|' '=', a kind letter, a size in bytes), C order, and a
  * file size equal to the header plus exactly the data the shape says, all before the
- * caller allocates anything large. The data is then read straight into the caller's
- * final buffer in large reads; only float64 goes through a small buffer, converted a
- * chunk at a time, so a load costs no second copy of the data. */
+ * caller allocates anything large. The data then goes into the caller's final buffer:
+ * uint8 in one read, floats in 2 MB chunks through one small buffer (checked for NaN
+ * and Inf, float64 converted), so a load costs no second copy of the data. */
 #include "lintrain/npy.h"
 
 #include <errno.h>
@@ -190,27 +190,32 @@ static lt_status not_finite(const lt_npy_file *nf, size_t at, double v, lt_error
                    "be finite", nf->path, at / D, at % D, what, v);
 }
 
-/* float32 values straight into dst, each chunk checked for NaN and Inf while in cache. */
+/* float32 values through a 2 MB buffer that stays in cache, copied into dst and
+ * checked for NaN and Inf there: a read() straight into fresh memory would take its page
+ * faults inside the kernel's copy, which measures slower (docs/performance.md). */
 static lt_status read_f32(lt_npy_file *nf, float *dst, lt_error *err)
 {
-    for (size_t at = 0; at < nf->count;) {
+    uint32_t *buf = lt_calloc(CHUNK / 4, sizeof *buf, "float32 chunk", err);
+    lt_status st = buf ? LT_OK : LT_ERR;
+    for (size_t at = 0; st == LT_OK && at < nf->count;) {
         size_t n = nf->count - at < CHUNK / 4 ? nf->count - at : CHUNK / 4;
-        if (read_bytes(nf, dst + at, n * 4, err) != LT_OK) {
-            return LT_ERR;
-        }
-        const uint32_t *bits = (const uint32_t *)(const void *)(dst + at);
+        st = read_bytes(nf, buf, n * 4, err);
         uint32_t bad = 0;
-        for (size_t i = 0; i < n; i++) {
-            bad |= (uint32_t)((bits[i] & 0x7f800000u) == 0x7f800000u);
+        for (size_t i = 0; st == LT_OK && i < n; i++) {
+            bad |= (uint32_t)((buf[i] & 0x7f800000u) == 0x7f800000u);
         }
-        for (size_t i = 0; bad && i < n; i++) {
+        if (st == LT_OK) {
+            memcpy(dst + at, buf, n * 4);
+        }
+        for (size_t i = 0; st == LT_OK && bad && i < n; i++) {
             if (!isfinite(dst[at + i])) {
-                return not_finite(nf, at + i, dst[at + i], err);
+                st = not_finite(nf, at + i, dst[at + i], err);
             }
         }
         at += n;
     }
-    return LT_OK;
+    free(buf);
+    return st;
 }
 
 /* float64 through a small buffer, converted to float32. */

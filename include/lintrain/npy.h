@@ -58,7 +58,7 @@ const char *lt_npy_type_name(const lt_npy_file *nf);
 
 /* Reads the whole array of an (N, D) file of '|u1', '<f4' or '<f8' into dst, which
  * holds N * D values of dtype: uint8 as is (dtype LT_DTYPE_U8), floats as float32
- * (LT_DTYPE_F32; '<f8' is converted in chunks, no second copy of the data). A NaN or
+ * (LT_DTYPE_F32; floats go through one 2 MB buffer, no second copy of the data). A NaN or
  * an infinity, or a float64 beyond float32's range, is refused naming row and column. */
 lt_status lt_npy_read_matrix(lt_npy_file *nf, lt_dtype dtype, void *dst, lt_error *err);
 
