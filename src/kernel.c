@@ -1,5 +1,5 @@
 /* kernel.c — the training kernel's driver, its implementation table, and the portable
- * and sgemm implementations (kernel_avx2.c holds the AVX2 one).
+ * and sgemm implementations (kernel_avx2.c and kernel_avx512.c hold the SIMD ones).
  *
  * One call (lt_kernel_loss_grad / lt_kernel_scores) over n rows, three runs of the pool:
  *   pack     Wt[c][d] = scale[d]·W[d][c], one range of features per thread
@@ -57,6 +57,21 @@ void lt_kernel_unpack_any(const float *const *dWt, size_t nt, const float *scale
                 s += dWt[t][j * ld + d];
             }
             grad[d * C + j] = s * scale[d];
+        }
+    }
+}
+
+void lt_kernel_pack_blocks(const float *W, const float *scale, size_t C, size_t ld, size_t cb,
+                           size_t chunk, size_t lo, size_t hi, float *Wt)
+{
+    size_t nq = lt_kernel_class_blocks(C, cb);
+    for (size_t q = 0; q < nq; q++) {
+        size_t c0 = lt_kernel_class_lo(C, cb, q), w = lt_kernel_class_lo(C, cb, q + 1) - c0;
+        float *Wb = Wt + c0 * lt_kernel_chunked(ld, chunk);
+        for (size_t d = lo; d < hi; d++) {
+            for (size_t j = 0; j < w; j++) {
+                Wb[lt_kernel_wt_at(w, chunk, j, d)] = W[d * C + c0 + j] * scale[d];
+            }
         }
     }
 }
@@ -178,7 +193,7 @@ static const struct lt_kernel_impl sgemm_impl = {
 
 /* ---- the table ------------------------------------------------------------------- */
 
-static const char *const NAMES[] = {"auto", "avx2", "portable", "sgemm"};
+static const char *const NAMES[] = {"auto", "avx512", "avx2", "portable", "sgemm"};
 #define N_NAMES (sizeof NAMES / sizeof NAMES[0])
 
 const char *lt_kernel_name_at(size_t i)
@@ -186,21 +201,28 @@ const char *lt_kernel_name_at(size_t i)
     return i < N_NAMES ? NAMES[i] : NULL;
 }
 
+/* What "auto" runs: the first of these the CPU can run and that handles C (measured
+ * fastest first; docs/performance.md). */
+static const struct lt_kernel_impl *const AUTO_ORDER[] = {
+    &lt_kernel_avx512_impl, &lt_kernel_avx2_impl, &portable_impl,
+};
+
 /* The implementation named name (auto: the fastest this CPU runs for C), or NULL. */
 static const struct lt_kernel_impl *find_impl(const char *name, size_t C)
 {
-    const struct lt_kernel_impl *avx2 = &lt_kernel_avx2_impl;
     if (strcmp(name, "auto") == 0) {
-        return avx2->available() && avx2->supports(C) ? avx2 : &portable_impl;
+        size_t i = 0;
+        while (!AUTO_ORDER[i]->available() || !AUTO_ORDER[i]->supports(C)) {
+            i++;
+        }
+        return AUTO_ORDER[i];
     }
-    if (strcmp(name, "avx2") == 0) {
-        return avx2;
-    }
-    if (strcmp(name, "portable") == 0) {
-        return &portable_impl;
-    }
-    if (strcmp(name, "sgemm") == 0) {
-        return &sgemm_impl;
+    const struct lt_kernel_impl *all[] = {&lt_kernel_avx512_impl, &lt_kernel_avx2_impl,
+                                          &portable_impl, &sgemm_impl};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(name, all[i]->name) == 0) {
+            return all[i];
+        }
     }
     return NULL;
 }
@@ -287,8 +309,9 @@ lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, s
         return lt_fail(err, LT_ECONFIG, "train.kernel: unknown \"%s\"", name);
     }
     if (!impl->available()) {
-        return lt_fail(err, LT_ECONFIG, "train.kernel: \"%s\" needs a CPU with AVX2 and FMA; "
-                       "this one lacks them (use \"auto\")", name);
+        return lt_fail(err, LT_ECONFIG, "train.kernel: \"%s\" needs a CPU with %s; this one "
+                       "lacks them (use \"auto\")", name,
+                       impl == &lt_kernel_avx2_impl ? "AVX2 and FMA" : "AVX-512 (F, BW, VL, DQ)");
     }
     if (!impl->supports(C)) {
         return lt_fail(err, LT_ECONFIG, "train.kernel: \"%s\" handles 10 classes, not %zu",

@@ -295,10 +295,26 @@ static void sweep(const char *impl, size_t C, int small)
     }
 }
 
+/* The class counts the SIMD kernels are swept over: below, at and between their class
+ * blocks (10 for avx2, 16 for avx512) and many blocks. */
+static const size_t CS[] = {2, 3, 17, 20, 100};
+
 static void test_avx2_against_oracle(void **state)
 {
     (void)state;
     sweep("avx2", 10, 0);
+    for (size_t i = 0; i < sizeof CS / sizeof CS[0]; i++) {
+        sweep("avx2", CS[i], 1);
+    }
+}
+
+static void test_avx512_against_oracle(void **state)
+{
+    (void)state;
+    sweep("avx512", 10, 0);
+    for (size_t i = 0; i < sizeof CS / sizeof CS[0]; i++) {
+        sweep("avx512", CS[i], 1);
+    }
 }
 
 static void test_portable_against_oracle(void **state)
@@ -364,9 +380,16 @@ static void test_unknown_and_unsupported(void **state)
     lt_error err;
     assert_int_equal(lt_kernel_create(&k, "avx3", 4, 10, 1, shift, scale, &err), LT_ECONFIG);
     assert_non_null(strstr(err.msg, "avx3"));
-    if (lt_kernel_available("avx2")) {
-        assert_int_equal(lt_kernel_create(&k, "avx2", 4, 3, 1, shift, scale, &err), LT_ECONFIG);
-        assert_non_null(strstr(err.msg, "10 classes"));
+    const char *simd[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < 2; i++) {
+        lt_status want = lt_kernel_available(simd[i]) ? LT_OK : LT_ECONFIG;
+        assert_int_equal(lt_kernel_create(&k, simd[i], 4, 3, 1, shift, scale, &err), want);
+        if (want == LT_OK) {
+            assert_string_equal(lt_kernel_name(&k), simd[i]);
+            lt_kernel_free(&k);
+        } else {
+            assert_non_null(strstr(err.msg, "needs a CPU"));
+        }
     }
     assert_int_equal(lt_kernel_create(&k, "portable", 4, 3, 2, shift, scale, &err), LT_OK);
     assert_string_equal(lt_kernel_name(&k), "portable");
@@ -375,7 +398,13 @@ static void test_unknown_and_unsupported(void **state)
     lt_kernel_free(&k);
     lt_kernel_free(&k); /* freeing twice, or an empty kernel, is harmless */
     assert_string_equal(lt_kernel_name_at(0), "auto");
-    assert_null(lt_kernel_name_at(4));
+    assert_null(lt_kernel_name_at(5));
+    /* auto: the widest SIMD kernel the CPU runs. */
+    assert_int_equal(lt_kernel_create(&k, "auto", 4, 3, 1, shift, scale, &err), LT_OK);
+    assert_string_equal(lt_kernel_name(&k), lt_kernel_available("avx512") ? "avx512"
+                                            : lt_kernel_available("avx2")  ? "avx2"
+                                                                           : "portable");
+    lt_kernel_free(&k);
 }
 
 /* ---- the pool ---------------------------------------------------------------------- */
@@ -431,6 +460,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_avx2_against_oracle),
+        cmocka_unit_test(test_avx512_against_oracle),
         cmocka_unit_test(test_portable_against_oracle),
         cmocka_unit_test(test_sgemm_against_oracle),
         cmocka_unit_test(test_auto_and_big_blocks),
