@@ -590,7 +590,7 @@ static const char *resolve_kernel(const char *name)
     lt_kernel k;
     lt_error err;
     float zero[1] = {0}, one[1] = {1};
-    if (lt_kernel_create(&k, name, 1, LT_CIFAR_C, 1, zero, one, &err) != LT_OK) {
+    if (lt_kernel_create(&k, name, 1, LT_CIFAR_C, LT_DTYPE_U8, 1, zero, one, &err) != LT_OK) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return NULL;
     }

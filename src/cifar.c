@@ -114,7 +114,7 @@ lt_status lt_cifar_count(const char *dir, const char *const *files, size_t nfile
 /* Second pass: reads exactly `records` records of path into labels[0..records) and
  * pixels[0..records*D). The size is checked again on the open file, since it may have
  * changed since the first pass. */
-static lt_status read_records(const char *path, size_t records, uint8_t *labels,
+static lt_status read_records(const char *path, size_t records, uint16_t *labels,
                               uint8_t *pixels, lt_error *err)
 {
     lt_status st = LT_ERR;
@@ -172,7 +172,7 @@ lt_status lt_cifar_load(const char *dir, const char *const *files, size_t nfiles
                         lt_dataset *out, lt_error *err)
 {
     lt_status st = LT_ERR;
-    lt_dataset ds = {0, NULL, NULL};
+    lt_dataset ds = {0, LT_CIFAR_D, LT_DTYPE_U8, NULL, NULL};
     size_t *counts = NULL;
     char *path = NULL;
 
@@ -197,16 +197,14 @@ lt_status lt_cifar_load(const char *dir, const char *const *files, size_t nfiles
         }
         ds.n += counts[k];
     }
-    ds.pixels = lt_calloc(ds.n, LT_CIFAR_D, "CIFAR-10 pixels", err);
-    ds.labels = lt_calloc(ds.n, 1, "CIFAR-10 labels", err);
-    if (!ds.pixels || !ds.labels) {
+    if (lt_dataset_create(&ds, ds.n, LT_CIFAR_D, LT_DTYPE_U8, err) != LT_OK) {
         goto cleanup;
     }
     size_t at = 0;
     for (size_t k = 0; k < nfiles; k++) {
         path = join_path(dir, files[k], err);
         if (!path || read_records(path, counts[k], ds.labels + at,
-                                  ds.pixels + at * LT_CIFAR_D, err) != LT_OK) {
+                                  (uint8_t *)ds.x + at * LT_CIFAR_D, err) != LT_OK) {
             goto cleanup;
         }
         free(path);

@@ -120,7 +120,7 @@ static lt_status classify(const lt_run *run, lt_kernel *kernel, const lt_image *
 {
     uint8_t pixels[LT_CIFAR_D];
     lt_image_to_record(im, pixels);
-    lt_rows one = {pixels, NULL, NULL, 0, 1};
+    lt_rows one = {pixels, LT_DTYPE_U8, NULL, NULL, 0, 1};
     lt_kernel_scores(kernel, &run->model, &one, scores);
     double max = scores[0], sum = 0.0;
     for (size_t k = 1; k < NC; k++) {

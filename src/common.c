@@ -89,3 +89,8 @@ const char *lt_table_name_at(const void *table, size_t count, size_t stride, siz
     }
     return *(const char *const *)(const void *)((const char *)table + i * stride);
 }
+
+size_t lt_dtype_size(lt_dtype dtype)
+{
+    return dtype == LT_DTYPE_F32 ? sizeof(float) : 1;
+}

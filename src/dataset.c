@@ -1,10 +1,24 @@
-/* dataset.c — a dataset's records copied, cut short, freed. */
+/* dataset.c — a dataset's records allocated, copied, cut short, freed. */
 #include "lintrain/dataset.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "lintrain/cifar.h"
+lt_status lt_dataset_create(lt_dataset *ds, size_t n, size_t D, lt_dtype dtype,
+                            lt_error *err)
+{
+    lt_dataset out = {n, D, dtype, NULL, NULL};
+    memset(ds, 0, sizeof *ds);
+    /* One more record than asked, so that an empty set still has its buffers. */
+    out.x = lt_calloc2(n + 1, D, lt_dtype_size(dtype), "data set values", err);
+    out.labels = lt_calloc(n + 1, sizeof *out.labels, "data set labels", err);
+    if (!out.x || !out.labels) {
+        lt_dataset_free(&out);
+        return LT_ERR;
+    }
+    *ds = out;
+    return LT_OK;
+}
 
 lt_status lt_dataset_slice(const lt_dataset *src, size_t start, size_t count,
                            lt_dataset *out, lt_error *err)
@@ -15,17 +29,15 @@ lt_status lt_dataset_slice(const lt_dataset *src, size_t start, size_t count,
                        "slice of records [%zu, %zu + %zu) is outside the dataset's %zu records",
                        start, start, count, src->n);
     }
-    lt_dataset ds = {count, NULL, NULL};
-    ds.pixels = lt_calloc(count, LT_CIFAR_D, "sliced pixels", err);
-    ds.labels = lt_calloc(count, 1, "sliced labels", err);
-    if (!ds.pixels || !ds.labels) {
-        lt_dataset_free(&ds);
+    lt_dataset ds;
+    if (lt_dataset_create(&ds, count, src->D, src->dtype, err) != LT_OK) {
         return LT_ERR;
     }
     if (count > 0) {
-        /* count * D cannot overflow: lt_calloc just allocated that many bytes. */
-        memcpy(ds.pixels, src->pixels + start * LT_CIFAR_D, count * LT_CIFAR_D);
-        memcpy(ds.labels, src->labels + start, count);
+        /* count * row cannot overflow: lt_dataset_create just allocated that much. */
+        size_t row = lt_dataset_row_bytes(src);
+        memcpy(ds.x, (const uint8_t *)src->x + start * row, count * row);
+        memcpy(ds.labels, src->labels + start, count * sizeof *ds.labels);
     }
     *out = ds;
     return LT_OK;
@@ -42,9 +54,9 @@ lt_status lt_dataset_truncate(lt_dataset *ds, size_t n, lt_error *err)
         return LT_OK;
     }
     /* Shrinking: realloc may move the block or leave it, but cannot fail to keep it. */
-    uint8_t *p = realloc(ds->pixels, n * LT_CIFAR_D);
-    uint8_t *l = realloc(ds->labels, n);
-    ds->pixels = p ? p : ds->pixels;
+    void *p = realloc(ds->x, n * lt_dataset_row_bytes(ds));
+    uint16_t *l = realloc(ds->labels, n * sizeof *l);
+    ds->x = p ? p : ds->x;
     ds->labels = l ? l : ds->labels;
     return LT_OK;
 }
@@ -54,9 +66,9 @@ void lt_dataset_free(lt_dataset *ds)
     if (!ds) {
         return;
     }
-    free(ds->pixels);
+    free(ds->x);
     free(ds->labels);
     ds->n = 0;
-    ds->pixels = NULL;
+    ds->x = NULL;
     ds->labels = NULL;
 }

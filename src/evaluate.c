@@ -12,7 +12,7 @@ void lt_evaluate_kernel(lt_kernel *k, const lt_model *m, const lt_loss *loss, do
     if (n == 0) {
         return;
     }
-    lt_rows rows = {ds->pixels, ds->labels, idx, 0, n};
+    lt_rows rows = {ds->x, ds->dtype, ds->labels, idx, 0, n};
     out->n = n;
     out->loss = lt_kernel_loss_grad(k, m, loss, margin, &rows, NULL, &out->correct);
     out->accuracy = (double)out->correct / (double)n;
@@ -35,7 +35,7 @@ lt_status lt_evaluate_confusion(lt_kernel *k, const lt_model *m, const lt_loss *
     if (!scores) {
         return LT_ERR;
     }
-    lt_rows rows = {ds->pixels, NULL, NULL, 0, ds->n};
+    lt_rows rows = {ds->x, ds->dtype, NULL, NULL, 0, ds->n};
     lt_kernel_scores(k, m, &rows, scores);
     for (size_t i = 0; i < ds->n; i++) {
         confusion[(size_t)ds->labels[i] * C + lt_loss_argmax(scores + i * C, C)]++;

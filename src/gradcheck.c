@@ -317,7 +317,7 @@ lt_status lt_gradcheck_run(const lt_config *cfg, const lt_gradcheck_opts *o,
     lt_model model = {0};
     size_t *idx = NULL;
     float *X = NULL;
-    uint8_t *y = NULL;
+    uint16_t *y = NULL;
     lt_status st = lt_splits_load(cfg, &data, err);
     if (st != LT_OK) {
         return st;

@@ -21,8 +21,8 @@
 
 /* What one thread works in (whatever share it runs). */
 struct lt_kernel_thread {
-    const uint8_t **rows;  /* (block_rows) row pointers of the current block */
-    uint8_t *y;            /* (block_rows) their labels */
+    const void **rows;     /* (block_rows) row pointers of the current block */
+    uint16_t *y;           /* (block_rows) their labels */
     float *S;              /* (block_rows, C) scores, then dL/ds */
     float *scratch;        /* the implementation's */
 };
@@ -85,8 +85,9 @@ static int always(void)
     return 1;
 }
 
-static int any_classes(size_t C)
+static int any_classes(size_t C, lt_dtype dtype)
 {
+    (void)dtype;
     return C >= 1;
 }
 
@@ -97,8 +98,18 @@ static size_t portable_scratch(size_t D, size_t C, size_t block_rows)
     return PORTABLE_CHUNK;
 }
 
-static void center(const uint8_t *x, const float *shift, size_t n, float *t)
+/* t = features [k0, k0 + n) of row r of the block, minus the shift. */
+static void center(const lt_kblock *b, size_t r, size_t k0, size_t n, float *t)
 {
+    const float *shift = b->shift + k0;
+    if (b->dtype == LT_DTYPE_F32) {
+        const float *x = (const float *)b->rows[r] + k0;
+        for (size_t d = 0; d < n; d++) {
+            t[d] = x[d] - shift[d];
+        }
+        return;
+    }
+    const uint8_t *x = (const uint8_t *)b->rows[r] + k0;
     for (size_t d = 0; d < n; d++) {
         t[d] = (float)x[d] - shift[d];
     }
@@ -112,7 +123,7 @@ static void portable_forward(const lt_kblock *b, float *S)
     for (size_t r = 0; r < b->nb; r++) {
         for (size_t k0 = 0; k0 < D; k0 += PORTABLE_CHUNK) {
             size_t n = D - k0 < PORTABLE_CHUNK ? D - k0 : PORTABLE_CHUNK;
-            center(b->rows[r] + k0, b->shift + k0, n, t);
+            center(b, r, k0, n, t);
             for (size_t c = 0; c < C; c++) {
                 const float *w = b->Wt + c * b->ld + k0;
                 float s = 0.0f;
@@ -135,7 +146,7 @@ static void portable_backward(const lt_kblock *b, const float *dS, float *dWt)
     for (size_t r = 0; r < b->nb; r++) {
         for (size_t k0 = 0; k0 < D; k0 += PORTABLE_CHUNK) {
             size_t n = D - k0 < PORTABLE_CHUNK ? D - k0 : PORTABLE_CHUNK;
-            center(b->rows[r] + k0, b->shift + k0, n, t);
+            center(b, r, k0, n, t);
             for (size_t c = 0; c < C; c++) {
                 float g = dS[r * C + c];
                 float *w = dWt + c * b->ld + k0;
@@ -159,7 +170,7 @@ static size_t sgemm_scratch(size_t D, size_t C, size_t block_rows)
 static void sgemm_forward(const lt_kblock *b, float *S)
 {
     for (size_t r = 0; r < b->nb; r++) {
-        center(b->rows[r], b->shift, b->D, b->scratch + r * b->D);
+        center(b, r, 0, b->D, b->scratch + r * b->D);
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b->nb, (int)b->C, (int)b->D, 1.0f,
                 b->scratch, (int)b->D, b->Wt, (int)b->ld, 0.0f, S, (int)b->C);
@@ -201,18 +212,19 @@ const char *lt_kernel_name_at(size_t i)
     return i < N_NAMES ? NAMES[i] : NULL;
 }
 
-/* What "auto" runs: the first of these the CPU can run and that handles C (measured
- * fastest first; docs/performance.md). */
+/* What "auto" runs: the first of these the CPU can run and that handles C and dtype
+ * (measured fastest first; docs/performance.md). */
 static const struct lt_kernel_impl *const AUTO_ORDER[] = {
     &lt_kernel_avx512_impl, &lt_kernel_avx2_impl, &portable_impl,
 };
 
-/* The implementation named name (auto: the fastest this CPU runs for C), or NULL. */
-static const struct lt_kernel_impl *find_impl(const char *name, size_t C)
+/* The implementation named name (auto: the fastest this CPU runs for C classes of
+ * dtype rows), or NULL. */
+static const struct lt_kernel_impl *find_impl(const char *name, size_t C, lt_dtype dtype)
 {
     if (strcmp(name, "auto") == 0) {
         size_t i = 0;
-        while (!AUTO_ORDER[i]->available() || !AUTO_ORDER[i]->supports(C)) {
+        while (!AUTO_ORDER[i]->available() || !AUTO_ORDER[i]->supports(C, dtype)) {
             i++;
         }
         return AUTO_ORDER[i];
@@ -229,7 +241,7 @@ static const struct lt_kernel_impl *find_impl(const char *name, size_t C)
 
 int lt_kernel_available(const char *name)
 {
-    const struct lt_kernel_impl *impl = find_impl(name, 10);
+    const struct lt_kernel_impl *impl = find_impl(name, 10, LT_DTYPE_U8);
     return impl && impl->available();
 }
 
@@ -272,7 +284,7 @@ static lt_status thread_create(lt_kernel_thread *th, const lt_kernel *k, lt_erro
 {
     size_t rows = k->impl->block_rows;
     th->rows = lt_calloc(rows, sizeof *th->rows, "kernel rows", err);
-    th->y = lt_calloc(rows, 1, "kernel labels", err);
+    th->y = lt_calloc(rows, sizeof *th->y, "kernel labels", err);
     th->S = lt_calloc(rows * k->C, sizeof *th->S, "kernel scores", err);
     th->scratch = lt_calloc(k->impl->scratch_floats(k->D, k->C, rows), sizeof(float),
                             "kernel workspace", err);
@@ -300,11 +312,11 @@ static void share_free(lt_kernel_share *sh)
     free(sh->db);
 }
 
-lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, size_t threads,
-                           const float *shift, const float *scale, lt_error *err)
+lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, lt_dtype dtype,
+                           size_t threads, const float *shift, const float *scale, lt_error *err)
 {
     memset(k, 0, sizeof *k);
-    const struct lt_kernel_impl *impl = find_impl(name, C);
+    const struct lt_kernel_impl *impl = find_impl(name, C, dtype);
     if (!impl) {
         return lt_fail(err, LT_ECONFIG, "train.kernel: unknown \"%s\"", name);
     }
@@ -313,9 +325,10 @@ lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, s
                        "lacks them (use \"auto\")", name,
                        impl == &lt_kernel_avx2_impl ? "AVX2 and FMA" : "AVX-512 (F, BW, VL, DQ)");
     }
-    if (!impl->supports(C)) {
-        return lt_fail(err, LT_ECONFIG, "train.kernel: \"%s\" handles 10 classes, not %zu",
-                       name, C);
+    if (!impl->supports(C, dtype)) {
+        return lt_fail(err, LT_ECONFIG, "train.kernel: \"%s\" does not handle %zu classes "
+                       "of %s values (use \"auto\")", name, C,
+                       dtype == LT_DTYPE_F32 ? "float32" : "uint8");
     }
     if (threads == 0) {
         threads = lt_pool_cpus();
@@ -323,6 +336,7 @@ lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, s
     k->impl = impl;
     k->D = D;
     k->C = C;
+    k->dtype = dtype;
     k->ld = padded_stride(D);
     k->threads = threads;
     /* One threading model: OpenBLAS's threads for sgemm, else lintrain's pool. */
@@ -412,9 +426,10 @@ static size_t n_shares(const lt_kernel *k, size_t n)
 /* Gathers the row pointers and labels of rows [first, first + nb) of the call. */
 static void gather(const lt_rows *rows, size_t D, size_t first, size_t nb, lt_kernel_thread *th)
 {
+    size_t bytes = D * lt_dtype_size(rows->dtype);
     for (size_t r = 0; r < nb; r++) {
         size_t rec = rows->idx ? rows->idx[first + r] : rows->start + first + r;
-        th->rows[r] = rows->pixels + rec * D;
+        th->rows[r] = (const uint8_t *)rows->x + rec * bytes;
         th->y[r] = rows->labels ? rows->labels[rec] : 0;
     }
 }
@@ -436,7 +451,8 @@ static void share_job(void *ctx, size_t task, size_t thread)
     for (size_t first = lo; first < hi; first += impl->block_rows) {
         size_t nb = hi - first < impl->block_rows ? hi - first : impl->block_rows;
         gather(c->rows, D, first, nb, th);
-        lt_kblock b = {D, C, k->ld, k->shift, k->Wt, th->rows, nb, first > lo, th->scratch};
+        lt_kblock b = {D,  C,       k->ld,      k->shift,   k->Wt,
+                       c->rows->dtype, th->rows, nb, first > lo, th->scratch};
         impl->forward(&b, th->S);
         for (size_t r = 0; r < nb; r++) {
             for (size_t j = 0; j < C; j++) {

@@ -48,9 +48,9 @@ static int avx2_available(void)
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-static int avx2_supports(size_t C)
+static int avx2_supports(size_t C, lt_dtype dtype)
 {
-    return C >= 1;
+    return C >= 1 && (dtype == LT_DTYPE_U8 || dtype == LT_DTYPE_F32);
 }
 
 /* No workspace: dL/ds is broadcast straight from the block's scores. */
@@ -189,8 +189,8 @@ TARGET static void forward_block(const lt_kblock *b, const void *const *rows, in
 
 TARGET static void avx2_forward(const lt_kblock *b, float *S)
 {
-    const void *const *rows = (const void *const *)b->rows;
-    int f32 = 0;
+    const void *const *rows = b->rows;
+    int f32 = b->dtype == LT_DTYPE_F32;
     size_t esize = f32 ? 4 : 1, C = b->C;
     memset(S, 0, b->nb * C * sizeof *S);
     for (size_t r = 0; r < b->nb; r++) {
@@ -279,8 +279,8 @@ TARGET static void backward_f32(const lt_kblock *b, const void *const *rows, con
 
 TARGET static void avx2_backward(const lt_kblock *b, const float *dS, float *dWt)
 {
-    const void *const *rows = (const void *const *)b->rows;
-    int f32 = 0;
+    const void *const *rows = b->rows;
+    int f32 = b->dtype == LT_DTYPE_F32;
     size_t D = b->D, C = b->C, D16 = D & ~(size_t)15, D8 = D & ~(size_t)7;
     for (size_t d = 0; d < D16; d += 16) {
         (f32 ? backward_f32 : backward_u8)(b, rows, dS, dWt, d, 2);

@@ -39,9 +39,9 @@ static int avx512_available(void)
            __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-static int avx512_supports(size_t C)
+static int avx512_supports(size_t C, lt_dtype dtype)
 {
-    return C >= 1;
+    return C >= 1 && (dtype == LT_DTYPE_U8 || dtype == LT_DTYPE_F32);
 }
 
 static size_t avx512_scratch(size_t D, size_t C, size_t block_rows)
@@ -154,8 +154,8 @@ TARGET static void forward_chunk_f32(const void *x, const void *next, const floa
 
 TARGET static void avx512_forward(const lt_kblock *b, float *S)
 {
-    const void *const *rows = (const void *const *)b->rows;
-    int f32 = 0;
+    const void *const *rows = b->rows;
+    int f32 = b->dtype == LT_DTYPE_F32;
     size_t D = b->D, C = b->C, esize = f32 ? 4 : 1;
     memset(S, 0, b->nb * C * sizeof *S);
     for (size_t r = 0; r < b->nb; r++) {
@@ -260,8 +260,8 @@ TARGET static void backward_f32(const lt_kblock *b, const void *const *rows, con
 
 TARGET static void avx512_backward(const lt_kblock *b, const float *dS, float *dWt)
 {
-    const void *const *rows = (const void *const *)b->rows;
-    int f32 = 0;
+    const void *const *rows = b->rows;
+    int f32 = b->dtype == LT_DTYPE_F32;
     size_t d = 0;
     for (; d + 32 <= b->D; d += 32) {
         (f32 ? backward_f32 : backward_u8)(b, rows, dS, dWt, d, 0xFFFF, 0, 2);

@@ -21,7 +21,8 @@ typedef struct {
     size_t ld;                    /* row stride of dWt (and of Wt, unless packed otherwise) */
     const float *shift;           /* (D) */
     const float *Wt;              /* the transposed, scaled weights, as pack wrote them */
-    const uint8_t *const *rows;   /* nb row pointers, D bytes each */
+    lt_dtype dtype;               /* of the rows' values */
+    const void *const *rows;      /* nb row pointers, D values each */
     size_t nb;                    /* rows in this block, 1..block_rows */
     int accumulate;               /* backward: add to dWt (else overwrite it) */
     float *scratch;               /* the implementation's per-thread workspace */
@@ -32,7 +33,7 @@ struct lt_kernel_impl {
     size_t block_rows;            /* most rows handed over at once */
     size_t shares;                /* a call's rows are cut into at most this many */
     int (*available)(void);       /* 1 when this CPU can run it */
-    int (*supports)(size_t C);    /* 1 when it handles C classes */
+    int (*supports)(size_t C, lt_dtype dtype); /* 1 when it handles C classes of dtype rows */
     /* Floats of scratch a thread needs. */
     size_t (*scratch_floats)(size_t D, size_t C, size_t block_rows);
     /* Floats of Wt in this implementation's packing (C·ld for the (C, ld) one). */

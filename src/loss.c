@@ -56,12 +56,12 @@ static double svm_row(const double *s, size_t y, size_t C, double margin, double
     return total;
 }
 
-#define MAX_CLASSES 256
+#define MAX_CLASSES LT_LOSS_MAX_CLASSES
 
 /* The float batch form of a row function: rows go through double, so that the float
  * scores training uses and the double ones the gradient check uses share one formula.
  * dscores may alias scores (a row is read whole before it is written). */
-static double batch_f32(lt_loss_row_fn row, const float *scores, const uint8_t *y, size_t n,
+static double batch_f32(lt_loss_row_fn row, const float *scores, const uint16_t *y, size_t n,
                         size_t C, double margin, double scale, float *dscores)
 {
     double s[MAX_CLASSES], ds[MAX_CLASSES];
@@ -80,13 +80,13 @@ static double batch_f32(lt_loss_row_fn row, const float *scores, const uint8_t *
     return total;
 }
 
-static double softmax_sum_and_grad(const float *scores, const uint8_t *y, size_t n, size_t C,
+static double softmax_sum_and_grad(const float *scores, const uint16_t *y, size_t n, size_t C,
                                    double margin, double scale, float *dscores)
 {
     return batch_f32(softmax_row, scores, y, n, C, margin, scale, dscores);
 }
 
-static double svm_sum_and_grad(const float *scores, const uint8_t *y, size_t n, size_t C,
+static double svm_sum_and_grad(const float *scores, const uint16_t *y, size_t n, size_t C,
                                double margin, double scale, float *dscores)
 {
     return batch_f32(svm_row, scores, y, n, C, margin, scale, dscores);
@@ -119,7 +119,7 @@ size_t lt_loss_argmax(const float *s, size_t C)
     return best;
 }
 
-size_t lt_loss_count_correct(const float *scores, const uint8_t *y, size_t n, size_t C)
+size_t lt_loss_count_correct(const float *scores, const uint16_t *y, size_t n, size_t C)
 {
     size_t correct = 0;
     for (size_t i = 0; i < n; i++) {

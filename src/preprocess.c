@@ -34,7 +34,7 @@ static void feature_means(const lt_dataset *ds, double *mean)
         size_t end = ds->n - first < SUM_RUN ? ds->n : first + SUM_RUN;
         memset(run, 0, sizeof run);
         for (size_t i = first; i < end; i++) {
-            const uint8_t *x = ds->pixels + i * LT_CIFAR_D;
+            const uint8_t *x = lt_dataset_u8(ds, i);
             for (size_t d = 0; d < LT_CIFAR_D; d++) {
                 run[d] += x[d];
             }
@@ -55,7 +55,7 @@ static void channel_stats(const lt_dataset *ds, double mean[3], double std[3])
     for (int c = 0; c < 3; c++) {
         uint64_t s = 0, s2 = 0;
         for (size_t i = 0; i < ds->n; i++) {
-            const uint8_t *x = ds->pixels + i * LT_CIFAR_D + (size_t)c * PLANE;
+            const uint8_t *x = lt_dataset_u8(ds, i) + (size_t)c * PLANE;
             uint32_t r = 0, r2 = 0; /* 1024·255² < 2^32 */
             for (size_t k = 0; k < PLANE; k++) {
                 r += x[k];
@@ -123,7 +123,7 @@ void lt_preprocess_rows(const lt_preprocess *p, const lt_dataset *ds, const size
 {
     for (size_t i = 0; i < n; i++) {
         size_t r = idx ? idx[i] : start + i;
-        const uint8_t *x = ds->pixels + r * LT_CIFAR_D;
+        const uint8_t *x = lt_dataset_u8(ds, r);
         float *o = out + i * LT_CIFAR_D;
         for (size_t d = 0; d < LT_CIFAR_D; d++) {
             o[d] = ((float)x[d] - p->shift[d]) * p->scale[d];

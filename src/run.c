@@ -466,6 +466,6 @@ void lt_run_free(lt_run *run)
 
 lt_status lt_run_kernel(const lt_run *run, size_t threads, lt_kernel *k, lt_error *err)
 {
-    return lt_kernel_create(k, run->cfg.train.kernel, run->model.D, run->model.C, threads,
-                            run->prep.shift, run->prep.scale, err);
+    return lt_kernel_create(k, run->cfg.train.kernel, run->model.D, run->model.C, LT_DTYPE_U8,
+                            threads, run->prep.shift, run->prep.scale, err);
 }

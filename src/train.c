@@ -134,8 +134,8 @@ static lt_status setup(trainer *t, lt_error *err)
         t->order[i] = i;
     }
     if ((st = lt_kernel_create(&t->kernel, cfg->train.kernel, LT_CIFAR_D, LT_CIFAR_C,
-                               (size_t)cfg->train.threads, t->prep.shift, t->prep.scale,
-                               err)) != LT_OK) {
+                               LT_DTYPE_U8, (size_t)cfg->train.threads, t->prep.shift,
+                               t->prep.scale, err)) != LT_OK) {
         return st;
     }
     return pick_eval_sample(t, err);
@@ -234,7 +234,7 @@ lt_status lt_train_interrupted(trainer *t, long long epoch, long long k, lt_erro
 double lt_train_batch_loss(trainer *t, size_t first, size_t rows, float *grad)
 {
     const lt_dataset *d = &t->data.train;
-    lt_rows r = {d->pixels, d->labels, t->order + first, 0, rows};
+    lt_rows r = {d->x, d->dtype, d->labels, t->order + first, 0, rows};
     return lt_kernel_loss_grad(&t->kernel, &t->model, t->loss, t->cfg->model.svm_margin, &r,
                                grad, NULL);
 }

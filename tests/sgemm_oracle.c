@@ -14,7 +14,7 @@ void oracle_scores(const lt_model *m, const float *X, size_t n, float *scores)
 }
 
 double oracle_loss_grad(const lt_model *m, const lt_loss *loss, double margin, const float *X,
-                        const uint8_t *y, size_t n, float *scores, float *grad,
+                        const uint16_t *y, size_t n, float *scores, float *grad,
                         size_t *correct)
 {
     size_t C = m->C;

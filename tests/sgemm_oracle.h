@@ -18,7 +18,7 @@ void oracle_scores(const lt_model *m, const float *X, size_t n, float *scores);
  * scores (n, C) is workspace (it holds dS afterwards). *correct (if non-NULL) gets
  * the number of rows classified right. */
 double oracle_loss_grad(const lt_model *m, const lt_loss *loss, double margin, const float *X,
-                        const uint8_t *y, size_t n, float *scores, float *grad,
+                        const uint16_t *y, size_t n, float *scores, float *grad,
                         size_t *correct);
 
 #endif

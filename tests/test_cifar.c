@@ -52,7 +52,7 @@ static void write_batch(const char *dir, const char *name, const uint8_t *labels
 static void assert_record(const lt_dataset *ds, size_t i, uint8_t label, unsigned tag)
 {
     assert_int_equal(ds->labels[i], label);
-    const uint8_t *px = ds->pixels + i * LT_CIFAR_D;
+    const uint8_t *px = lt_dataset_u8(ds, i);
     for (size_t p = 0; p < LT_CIFAR_D; p++) {
         if (px[p] != pixel_of(tag, p)) {
             fail_msg("record %zu pixel %zu: got %u, expected %u", i, p, px[p],
@@ -64,7 +64,7 @@ static void assert_record(const lt_dataset *ds, size_t i, uint8_t label, unsigne
 static void assert_empty(const lt_dataset *ds)
 {
     assert_int_equal(ds->n, 0);
-    assert_null(ds->pixels);
+    assert_null(ds->x);
     assert_null(ds->labels);
 }
 
@@ -109,9 +109,9 @@ static void test_load_three_records(void **state)
         assert_record(&ds, i, labels[i], tags[i]);
     }
     /* Spot checks by hand: record 1 (tag 2), first red, first green, last blue byte. */
-    assert_int_equal(ds.pixels[LT_CIFAR_D + 0], (uint8_t)(2 * 37));
-    assert_int_equal(ds.pixels[LT_CIFAR_D + 1024], (uint8_t)(2 * 37 + 1024 * 7 + 1));
-    assert_int_equal(ds.pixels[2 * LT_CIFAR_D + 3071], (uint8_t)(3 * 37 + 3071 * 7 + 2));
+    assert_int_equal(lt_dataset_u8(&ds, 1)[0], (uint8_t)(2 * 37));
+    assert_int_equal(lt_dataset_u8(&ds, 1)[1024], (uint8_t)(2 * 37 + 1024 * 7 + 1));
+    assert_int_equal(lt_dataset_u8(&ds, 2)[3071], (uint8_t)(3 * 37 + 3071 * 7 + 2));
     lt_dataset_free(&ds);
     assert_empty(&ds);
     tu_rmtree(dir);
@@ -338,9 +338,9 @@ static void test_slice(void **state)
 
     assert_int_equal(lt_dataset_slice(&ds, 1, 3, &part, &err), LT_OK);
     assert_int_equal(part.n, 3);
-    assert_ptr_not_equal(part.pixels, ds.pixels + LT_CIFAR_D); /* a copy, not a view */
+    assert_ptr_not_equal(part.x, lt_dataset_u8(&ds, 1)); /* a copy, not a view */
     ds.labels[1] = 9;
-    ds.pixels[LT_CIFAR_D] ^= 0xFF;
+    ((uint8_t *)ds.x)[LT_CIFAR_D] ^= 0xFF;
     for (size_t i = 0; i < 3; i++) {
         assert_record(&part, i, labels[1 + i], tags[1 + i]);
     }

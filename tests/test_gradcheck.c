@@ -25,7 +25,7 @@
 /* Dyadic rows, labels 0, 1, 2; W and b small and dyadic. */
 static const float X[N * D] = {0.5f, -1.0f, 2.0f, 0.25f, -0.75f, 1.5f, 0.125f, -2.0f,
                                1.0f, 0.5f,  -0.5f, 1.25f};
-static const uint8_t Y[N] = {0, 1, 2};
+static const uint16_t Y[N] = {0, 1, 2};
 static float W[D * C] = {0.1f, -0.2f, 0.05f, 0.3f, 0.0625f, -0.15f,
                          -0.25f, 0.2f, 0.125f, 0.04f, -0.3f, 0.5f};
 static float B[C] = {0.1f, -0.05f, 0.02f};

@@ -28,7 +28,7 @@ static const float LECTURE_SCORES[3 * 3] = {
     1.3f, 4.9f, 2.0f,   /* car image */
     2.2f, 2.5f, -3.1f,  /* frog image */
 };
-static const uint8_t LECTURE_LABELS[3] = {0, 1, 2};
+static const uint16_t LECTURE_LABELS[3] = {0, 1, 2};
 
 static void test_svm_lecture_table(void **state)
 {
@@ -62,7 +62,7 @@ static void test_svm_gradient_by_hand(void **state)
     /* With Delta = 0 and s_car = s_cat, the car margin is exactly 0: the kink counts
      * as inactive, so loss and gradient are 0. */
     const float tie[3] = {1.0f, 1.0f, 0.0f};
-    const uint8_t y0 = 0;
+    const uint16_t y0 = 0;
     float dt[3];
     assert_near(svm->sum_and_grad(tie, &y0, 1, 3, 0.0, 1.0, dt), 0.0, 0.0);
     assert_float_equal(dt[1], 0.0f, 0.0f);
@@ -75,7 +75,7 @@ static void test_softmax_by_hand(void **state)
     assert_non_null(sm);
     /* Scores ln 1, ln 2, ln 3 give probabilities 1/6, 2/6, 3/6: L = ln 6 for class 0. */
     const float s[3] = {0.0f, (float)log(2.0), (float)log(3.0)};
-    const uint8_t y = 0;
+    const uint16_t y = 0;
     float d[3];
     double l = sm->sum_and_grad(s, &y, 1, 3, 0.0, 1.0, d);
     assert_near(l, log(6.0), 1e-6);
@@ -88,7 +88,7 @@ static void test_softmax_by_hand(void **state)
     for (int j = 0; j < 10; j++) {
         eq[j] = 1000.0f;
     }
-    const uint8_t y7 = 7;
+    const uint16_t y7 = 7;
     assert_near(sm->sum_and_grad(eq, &y7, 1, 10, 0.0, 1.0, NULL), log(10.0), 1e-9);
     /* The lecture's cat example: L = log(e^3.2 + e^5.1 + e^−1.7) − 3.2 ≈ 2.04. */
     double cat = sm->sum_and_grad(LECTURE_SCORES, LECTURE_LABELS, 1, 3, 0.0, 1.0, NULL);
@@ -100,7 +100,7 @@ static void test_count_correct_ties(void **state)
     (void)state;
     /* The first maximum wins a tie. */
     const float s[6] = {1, 1, 0, 0, 2, 2};
-    const uint8_t y[2] = {0, 2};
+    const uint16_t y[2] = {0, 2};
     assert_int_equal(lt_loss_count_correct(s, y, 2, 3), 1);
     assert_int_equal(lt_loss_count_correct(LECTURE_SCORES, LECTURE_LABELS, 3, 3), 1);
 }
@@ -117,7 +117,7 @@ static void check_loss_grad_scores(const char *name)
     const lt_loss *loss = lt_loss_find(name);
     enum { N = 5, C = 4 };
     float s[N * C], d[N * C];
-    uint8_t y[N];
+    uint16_t y[N];
     lt_rng r;
     lt_rng_seed(&r, 7, 0);
     for (int k = 0; k < N * C; k++) {
@@ -126,7 +126,7 @@ static void check_loss_grad_scores(const char *name)
         s[k] = dyadic(&r, 128) + (float)(k % C) / 512.0f;
     }
     for (int i = 0; i < N; i++) {
-        y[i] = (uint8_t)(i % C);
+        y[i] = (uint16_t)(i % C);
     }
     double scale = 1.0 / N;
     loss->sum_and_grad(s, y, N, C, 1.0, scale, d);
@@ -153,7 +153,7 @@ static void test_loss_gradients_wrt_scores(void **state)
 /* Objective of the model: mean data loss + lambda * R(W), evaluated in double on
  * exact float scores. */
 static double objective(const lt_model *m, const lt_loss *loss, const lt_penalty *pen,
-                        const float *X, const uint8_t *y, size_t n, float *scores)
+                        const float *X, const uint16_t *y, size_t n, float *scores)
 {
     double data = oracle_loss_grad(m, loss, 1.0, X, y, n, scores, NULL, NULL);
     return data + 0.5 * pen->value(m->W, m->D * m->C, 0.5);
@@ -171,7 +171,7 @@ static void check_model_grad(const char *loss_name, const char *pen_name)
     lt_model m;
     assert_int_equal(lt_model_create(&m, D, C, NULL), LT_OK);
     float X[N * D], scores[N * C], grad[D * C + C];
-    uint8_t y[N] = {0, 1, 2, 1};
+    uint16_t y[N] = {0, 1, 2, 1};
     lt_rng r;
     lt_rng_seed(&r, 11, 0);
     for (int k = 0; k < N * D; k++) {

@@ -14,8 +14,8 @@
 
 /* Image 0: R 10, G 20, B 30 everywhere; image 1: R 30, G 60, B 90. */
 static uint8_t pixels[2 * LT_CIFAR_D];
-static uint8_t labels[2] = {3, 7};
-static const lt_dataset two = {2, pixels, labels};
+static uint16_t labels[2] = {3, 7};
+static const lt_dataset two = {2, LT_CIFAR_D, LT_DTYPE_U8, pixels, labels};
 
 static int fill(void **state)
 {

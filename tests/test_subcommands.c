@@ -54,7 +54,7 @@ static void write_images(void)
     for (size_t i = 0; i < N_IMAGES; i++) {
         lt_image im;
         char p[4200];
-        assert_int_equal(lt_image_from_record(ds.pixels + i * LT_CIFAR_D, &im, &err), LT_OK);
+        assert_int_equal(lt_image_from_record(lt_dataset_u8(&ds, i), &im, &err), LT_OK);
         snprintf(p, sizeof p, "%s/%zu.png", dir, i);
         assert_int_equal(lt_image_write_png(p, &im, &err), LT_OK);
         if (i == 0) {
@@ -223,7 +223,7 @@ static void library_scores(const char *dir, size_t i, float scores[10])
     assert_int_equal(lt_cifar_load(SAMPLE, files, 1, &ds, &err), LT_OK);
     assert_int_equal(lt_run_open(&r, dir, NULL, NULL, 0, 0, &err), LT_OK);
     assert_int_equal(lt_run_kernel(&r, 1, &k, &err), LT_OK);
-    lt_rows one = {ds.pixels, NULL, NULL, i, 1};
+    lt_rows one = {ds.x, LT_DTYPE_U8, NULL, NULL, i, 1};
     lt_kernel_scores(&k, &r.model, &one, scores);
     float X[LT_CIFAR_D], oracle[10];
     lt_preprocess_rows(&r.prep, &ds, NULL, i, 1, X);

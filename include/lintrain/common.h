@@ -43,6 +43,16 @@ void *lt_calloc(size_t count, size_t size, const char *what, lt_error *err);
  * as lt_calloc otherwise. */
 void *lt_calloc2(size_t rows, size_t cols, size_t size, const char *what, lt_error *err);
 
+/* The type of a data set's values: images are uint8 pixels, other data (a .npy of
+ * floats, computed features) float32. */
+typedef enum {
+    LT_DTYPE_U8 = 0,
+    LT_DTYPE_F32 = 1
+} lt_dtype;
+
+/* Bytes of one value of dtype. */
+size_t lt_dtype_size(lt_dtype dtype);
+
 /* Name tables: arrays of structs whose first member is `const char *name` (losses,
  * penalties, optimizers, schedules). The entry named name, or NULL. */
 const void *lt_table_find(const void *table, size_t count, size_t stride, const char *name);

@@ -87,7 +87,7 @@ typedef struct {
 /* One objective at one point: rows X (n, D) with labels y, W (D, C), b (C). */
 typedef struct {
     const float *X;
-    const uint8_t *y;
+    const uint16_t *y;
     size_t n, D, C;
     const float *W, *b;
     const lt_loss *loss;

@@ -6,8 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The most classes a loss handles (its batch form keeps a row in double on the stack);
+ * the data's readers refuse more. */
+#define LT_LOSS_MAX_CLASSES 4096
+
 /* One example's loss L_i of scores s (C) with label y, in double precision; when ds
- * is non-NULL, writes dL_i/ds into ds (C). C <= 256. */
+ * is non-NULL, writes dL_i/ds into ds (C). C <= LT_LOSS_MAX_CLASSES. */
 typedef double (*lt_loss_row_fn)(const double *s, size_t y, size_t C, double margin,
                                  double *ds);
 
@@ -16,7 +20,7 @@ typedef struct {
     /* Sum over the n rows of the per-example loss L_i of scores (n, C) with labels y.
      * When dscores is non-NULL, writes scale * dL_i/ds into dscores (n, C); dscores may
      * alias scores. margin is the SVM's Delta (unused by softmax). */
-    double (*sum_and_grad)(const float *scores, const uint8_t *y, size_t n, size_t C,
+    double (*sum_and_grad)(const float *scores, const uint16_t *y, size_t n, size_t C,
                            double margin, double scale, float *dscores);
     /* The same loss for one row in double: sum_and_grad is built on it, and the
      * gradient check (gradcheck.h) differentiates it in double precision. */
@@ -33,6 +37,6 @@ const char *lt_loss_name_at(size_t i);
 size_t lt_loss_argmax(const float *s, size_t C);
 
 /* Number of rows whose highest score (first one on ties) is the label. */
-size_t lt_loss_count_correct(const float *scores, const uint8_t *y, size_t n, size_t C);
+size_t lt_loss_count_correct(const float *scores, const uint16_t *y, size_t n, size_t C);
 
 #endif

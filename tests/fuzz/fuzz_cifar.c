@@ -57,7 +57,7 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         FUZZ_CHECK(ds.n == size / LT_CIFAR_RECORD);
         for (size_t i = 0; i < ds.n; i++) {
             FUZZ_CHECK(ds.labels[i] == data[i * LT_CIFAR_RECORD]);
-            FUZZ_CHECK(memcmp(ds.pixels + i * LT_CIFAR_D, data + i * LT_CIFAR_RECORD + 1,
+            FUZZ_CHECK(memcmp(lt_dataset_u8(&ds, i), data + i * LT_CIFAR_RECORD + 1,
                               LT_CIFAR_D) == 0);
         }
         /* A slice chosen from the data itself, sometimes out of range on purpose. */
@@ -66,11 +66,11 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         lt_status sst = lt_dataset_slice(&ds, start, count, &part, &err);
         FUZZ_CHECK((sst == LT_OK) == (start <= ds.n && count <= ds.n - start));
         if (sst == LT_OK && count > 0) {
-            FUZZ_CHECK(memcmp(part.labels, ds.labels + start, count) == 0);
+            FUZZ_CHECK(memcmp(part.labels, ds.labels + start, count * sizeof *part.labels) == 0);
         }
         lt_dataset_free(&part);
     } else {
-        FUZZ_CHECK(err.msg[0] != '\0' && ds.n == 0 && ds.pixels == NULL);
+        FUZZ_CHECK(err.msg[0] != '\0' && ds.n == 0 && ds.x == NULL);
     }
     lt_dataset_free(&ds);
     cifar_check_names();
