@@ -2,6 +2,7 @@
 #include "lintrain/splits.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -68,6 +69,18 @@ static lt_status cut(const lt_config *cfg, lt_dataset *all, lt_splits *s, lt_err
     return st;
 }
 
+/* CIFAR-10's C = 10 class names into s. */
+static lt_status cifar10_names(const char *dir, lt_splits *s, lt_error *err)
+{
+    s->C = LT_CIFAR_C;
+    s->is_image = 1;
+    s->class_names = lt_calloc(LT_CIFAR_C, sizeof *s->class_names, "class names", err);
+    if (!s->class_names) {
+        return LT_ERR;
+    }
+    return lt_cifar_class_names(dir, s->class_names, err);
+}
+
 lt_status lt_splits_load(const lt_config *cfg, lt_splits *s, lt_error *err)
 {
     memset(s, 0, sizeof *s);
@@ -85,7 +98,7 @@ lt_status lt_splits_load(const lt_config *cfg, lt_splits *s, lt_error *err)
         st = lt_cifar_load(cfg->data.dir, files, 1, &s->test, err);
     }
     if (st == LT_OK) {
-        st = lt_cifar_class_names(cfg->data.dir, s->class_names, err);
+        st = cifar10_names(cfg->data.dir, s, err);
     }
     lt_dataset_free(&all);
     if (st != LT_OK) {
@@ -126,4 +139,7 @@ void lt_splits_free(lt_splits *s)
     lt_dataset_free(&s->train);
     lt_dataset_free(&s->val);
     lt_dataset_free(&s->test);
+    free(s->class_names);
+    s->class_names = NULL;
+    s->C = 0;
 }

@@ -11,8 +11,10 @@
 #include "lintrain/config.h"
 
 typedef struct {
-    lt_dataset train, val, test;
-    char class_names[LT_CIFAR_C][LT_CLASS_NAME_MAX];
+    lt_dataset train, val, test;          /* D and dtype: train's (the others agree) */
+    size_t C;                             /* classes: labels are 0..C-1 */
+    char (*class_names)[LT_CLASS_NAME_MAX]; /* owned: (C) */
+    int is_image;                         /* records are 32x32x3 images (CIFAR layout) */
 } lt_splits;
 
 /* Loads the data. A missing data folder says how to get CIFAR-10; sizes that do not
