@@ -190,7 +190,8 @@ def _script(out, manifest, name, trials, x, y, rho, field, tmp, files, curve_fil
     metric, mode = manifest["metric"], manifest["mode"]
     axis = {}
     for which, key in (("x", x), ("y", y)):
-        values = [t["params"][key] for t in trials] if key else []
+        shown = [t for t in trials if y is not None or t["value"] is not None] or trials
+        values = [t["params"][key] for t in shown] if key else []
         axis[which] = (log_tics(which, values) if key and log_axis(manifest["spec"], key, values)
                        else f"unset logscale {which}\nset {which}tics autofreq")
     n_ok = sum(t["status"] == "ok" for t in trials)
@@ -224,7 +225,6 @@ set multiplot layout 1,2 title "sweep {name}: {len(trials)} trials ({n_ok} finis
 {n_pruned} pruned), colour: {metric} ({mode}; darker is better)" font "sans,14"
 set palette defined ({PALETTE})
 {"set palette negative" if mode == "min" else ""}
-set cblabel "{metric}"
 set grid lc rgb "#dddddd"
 set bmargin 5
 set key below horizontal maxrows 1
