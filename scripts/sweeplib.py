@@ -2,7 +2,8 @@
 by a Slurm job array on a cluster, and the leaderboard that ranks their trials.
 
 Python 3 standard library only. The commands are thin wrappers:
-  scripts/sweep --config BASE --spec SPEC --out DIR [--jobs J] [--slurm]
+  scripts/sweep --config BASE --spec SPEC --out DIR [--set KEY=VALUE]... [--jobs J] [--slurm]
+                [--force]
   scripts/sweep --trial DIR/trials/ID [--threads T]     (one trial; what parallel and
                                                            Slurm run)
   scripts/leaderboard DIR
@@ -47,6 +48,9 @@ import socket
 import subprocess
 import sys
 import time
+
+import sweep_checks
+import sweep_plot
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(SCRIPTS)
@@ -463,6 +467,7 @@ def leaderboard(sweep_dir):
         cells += [(r["error"] or "").replace("|", "\\|")]
         md.append("| " + " | ".join(cells) + " |")
     write_atomic(os.path.join(sweep_dir, "leaderboard.md"), "\n".join(md) + "\n")
+    sweep_plot.draw(sweep_dir, manifest, rows)
 
     print(f"leaderboard: {os.path.join(sweep_dir, 'leaderboard.csv')}, "
           f"{os.path.join(sweep_dir, 'leaderboard.md')}: {len(rows)} trials ({tally})")
@@ -487,29 +492,37 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
-def prepare(args):
+def prepare(args, lintrain):
     """Writes the trial folders, sweep.json and trials.txt; returns the trial folders.
-    Every trial's config is made before anything is written."""
+    Every trial's config is made, and checked by lintrain, before anything is written."""
     base = load_json(args.config)
     if not isinstance(base, dict):
         raise UsageError(f"{args.config}: must be a JSON object")
     spec = check_spec(load_json(args.spec), args.spec)
+    swept = [(k, "grid") for k in spec["grid"]] + [(k, "random") for k in spec["random"]]
+    with_sets = sweep_checks.apply_sets(base, args.set, swept, RESERVED, set_path, UsageError)
     planned = expand(spec)
     trials, configs = [], {}
     for values in planned:
-        config = trial_config(base, values)
+        config = trial_config(with_sets, values)
         tid = trial_id(config)
         if tid not in configs:
             configs[tid] = config
             trials.append({"id": tid, "params": values})
+    manifest = {"base_config": args.config, "spec_file": args.spec, "spec": spec,
+                "metric": spec["metric"], "mode": spec["mode"],
+                "keys": list(spec["grid"]) + list(spec["random"]), "trials": trials,
+                "base": base, "set": args.set}
+    guard_rerun(args, manifest)
+    checked = sweep_checks.to_check(spec, trials, lambda v: trial_config(with_sets, v))
+    refused = sweep_checks.check_configs(lintrain, checked, usable_cores())
+    if refused:
+        raise UsageError(f"{args.spec}: {sweep_checks.refusal_message(refused, len(checked))}")
     for tid, config in configs.items():
         folder = os.path.join(args.out, "trials", tid)
         os.makedirs(folder, exist_ok=True)
         config.setdefault("output", {})["dir"] = folder
         write_atomic(os.path.join(folder, "trial_config.json"), dumps(config))
-    manifest = {"base_config": args.config, "spec_file": args.spec, "spec": spec,
-                "metric": spec["metric"], "mode": spec["mode"],
-                "keys": list(spec["grid"]) + list(spec["random"]), "trials": trials}
     write_atomic(os.path.join(args.out, "sweep.json"), dumps(manifest))
     dirs = [os.path.join(args.out, "trials", t["id"]) for t in trials]
     write_atomic(os.path.join(args.out, "trials.txt"), "".join(d + "\n" for d in dirs))
@@ -517,6 +530,21 @@ def prepare(args):
         print(f"sweep: {len(planned) - len(trials)} draws repeat an earlier trial's values "
               "and run once")
     return dirs
+
+
+def guard_rerun(args, manifest):
+    """Refuses to rerun into a sweep folder of another spec, base config or --set
+    (unless --force); grid values and trials may be added."""
+    old = read_json_or_none(os.path.join(args.out, "sweep.json"))
+    if not isinstance(old, dict):
+        return
+    refusals, notes = sweep_checks.compare_manifest(old, manifest, UsageError)
+    if refusals and not args.force:
+        raise UsageError(f"{args.out} holds a sweep of another spec, base config or --set "
+                         "(rerun with the same ones, add only grid values or trials, or give "
+                         "--force to replace it):\n  " + "\n  ".join(refusals))
+    for line in notes + (["--force: " + r for r in refusals] if refusals else []):
+        print(f"sweep: {line}")
 
 
 SBATCH = """#!/bin/bash
@@ -594,7 +622,7 @@ def sweep(args):
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs: must be >= 1, got {args.jobs}")
     lintrain = find_lintrain(args.lintrain)
-    dirs = prepare(args)
+    dirs = prepare(args, lintrain)
     pending = [d for d in dirs if not is_complete(d)]
     print(f"sweep: {len(dirs)} trials in {args.out}: {len(dirs) - len(pending)} complete, "
           f"{len(pending)} to run", flush=True)
@@ -631,6 +659,11 @@ def sweep_main(argv=None):
     p.add_argument("--slurm", action="store_true", help="write DIR/sweep.sbatch instead of running")
     p.add_argument("--lintrain", metavar="PATH", help="the lintrain binary (default: $LINTRAIN, else ./lintrain "
                    "of this repository)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a key of the base config for every trial, as lintrain's "
+                   "--set does; repeatable")
+    p.add_argument("--force", action="store_true", help="rerun into DIR even when its sweep "
+                   "had another spec, base config or --set")
     p.add_argument("--trial", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
