@@ -29,6 +29,10 @@ LOCAL_HINT = ("for a one-node cluster on this machine: scripts/slurm_local.sh st
               'then eval "$(scripts/slurm_local.sh env)" (sets SLURM_CONF)')
 # Seconds a Slurm command may take before the controller counts as not answering.
 COMMAND_TIMEOUT = 60
+# Where Slurm's commands read slurm.conf when SLURM_CONF is not set: Debian's file, or
+# the copy a configless slurmd keeps.
+DEFAULT_CONF = "/etc/slurm/slurm.conf"
+CONFIGLESS_CONF = "/run/slurm/conf/slurm.conf"
 # Node states (sinfo %t) in which a node takes jobs.
 USABLE_NODE_STATES = ("idle", "mix", "alloc", "comp")
 
@@ -108,6 +112,12 @@ def check_cluster():
     """Fails unless sbatch is installed, a controller answers and a node takes jobs."""
     if not shutil.which("sbatch"):
         raise Failure("sbatch not found: Slurm's commands are not installed here; " + LOCAL_HINT)
+    conf = os.environ.get("SLURM_CONF") or DEFAULT_CONF
+    if not os.path.isfile(conf) and not os.path.isfile(CONFIGLESS_CONF):
+        # Slurm's commands would retry for a minute before saying so.
+        raise Failure(f"no Slurm configuration: {conf} does not exist"
+                      f"{'' if os.environ.get('SLURM_CONF') else ' and SLURM_CONF is not set'}; "
+                      + LOCAL_HINT)
     rc, out, err = slurm(["sinfo", "-h", "-o", "%t"])
     if rc != 0:
         raise Failure(f"no Slurm cluster answers (sinfo: {err or f'exit {rc}'}); {LOCAL_HINT}")
