@@ -53,8 +53,8 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # against (test code only: lintrain computes through the kernel).
 TEST_UTIL = $(BUILD)/tests/testutil.o $(BUILD)/tests/sgemm_oracle.o
 
-.PHONY: all deps run test check-tests reference sanitize fuzz fuzz-build memcheck bench reproduce install \
-        uninstall clean FORCE
+.PHONY: all deps run test check-tests reference sanitize fuzz fuzz-build memcheck bench reproduce \
+        install uninstall clean test-slurm FORCE
 
 all: lintrain
 
@@ -162,6 +162,22 @@ memcheck:
 	    ./lintrain --config configs/quickstart.json --out $(MEMCHECK_OUT) --quiet \
 	    --set train.threads=1
 
+# make test-slurm: a one-node Slurm cluster on this machine (scripts/slurm_local.sh, in
+# build/test-slurm on its own ports), a sweep submitted through sbatch with one array task
+# cancelled by scancel and the array resubmitted (tests/cluster/test_slurm.c). The
+# cluster is stopped whatever happens. Needs root (the daemons run as root).
+SLURM_PKGS = munge slurmctld slurmd slurm-client
+SLURM_TEST_ENV = LINTRAIN_SLURM_DIR=$(CURDIR)/build/test-slurm LINTRAIN_SLURM_PORT=6917
+test-slurm: deps
+	@scripts/deps.sh $(SLURM_PKGS)
+	$(MAKE) lintrain $(BUILD)/tests/cluster/test_slurm
+	@trap '$(SLURM_TEST_ENV) scripts/slurm_local.sh stop >/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	    $(SLURM_TEST_ENV) $(BUILD)/tests/cluster/test_slurm
+
+$(BUILD)/tests/cluster/test_%: tests/cluster/test_%.c $(TEST_UTIL) $(LIB) | $(BUILD)/.dir
+	@mkdir -p $(@D)
+	$(CC) $(TESTCFLAGS) -Itests $(LDOPT) -MMD -MP -o $@ $< $(TEST_UTIL) $(LIB) $(TESTLIBS)
+
 # make reproduce: every claim of the lecture measured (scripts/reproduce): on the
 # committed sample, a few minutes, the report and its figures go to runs/reproduce/ (not
 # tracked); FULL=1 uses the full CIFAR-10 in data/cifar-10-batches-bin and replaces the
@@ -195,4 +211,4 @@ uninstall:
 clean:
 	rm -rf build lintrain
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(FUZZ_BUILD)/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/tests/cluster/*.d $(FUZZ_BUILD)/*.d)

@@ -2,8 +2,8 @@
 by a Slurm job array on a cluster, and the leaderboard that ranks their trials.
 
 Python 3 standard library only. The commands are thin wrappers:
-  scripts/sweep --config BASE --spec SPEC --out DIR [--set KEY=VALUE]... [--jobs J] [--slurm]
-                [--force]
+  scripts/sweep --config BASE --spec SPEC --out DIR [--set KEY=VALUE]... [--jobs J]
+                [--slurm [--submit [--wait]]] [--force]
   scripts/sweep --trial DIR/trials/ID [--threads T]     (one trial; what parallel and
                                                            Slurm run)
   scripts/leaderboard DIR
@@ -19,7 +19,8 @@ A sweep folder DIR holds:
     log.txt           lintrain's stdout and stderr
     status.json       exit status, status, error line, wall seconds (the runner's)
   leaderboard.csv, leaderboard.md
-  sweep.sbatch        with --slurm: the job-array script
+  sweep.sbatch        with --slurm: the job-array script (scripts/sweep_slurm.py)
+  slurm_job.json      with --submit: the array's job id
   joblog.txt          GNU parallel's job log (appended by every local run)
 
 A trial is complete when its summary.json reads as JSON with status "ok" or "diverged"
@@ -42,7 +43,6 @@ import math
 import os
 import random
 import re
-import shlex
 import shutil
 import socket
 import subprocess
@@ -547,51 +547,6 @@ def guard_rerun(args, manifest):
         print(f"sweep: {line}")
 
 
-SBATCH = """#!/bin/bash
-# A Slurm job array that runs the pending trials of the sweep {out}, one trial per
-# array task, {max_running} at a time. Submit it from anywhere:
-#     sbatch {script}
-# (options given to sbatch override these lines, e.g. --cpus-per-task=4 --time=1:00:00;
-# each trial gets --cpus-per-task OpenBLAS threads). When the array is done:
-#     {leaderboard} {out_q}
-# or chain it: sbatch --dependency=afterany:JOBID --wrap '{leaderboard} {out_q}'
-# A task whose trial is complete exits at once, so resubmitting reruns only the
-# trials that failed; scripts/sweep ... --slurm again writes an array of those alone.
-#SBATCH --job-name=lintrain-sweep
-#SBATCH --array=0-{last}%{max_running}
-#SBATCH --cpus-per-task=1
-#SBATCH --mem=2G
-#SBATCH --output={logs}/%A_%a.out
-set -euo pipefail
-cd {cwd}
-trial=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {pending})
-[ -n "$trial" ] || {{ echo "no trial for array task $SLURM_ARRAY_TASK_ID in {pending}" >&2; exit 1; }}
-exec {sweep} --trial "$trial" --threads "${{SLURM_CPUS_PER_TASK:-1}}" --lintrain {lintrain}
-"""
-
-
-def quoted_abspath(path):
-    return shlex.quote(os.path.abspath(path))
-
-
-def write_slurm(args, pending, lintrain):
-    out = args.out
-    logs = os.path.join(out, "slurm")
-    os.makedirs(logs, exist_ok=True)
-    pending_file = os.path.join(out, "slurm_trials.txt")
-    write_atomic(pending_file, "".join(d + "\n" for d in pending))
-    script = os.path.join(out, "sweep.sbatch")
-    q = quoted_abspath
-    write_atomic(script, SBATCH.format(
-        out=os.path.abspath(out), out_q=q(out), script=q(script), last=len(pending) - 1,
-        max_running=args.jobs or len(pending), logs=q(logs), cwd=q(os.getcwd()),
-        pending=q(pending_file), sweep=q(os.path.join(SCRIPTS, "sweep")),
-        leaderboard=q(os.path.join(SCRIPTS, "leaderboard")), lintrain=shlex.quote(lintrain)))
-    os.chmod(script, 0o755)
-    print(f"sweep: {script}: a job array of {len(pending)} trials; submit it with "
-          f"sbatch {script}, then run scripts/leaderboard {out}")
-
-
 def run_local(args, pending, lintrain):
     parallel = shutil.which("parallel")
     if not parallel:
@@ -621,17 +576,20 @@ def sweep(args):
     t0 = time.monotonic()
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs: must be >= 1, got {args.jobs}")
+    import sweep_slurm  # here, not at the top: it imports this module
+    sweep_slurm.check_options(args)
     lintrain = find_lintrain(args.lintrain)
+    if args.submit:
+        sweep_slurm.check_cluster()  # before anything is written
     dirs = prepare(args, lintrain)
     pending = [d for d in dirs if not is_complete(d)]
     print(f"sweep: {len(dirs)} trials in {args.out}: {len(dirs) - len(pending)} complete, "
           f"{len(pending)} to run", flush=True)
     if args.slurm:
-        if pending:
-            write_slurm(args, pending, lintrain)
-        else:
-            print("sweep: nothing to submit")
-        return 0
+        sweep_slurm.run(args, pending, lintrain)
+        if not args.wait:
+            return 0
+        return leaderboard(args.out)
     if pending:
         run_local(args, pending, lintrain)
         print(f"sweep: {len(pending)} trials run in {time.monotonic() - t0:.1f}s wall")
@@ -657,6 +615,9 @@ def sweep_main(argv=None):
     p.add_argument("--jobs", "-j", type=int, metavar="J", help="trials at a time (default: the number of cores); "
                    "with --slurm, the array's limit of running tasks")
     p.add_argument("--slurm", action="store_true", help="write DIR/sweep.sbatch instead of running")
+    p.add_argument("--submit", action="store_true", help="with --slurm: submit the array with sbatch")
+    p.add_argument("--wait", action="store_true", help="with --submit: wait for the array to end, "
+                   "then write the leaderboard")
     p.add_argument("--lintrain", metavar="PATH", help="the lintrain binary (default: $LINTRAIN, else ./lintrain "
                    "of this repository)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
