@@ -53,8 +53,8 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # against (test code only: lintrain computes through the kernel).
 TEST_UTIL = $(BUILD)/tests/testutil.o $(BUILD)/tests/sgemm_oracle.o
 
-.PHONY: all deps run test check-tests reference sanitize fuzz fuzz-build memcheck bench reproduce \
-        install uninstall clean test-slurm FORCE
+.PHONY: all deps run test check-tests reference sanitize fuzz fuzz-build memcheck bench \
+        bench-features reproduce install uninstall clean test-slurm FORCE
 
 all: lintrain
 
@@ -195,6 +195,15 @@ bench: deps
 	$(BUILD)/bench --md docs/perf/bench.md --json docs/perf/bench.json $(BENCH_ARGS)
 
 $(BUILD)/bench: scripts/bench.c $(LIB) | $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+
+# The feature extractors' images/s on the full CIFAR-10 (docs/features.md); seconds.
+# BENCH_FEATURES_ARGS passes options, e.g. "--threads 2" or "--data data/cifar-10-sample".
+bench-features: deps
+	$(MAKE) $(BUILD)/bench_features
+	$(BUILD)/bench_features $(BENCH_FEATURES_ARGS)
+
+$(BUILD)/bench_features: scripts/bench_features.c $(LIB) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
 
 install: lintrain
