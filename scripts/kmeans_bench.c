@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "lintrain/cifar.h"
@@ -29,6 +30,15 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds of this process, all threads: on a shared machine, what the work cost. */
+static double cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
 static void on_pass(void *ctx, size_t pass, double objective, size_t reseeded,
@@ -102,11 +112,11 @@ static void floor_task(void *arg, size_t task, size_t thread)
                 (int)f->K);
 }
 
-static double sgemm_floor(const lt_kmeans_model *m, size_t np, size_t images, size_t threads)
+static void sgemm_floor(const lt_kmeans_model *m, size_t np, size_t images, size_t threads)
 {
     lt_pool pool;
     if (lt_pool_create(&pool, threads, NULL) != LT_OK) {
-        return 0.0;
+        return;
     }
     floor_ctx f = {calloc(np * m->d, sizeof(float)), m->centroids,
                    calloc(pool.n * np * m->K, sizeof(float)), np, m->K, m->d};
@@ -116,14 +126,15 @@ static double sgemm_floor(const lt_kmeans_model *m, size_t np, size_t images, si
     }
     int blas = openblas_get_num_threads();
     openblas_set_num_threads(1);
-    double t0 = now();
+    double t0 = now(), c0 = cpu();
     lt_pool_run(&pool, images, floor_task, &f);
-    double s = now() - t0;
+    double s = now() - t0, c = cpu() - c0;
+    printf("sgemm floor: %.1f images/s, %.1f per CPU second\n", (double)images / s,
+           (double)images / c);
     openblas_set_num_threads(blas);
     free((void *)f.W);
     free(f.S);
     lt_pool_free(&pool);
-    return (double)images / s;
 }
 
 static int save_features(const char *dir, const char *name, const float *X, size_t n,
@@ -157,15 +168,16 @@ static int encode(const options *o, const lt_kmeans_model *m, const lt_dataset *
     size_t D = lt_kmeans_features(m);
     float *X = calloc(n * D, sizeof *X);
     lt_error err = {{0}};
-    double t0 = now();
+    double t0 = now(), c0 = cpu();
     if (!X || lt_kmeans_encode(m, &es, &im, X, NULL, NULL, &err) != LT_OK) {
         fprintf(stderr, "kmeans_bench: encode: %s\n", X ? err.msg : "out of memory");
         free(X);
         return 1;
     }
-    double s = now() - t0;
-    printf("encode %s: %zu images in %.2f s: %.1f images/s (60,000 images: %.0f s)\n", name,
-           n, s, (double)n / s, 60000.0 * s / (double)n);
+    double s = now() - t0, c = cpu() - c0;
+    printf("encode %s: %zu images in %.2f s (%.2f CPU s): %.1f images/s, %.1f per CPU second "
+           "(60,000 images: %.0f s)\n", name, n, s, c, (double)n / s, (double)n / c,
+           60000.0 * s / (double)n);
     int bad = o->features ? save_features(o->out, name, X, n, D, ds) : 0;
     free(X);
     return bad;
@@ -182,13 +194,14 @@ static int fit_or_load(const options *o, const lt_dataset *train, lt_kmeans_mode
         return 0;
     }
     lt_kmeans_images im = {train->x, train->n, 32};
-    double t0 = now();
+    double t0 = now(), c0 = cpu();
     if (lt_kmeans_fit(&o->fit, &im, on_pass, &t0, m, &err) != LT_OK) {
         fprintf(stderr, "kmeans_bench: fit: %s\n", err.msg);
         return 1;
     }
-    printf("fit: %zu patches %zux%zu, %zu centroids, %zu passes: %.1f s\n", o->fit.patches,
-           o->fit.patch, o->fit.patch, o->fit.centroids, o->fit.iterations, now() - t0);
+    printf("fit: %zu patches %zux%zu, %zu centroids, %zu passes: %.1f s (%.1f CPU s)\n",
+           o->fit.patches, o->fit.patch, o->fit.patch, o->fit.centroids, o->fit.iterations,
+           now() - t0, cpu() - c0);
     char path[LT_PATH_MAX];
     if (lt_mkdir_p(o->out, &err) != LT_OK || lt_kmeans_save(m, o->out, &err) != LT_OK ||
         lt_path_join(path, o->out, "filters.png", &err) != LT_OK ||
@@ -219,9 +232,8 @@ int main(int argc, char **argv)
     bad = fit_or_load(&o, &train, &m);
     size_t g = lt_kmeans_grid(32, m.patch, o.stride);
     if (!bad) {
-        double floor = sgemm_floor(&m, g * g, 200, o.threads);
-        printf("sgemm floor (%zu x %zu x %zu per image): %.1f images/s\n", g * g, m.K, m.d,
-               floor);
+        printf("sgemm floor, %zu x %zu x %zu per image:\n", g * g, m.K, m.d);
+        sgemm_floor(&m, g * g, 200, o.threads);
         bad = encode(&o, &m, &train, o.images < train.n ? o.images : train.n, "train");
     }
     if (!bad && o.test) {
