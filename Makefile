@@ -206,6 +206,10 @@ bench-features: deps
 $(BUILD)/bench_features: scripts/bench_features.c $(LIB) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
 
+# The k-means features on the full CIFAR-10, timed (docs/features.md); not part of test.
+$(BUILD)/kmeans_bench: scripts/kmeans_bench.c $(LIB) | $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+
 install: lintrain
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 lintrain $(DESTDIR)$(BINDIR)/lintrain
