@@ -48,10 +48,13 @@ import subprocess
 import sys
 import time
 
+import sweep_optuna  # imports this module back, and uses it only at call time
+
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(SCRIPTS)
 
-SPEC_KEYS = ("description", "grid", "random", "trials", "seed", "metric", "mode")
+SPEC_KEYS = ("description", "grid", "random", "trials", "seed", "metric", "mode",
+             "sampler", "sampler_args", "pruner", "pruner_args")
 DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform", "choice")
 # Numbers of summary.json a sweep can rank by (docs/run-folder.md: train_loss is
 # train_data_loss + train_penalty; val_ and test_data_loss are data losses only).
@@ -211,7 +214,7 @@ def check_spec(spec, path):
     trials = spec.get("trials", 1)
     if not is_int(trials) or trials < 1:
         raise UsageError(f"{path}: trials: must be an integer >= 1, got {json.dumps(trials)}")
-    if trials > 1 and not rand:
+    if trials > 1 and not rand and spec.get("sampler") != "tpe":
         raise UsageError(f"{path}: trials: {trials} draws need a random section "
                          "(without one every draw of a grid point is the same run)")
     seed = spec.get("seed", 0)
@@ -227,8 +230,10 @@ def check_spec(spec, path):
     mode = spec.get("mode", "max")
     if mode not in ("max", "min"):
         raise UsageError(f'{path}: mode: must be "max" or "min", got {json.dumps(mode)}')
-    return {"grid": grid, "random": rand, "trials": trials, "seed": seed,
-            "metric": metric, "mode": mode}
+    checked = {"grid": grid, "random": rand, "trials": trials, "seed": seed,
+               "metric": metric, "mode": mode}
+    # sampler and pruner: scripts/sweep_optuna.py (kept out of the manifest when absent)
+    return {**checked, **sweep_optuna.check_spec(spec, path, checked)}
 
 
 def draw(rng, dist):
@@ -300,8 +305,12 @@ def trial_id(config):
 # ---- one trial ------------------------------------------------------------------------
 
 def is_complete(trial_dir):
+    """Finished (summary.json) or pruned (status.json): a result, not run again."""
     summary = read_json_or_none(os.path.join(trial_dir, "summary.json"))
-    return isinstance(summary, dict) and summary.get("status") in FINISHED
+    if isinstance(summary, dict) and summary.get("status") in FINISHED:
+        return True
+    record = read_json_or_none(os.path.join(trial_dir, "status.json"))
+    return isinstance(record, dict) and record.get("status") == "pruned"
 
 
 def last_line(text):
@@ -390,13 +399,17 @@ def fmt(x, kind):
     return x if isinstance(x, str) else json.dumps(x)
 
 
-def trial_row(sweep_dir, trial):
+def trial_row(sweep_dir, trial, metric):
+    """A trial's leaderboard row. A pruned trial shows the last metric reported and its
+    epoch, as the study saw them (status.json "value" and "epoch")."""
     folder = os.path.join(sweep_dir, "trials", trial["id"])
     summary = read_json_or_none(os.path.join(folder, "summary.json"))
     record = read_json_or_none(os.path.join(folder, "status.json"))
     summary = summary if isinstance(summary, dict) else {}
     record = record if isinstance(record, dict) else {}
-    if summary.get("status") in FINISHED:
+    if record.get("status") == "pruned":
+        status, summary = "pruned", {metric: record.get("value"), "epochs": record.get("epoch")}
+    elif summary.get("status") in FINISHED:
         status = summary["status"]
     else:
         status = record.get("status", "pending")
@@ -410,14 +423,21 @@ def trial_row(sweep_dir, trial):
 
 
 def rank(rows, metric, mode):
-    """ok trials with the metric, best first (ties keep the trials' order); then the rest."""
-    scored, rest = [], []
+    """ok trials with the metric, best first (ties keep the trials' order); then the
+    pruned ones, latest pruned first and by their last metric; then the rest."""
+    scored, pruned, rest = [], [], []
     for r in rows:
-        ok = r["status"] == "ok" and is_number(r["summary"].get(metric))
-        (scored if ok else rest).append(r)
+        has = is_number(r["summary"].get(metric))
+        if r["status"] == "ok" and has:
+            scored.append(r)
+        elif r["status"] == "pruned" and has and is_int(r["summary"].get("epochs")):
+            pruned.append(r)
+        else:
+            rest.append(r)
     sign = -1 if mode == "max" else 1
     scored.sort(key=lambda r: sign * r["summary"][metric])
-    return scored + rest
+    pruned.sort(key=lambda r: (-r["summary"]["epochs"], sign * r["summary"][metric]))
+    return scored + pruned + rest
 
 
 # The summary.json numbers every leaderboard shows.
@@ -431,7 +451,7 @@ def leaderboard(sweep_dir):
     if not isinstance(manifest, dict) or "trials" not in manifest:
         raise UsageError(f"{sweep_dir}/sweep.json: not a sweep manifest")
     metric, mode, keys = manifest["metric"], manifest["mode"], manifest["keys"]
-    rows = rank([trial_row(sweep_dir, t) for t in manifest["trials"]], metric, mode)
+    rows = rank([trial_row(sweep_dir, t, metric) for t in manifest["trials"]], metric, mode)
     stats = ([metric] if metric not in SUMMARY_COLUMNS else []) + list(SUMMARY_COLUMNS)
     header = ["rank", "trial", "status"] + stats + ["seconds"] + keys + ["error", "config"]
 
@@ -494,7 +514,11 @@ def prepare(args):
     if not isinstance(base, dict):
         raise UsageError(f"{args.config}: must be a JSON object")
     spec = check_spec(load_json(args.spec), args.spec)
-    planned = expand(spec)
+    optuna = sweep_optuna.uses_optuna(spec)
+    if optuna and args.slurm:
+        raise UsageError("--slurm: the job array runs grid and random specs without a pruner")
+    tpe = spec.get("sampler") == "tpe"
+    planned = [] if tpe else expand(spec)  # tpe: the workers draw the trials
     trials, configs = [], {}
     for values in planned:
         config = trial_config(base, values)
@@ -510,10 +534,15 @@ def prepare(args):
     manifest = {"base_config": args.config, "spec_file": args.spec, "spec": spec,
                 "metric": spec["metric"], "mode": spec["mode"],
                 "keys": list(spec["grid"]) + list(spec["random"]), "trials": trials}
+    if optuna:  # what the workers make the trials' configs from
+        manifest["base"] = base
+        os.makedirs(args.out, exist_ok=True)
+    if tpe:  # the trials that its workers drew so far
+        manifest["trials"] = trials = sweep_optuna.drawn_trials(args.out)
     write_atomic(os.path.join(args.out, "sweep.json"), dumps(manifest))
     dirs = [os.path.join(args.out, "trials", t["id"]) for t in trials]
     write_atomic(os.path.join(args.out, "trials.txt"), "".join(d + "\n" for d in dirs))
-    if len(planned) != len(trials):
+    if len(planned) > len(trials):
         print(f"sweep: {len(planned) - len(trials)} draws repeat an earlier trial's values "
               "and run once")
     return dirs
@@ -596,8 +625,17 @@ def sweep(args):
     lintrain = find_lintrain(args.lintrain)
     dirs = prepare(args)
     pending = [d for d in dirs if not is_complete(d)]
-    print(f"sweep: {len(dirs)} trials in {args.out}: {len(dirs) - len(pending)} complete, "
-          f"{len(pending)} to run", flush=True)
+    manifest = load_json(os.path.join(args.out, "sweep.json"))
+    budget = manifest["spec"]["trials"] if manifest["spec"].get("sampler") == "tpe" else None
+    print(f"sweep: {len(dirs)} trials in {args.out}" + (f" (of {budget} for TPE)" if budget else "")
+          + f": {len(dirs) - len(pending)} complete, {len(pending)} to run", flush=True)
+    if sweep_optuna.uses_optuna(manifest["spec"]):
+        epochs = sweep_optuna.run(args, manifest, lintrain)
+        if epochs is None:
+            print("sweep: stopped; the same command goes on where it stopped", file=sys.stderr)
+            return 130
+        print(f"sweep: {time.monotonic() - t0:.1f}s wall; the trials' folders hold {epochs} epochs")
+        return leaderboard(args.out)
     if args.slurm:
         if pending:
             write_slurm(args, pending, lintrain)
@@ -631,9 +669,14 @@ def sweep_main(argv=None):
     p.add_argument("--slurm", action="store_true", help="write DIR/sweep.sbatch instead of running")
     p.add_argument("--lintrain", metavar="PATH", help="the lintrain binary (default: $LINTRAIN, else ./lintrain "
                    "of this repository)")
+    p.add_argument("--storage", metavar="URL", help="with an Optuna sampler or pruner: the "
+                   "study's RDB URL (default: the journal file DIR/study.journal)")
     p.add_argument("--trial", help=argparse.SUPPRESS)
+    p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.worker:
+        return guarded(sweep_optuna.worker_main, args)
     if args.trial:
         return guarded(lambda: run_trial(args.trial, args.threads, find_lintrain(args.lintrain)))
     missing = [o for o in ("config", "spec", "out") if getattr(args, o) is None]
