@@ -4,7 +4,7 @@
 # package named as an argument (make fuzz and make memcheck name theirs).
 # A no-op when every package is already installed.
 set -eu
-PKGS="make gcc pkg-config libopenblas-dev libcjson-dev libcmocka-dev libpng-dev python3 python3-numpy parallel gnuplot-nox $*"
+PKGS="make gcc pkg-config libopenblas-dev libcjson-dev libcmocka-dev libpng-dev python3 python3-numpy parallel python3-optuna gnuplot-nox $*"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -51,11 +51,13 @@ import time
 
 import sweep_checks
 import sweep_plot
+import sweep_optuna  # imports this module back, and uses it only at call time
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(SCRIPTS)
 
-SPEC_KEYS = ("description", "grid", "random", "trials", "seed", "metric", "mode")
+SPEC_KEYS = ("description", "grid", "random", "trials", "seed", "metric", "mode",
+             "sampler", "sampler_args", "pruner", "pruner_args")
 DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform", "choice")
 # Numbers of summary.json a sweep can rank by (docs/run-folder.md: train_loss is
 # train_data_loss + train_penalty; val_ and test_data_loss are data losses only).
@@ -215,7 +217,7 @@ def check_spec(spec, path):
     trials = spec.get("trials", 1)
     if not is_int(trials) or trials < 1:
         raise UsageError(f"{path}: trials: must be an integer >= 1, got {json.dumps(trials)}")
-    if trials > 1 and not rand:
+    if trials > 1 and not rand and spec.get("sampler") != "tpe":
         raise UsageError(f"{path}: trials: {trials} draws need a random section "
                          "(without one every draw of a grid point is the same run)")
     seed = spec.get("seed", 0)
@@ -231,8 +233,10 @@ def check_spec(spec, path):
     mode = spec.get("mode", "max")
     if mode not in ("max", "min"):
         raise UsageError(f'{path}: mode: must be "max" or "min", got {json.dumps(mode)}')
-    return {"grid": grid, "random": rand, "trials": trials, "seed": seed,
-            "metric": metric, "mode": mode}
+    checked = {"grid": grid, "random": rand, "trials": trials, "seed": seed,
+               "metric": metric, "mode": mode}
+    # sampler and pruner: scripts/sweep_optuna.py (kept out of the manifest when absent)
+    return {**checked, **sweep_optuna.check_spec(spec, path, checked)}
 
 
 def draw(rng, dist):
@@ -304,8 +308,12 @@ def trial_id(config):
 # ---- one trial ------------------------------------------------------------------------
 
 def is_complete(trial_dir):
+    """Finished (summary.json) or pruned (status.json): a result, not run again."""
     summary = read_json_or_none(os.path.join(trial_dir, "summary.json"))
-    return isinstance(summary, dict) and summary.get("status") in FINISHED
+    if isinstance(summary, dict) and summary.get("status") in FINISHED:
+        return True
+    record = read_json_or_none(os.path.join(trial_dir, "status.json"))
+    return isinstance(record, dict) and record.get("status") == "pruned"
 
 
 def last_line(text):
@@ -394,13 +402,17 @@ def fmt(x, kind):
     return x if isinstance(x, str) else json.dumps(x)
 
 
-def trial_row(sweep_dir, trial):
+def trial_row(sweep_dir, trial, metric):
+    """A trial's leaderboard row. A pruned trial shows the last metric reported and its
+    epoch, as the study saw them (status.json "value" and "epoch")."""
     folder = os.path.join(sweep_dir, "trials", trial["id"])
     summary = read_json_or_none(os.path.join(folder, "summary.json"))
     record = read_json_or_none(os.path.join(folder, "status.json"))
     summary = summary if isinstance(summary, dict) else {}
     record = record if isinstance(record, dict) else {}
-    if summary.get("status") in FINISHED:
+    if record.get("status") == "pruned":
+        status, summary = "pruned", {metric: record.get("value"), "epochs": record.get("epoch")}
+    elif summary.get("status") in FINISHED:
         status = summary["status"]
     else:
         status = record.get("status", "pending")
@@ -414,14 +426,21 @@ def trial_row(sweep_dir, trial):
 
 
 def rank(rows, metric, mode):
-    """ok trials with the metric, best first (ties keep the trials' order); then the rest."""
-    scored, rest = [], []
+    """ok trials with the metric, best first (ties keep the trials' order); then the
+    pruned ones, latest pruned first and by their last metric; then the rest."""
+    scored, pruned, rest = [], [], []
     for r in rows:
-        ok = r["status"] == "ok" and is_number(r["summary"].get(metric))
-        (scored if ok else rest).append(r)
+        has = is_number(r["summary"].get(metric))
+        if r["status"] == "ok" and has:
+            scored.append(r)
+        elif r["status"] == "pruned" and has and is_int(r["summary"].get("epochs")):
+            pruned.append(r)
+        else:
+            rest.append(r)
     sign = -1 if mode == "max" else 1
     scored.sort(key=lambda r: sign * r["summary"][metric])
-    return scored + rest
+    pruned.sort(key=lambda r: (-r["summary"]["epochs"], sign * r["summary"][metric]))
+    return scored + pruned + rest
 
 
 # The summary.json numbers every leaderboard shows.
@@ -435,7 +454,7 @@ def leaderboard(sweep_dir):
     if not isinstance(manifest, dict) or "trials" not in manifest:
         raise UsageError(f"{sweep_dir}/sweep.json: not a sweep manifest")
     metric, mode, keys = manifest["metric"], manifest["mode"], manifest["keys"]
-    rows = rank([trial_row(sweep_dir, t) for t in manifest["trials"]], metric, mode)
+    rows = rank([trial_row(sweep_dir, t, metric) for t in manifest["trials"]], metric, mode)
     stats = ([metric] if metric not in SUMMARY_COLUMNS else []) + list(SUMMARY_COLUMNS)
     header = ["rank", "trial", "status"] + stats + ["seconds"] + keys + ["error", "config"]
 
@@ -501,7 +520,11 @@ def prepare(args, lintrain):
     spec = check_spec(load_json(args.spec), args.spec)
     swept = [(k, "grid") for k in spec["grid"]] + [(k, "random") for k in spec["random"]]
     with_sets = sweep_checks.apply_sets(base, args.set, swept, RESERVED, set_path, UsageError)
-    planned = expand(spec)
+    optuna = sweep_optuna.uses_optuna(spec)
+    if optuna and args.slurm:
+        raise UsageError("--slurm: the job array runs grid and random specs without a pruner")
+    tpe = spec.get("sampler") == "tpe"
+    planned = [] if tpe else expand(spec)  # tpe: the workers draw the trials
     trials, configs = [], {}
     for values in planned:
         config = trial_config(with_sets, values)
@@ -513,8 +536,15 @@ def prepare(args, lintrain):
                 "metric": spec["metric"], "mode": spec["mode"],
                 "keys": list(spec["grid"]) + list(spec["random"]), "trials": trials,
                 "base": base, "set": args.set}
+    if optuna:  # what the workers make the trials' configs from: base with --set
+        manifest["trial_base"] = with_sets
+        os.makedirs(args.out, exist_ok=True)
+    if tpe:  # the trials that its workers drew so far
+        manifest["trials"] = trials = sweep_optuna.drawn_trials(args.out)
     guard_rerun(args, manifest)
-    checked = sweep_checks.to_check(spec, trials, lambda v: trial_config(with_sets, v))
+    # tpe draws its trials later: check draws of the same space (random's) instead.
+    sample = [{"params": v} for v in expand(spec)] if tpe else trials
+    checked = sweep_checks.to_check(spec, sample, lambda v: trial_config(with_sets, v))
     refused = sweep_checks.check_configs(lintrain, checked, usable_cores())
     if refused:
         raise UsageError(f"{args.spec}: {sweep_checks.refusal_message(refused, len(checked))}")
@@ -526,7 +556,7 @@ def prepare(args, lintrain):
     write_atomic(os.path.join(args.out, "sweep.json"), dumps(manifest))
     dirs = [os.path.join(args.out, "trials", t["id"]) for t in trials]
     write_atomic(os.path.join(args.out, "trials.txt"), "".join(d + "\n" for d in dirs))
-    if len(planned) != len(trials):
+    if len(planned) > len(trials):
         print(f"sweep: {len(planned) - len(trials)} draws repeat an earlier trial's values "
               "and run once")
     return dirs
@@ -583,8 +613,17 @@ def sweep(args):
         sweep_slurm.check_cluster()  # before anything is written
     dirs = prepare(args, lintrain)
     pending = [d for d in dirs if not is_complete(d)]
-    print(f"sweep: {len(dirs)} trials in {args.out}: {len(dirs) - len(pending)} complete, "
-          f"{len(pending)} to run", flush=True)
+    manifest = load_json(os.path.join(args.out, "sweep.json"))
+    budget = manifest["spec"]["trials"] if manifest["spec"].get("sampler") == "tpe" else None
+    print(f"sweep: {len(dirs)} trials in {args.out}" + (f" (of {budget} for TPE)" if budget else "")
+          + f": {len(dirs) - len(pending)} complete, {len(pending)} to run", flush=True)
+    if sweep_optuna.uses_optuna(manifest["spec"]):
+        epochs = sweep_optuna.run(args, manifest, lintrain)
+        if epochs is None:
+            print("sweep: stopped; the same command goes on where it stopped", file=sys.stderr)
+            return 130
+        print(f"sweep: {time.monotonic() - t0:.1f}s wall; the trials' folders hold {epochs} epochs")
+        return leaderboard(args.out)
     if args.slurm:
         sweep_slurm.run(args, pending, lintrain)
         if not args.wait:
@@ -625,9 +664,14 @@ def sweep_main(argv=None):
                    "--set does; repeatable")
     p.add_argument("--force", action="store_true", help="rerun into DIR even when its sweep "
                    "had another spec, base config or --set")
+    p.add_argument("--storage", metavar="URL", help="with an Optuna sampler or pruner: the "
+                   "study's RDB URL (default: the journal file DIR/study.journal)")
     p.add_argument("--trial", help=argparse.SUPPRESS)
+    p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.worker:
+        return guarded(sweep_optuna.worker_main, args)
     if args.trial:
         return guarded(lambda: run_trial(args.trial, args.threads, find_lintrain(args.lintrain)))
     missing = [o for o in ("config", "spec", "out") if getattr(args, o) is None]

@@ -595,6 +595,7 @@ static void test_shipped_specs(void **state)
         {"cs231n_svm.json", "20 trials"},
         {"optimizer_schedule.json", "48 trials"},
         {"softmax_fine.json", "6 trials"},
+        {"softmax_5k_random.json", "16 trials"},
     };
     for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
         char cmd[8192], *out = NULL;
