@@ -582,36 +582,6 @@ static void test_growing_sweep_keeps_trials(void **state)
     cJSON_Delete(large);
 }
 
-/* The specs of configs/sweeps/ are valid (every trial config passes lintrain check, on
- * the sample: the full set may be absent) and expand to the trials the README says. */
-static void test_shipped_specs(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *spec;
-        const char *trials;
-    } shipped[] = {
-        {"cs231n_softmax.json", "20 trials"},
-        {"cs231n_svm.json", "20 trials"},
-        {"optimizer_schedule.json", "48 trials"},
-        {"softmax_fine.json", "6 trials"},
-        {"softmax_5k_random.json", "16 trials"},
-    };
-    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
-        char cmd[8192], *out = NULL;
-        snprintf(cmd, sizeof cmd,
-                 "scripts/sweep --config configs/softmax_sgd.json --spec configs/sweeps/%s "
-                 "--out '%s/shipped%zu' --slurm --set data.dir=data/cifar-10-sample "
-                 "--set data.val_size=200",
-                 shipped[i].spec, tu_tmp, i);
-        int rc = tu_run(cmd, &out);
-        if (rc != 0 || !strstr(out, shipped[i].trials)) {
-            fail_msg("%s: exit %d:\n%s", shipped[i].spec, rc, out);
-        }
-        free(out);
-    }
-}
-
 /* Spec and command-line errors exit 2 with one line naming the problem, and write no
  * sweep folder. */
 static void test_spec_errors(void **state)
@@ -682,7 +652,6 @@ int main(void)
         cmocka_unit_test(test_slurm_script),
         cmocka_unit_test(test_draws),
         cmocka_unit_test(test_growing_sweep_keeps_trials),
-        cmocka_unit_test(test_shipped_specs),
         cmocka_unit_test(test_spec_errors),
     };
     return cmocka_run_group_tests(tests, setup, tu_teardown_tmp);
