@@ -122,7 +122,7 @@ sanitize: deps
 FUZZ_SECONDS ?= 60
 FUZZ_CC    ?= clang
 FUZZ_PKGS  ?= clang libclang-rt-14-dev
-FUZZERS     = config cifar checkpoint resume
+FUZZERS     = config cifar checkpoint resume png
 FUZZ_BUILD  = build/fuzz
 FUZZ_CFLAGS = -std=c11 $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
               -fno-sanitize-recover=undefined -D_POSIX_C_SOURCE=200809L -Iinclude \

@@ -127,6 +127,8 @@ lt_status lt_splits_check(const lt_config *cfg, lt_split_sizes *out, lt_error *e
     char names[LT_CIFAR_C][LT_CLASS_NAME_MAX];
     if (st == LT_OK) {
         st = lt_cifar_class_names(cfg->data.dir, names, err);
+        out->D = LT_CIFAR_D;
+        out->C = LT_CIFAR_C;
     }
     return st;
 }

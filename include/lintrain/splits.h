@@ -25,6 +25,7 @@ void lt_splits_free(lt_splits *s);
 
 typedef struct {
     size_t train, val, test;  /* records in each split */
+    size_t D, C;              /* values per record, classes */
 } lt_split_sizes;
 
 /* lt_splits_load's checks without reading the records: the data folder and files
