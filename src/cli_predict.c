@@ -321,28 +321,57 @@ static int predict_images(const predict_args *a, const lt_run *run, prediction *
     return failed;
 }
 
-/* The rows of X in memory as the kernel takes them. Reads float32 (N, D) arrays only
- * until the general .npy reader is in. */
-static lt_status load_rows(const predict_args *a, const lt_run *run, void **x,
-                           lt_dtype *dtype, size_t *n, lt_error *err)
+/* X of --npy, checked against the run: (N, D) with the run's D. */
+static lt_status open_npy(const predict_args *a, const lt_run *run, lt_npy_file *nf,
+                          lt_error *err)
 {
-    float *data = NULL;
-    size_t shape[LT_NPY_MAX_DIMS];
-    int ndim = 0;
-    lt_status st = lt_npy_read_f32(a->npy, &data, shape, &ndim, err);
+    lt_status st = lt_npy_open(a->npy, nf, err);
     if (st != LT_OK) {
         return st;
     }
-    if (ndim != 2 || shape[1] != run->data.D || shape[0] == 0) {
-        free(data);
-        return lt_fail(err, LT_ECONFIG, "--npy %s: the run in %s takes rows of D = %zu "
-                       "features: an array (N, %zu) with N >= 1", a->npy, run->dir,
-                       run->data.D, run->data.D);
+    const lt_npy_header *h = &nf->h;
+    if (h->ndim != 2 || h->shape[1] != run->data.D || h->shape[0] == 0) {
+        char shape[64] = "(";
+        for (int d = 0; d < h->ndim; d++) {
+            size_t len = strlen(shape);
+            snprintf(shape + len, sizeof shape - len, "%s%zu", d ? ", " : "", h->shape[d]);
+        }
+        lt_npy_close(nf);
+        return lt_fail(err, LT_ECONFIG, "--npy %s: shape %s%s; the run in %s takes rows of "
+                       "D = %zu features: an array (N, %zu) with N >= 1", a->npy, shape,
+                       h->ndim == 1 ? ",)" : ")", run->dir, run->data.D, run->data.D);
     }
-    *x = data;
-    *n = shape[0];
-    *dtype = LT_DTYPE_F32;
     return LT_OK;
+}
+
+/* The rows of X in memory as the kernel takes them: uint8 rows of a float run become
+ * float32 (exactly); float rows stay float32 (also for a uint8 run). */
+static lt_status load_rows(const predict_args *a, const lt_run *run, void **x,
+                           lt_dtype *dtype, size_t *n, lt_error *err)
+{
+    lt_npy_file nf;
+    lt_status st = open_npy(a, run, &nf, err);
+    if (st != LT_OK) {
+        return st;
+    }
+    int u8 = nf.kind == LT_NPY_UINT && nf.itemsize == 1;
+    size_t D = run->data.D;
+    *n = nf.h.shape[0];
+    *dtype = u8 && run->data.dtype == LT_DTYPE_U8 ? LT_DTYPE_U8 : LT_DTYPE_F32;
+    *x = lt_calloc2(*n, D, u8 ? 1 : sizeof(float), "--npy rows", err);
+    st = *x ? lt_npy_read_matrix(&nf, u8 ? LT_DTYPE_U8 : LT_DTYPE_F32, *x, err) : LT_ERR;
+    lt_npy_close(&nf);
+    float *f = NULL;
+    if (st == LT_OK && u8 && *dtype == LT_DTYPE_F32) {
+        f = lt_calloc2(*n, D, sizeof *f, "--npy rows", err);
+        for (size_t i = 0; f && i < *n * D; i++) {
+            f[i] = (float)((const uint8_t *)*x)[i];
+        }
+        free(*x);
+        *x = f;
+        st = f ? LT_OK : LT_ERR;
+    }
+    return st;
 }
 
 /* Every row of --npy; a float X for a uint8 run is scored by the float kernel "auto"

@@ -328,7 +328,8 @@ lt_status lt_gradcheck_run(const lt_config *cfg, const lt_gradcheck_opts *o,
                      n, data.train.n);
         goto cleanup;
     }
-    if ((st = lt_preprocess_fit(&prep, cfg->data.preprocess, &data.train, err)) != LT_OK ||
+    if ((st = lt_preprocess_fit(&prep, cfg->data.preprocess, &data.train, data.is_image,
+                                err)) != LT_OK ||
         (st = lt_model_create(&model, data.train.D, data.C, err)) != LT_OK) {
         goto cleanup;
     }

@@ -429,7 +429,8 @@ static lt_status refit(lt_run *run, lt_error *err)
     st = lt_rundata_check(&run->data, run->dir, &data, "cannot refit " LT_PREPROCESS_FILE,
                           err);
     if (st == LT_OK) {
-        st = lt_preprocess_fit(&run->prep, run->cfg.data.preprocess, &data.train, err);
+        st = lt_preprocess_fit(&run->prep, run->cfg.data.preprocess, &data.train,
+                               data.is_image, err);
     }
     lt_splits_free(&data);
     run->prep_refit = 1;

@@ -106,8 +106,10 @@ static lt_status setup(trainer *t, lt_error *err)
     if ((st = lt_config_check_data(cfg, n, err)) != LT_OK) {
         return st;
     }
-    if ((st = lt_preprocess_fit(&t->prep, cfg->data.preprocess, &t->data.train, err)) != LT_OK ||
-        (st = lt_model_create(&t->model, LT_CIFAR_D, LT_CIFAR_C, err)) != LT_OK) {
+    const lt_dataset *train = &t->data.train;
+    if ((st = lt_preprocess_fit(&t->prep, cfg->data.preprocess, train, t->data.is_image,
+                                err)) != LT_OK ||
+        (st = lt_model_create(&t->model, train->D, t->data.C, err)) != LT_OK) {
         return st;
     }
     size_t np = t->model.n_params;
@@ -134,19 +136,12 @@ static lt_status setup(trainer *t, lt_error *err)
     for (size_t i = 0; i < n; i++) {
         t->order[i] = i;
     }
-    if ((st = lt_kernel_create(&t->kernel, cfg->train.kernel, LT_CIFAR_D, LT_CIFAR_C,
-                               LT_DTYPE_U8, (size_t)cfg->train.threads, t->prep.shift,
+    if ((st = lt_kernel_create(&t->kernel, cfg->train.kernel, train->D, t->data.C,
+                               train->dtype, (size_t)cfg->train.threads, t->prep.shift,
                                t->prep.scale, err)) != LT_OK) {
         return st;
     }
     return pick_eval_sample(t, err);
-}
-
-/* The data.format a run records in data.json. */
-static const char *data_format(const lt_config *cfg)
-{
-    (void)cfg;
-    return "cifar10";
 }
 
 /* Creates the run folder and writes config.json and data.json. lintrain's files of an
@@ -174,7 +169,7 @@ static lt_status open_run_folder(trainer *t, lt_error *err)
     }
     free(json);
     lt_rundata record;
-    if (st == LT_OK && (st = lt_rundata_of_splits(&record, data_format(t->cfg), &t->data,
+    if (st == LT_OK && (st = lt_rundata_of_splits(&record, t->cfg->data.format, &t->data,
                                                   err)) == LT_OK) {
         st = lt_rundata_write(dir, &record, err);
         lt_rundata_free(&record);
@@ -584,7 +579,7 @@ static lt_status write_outputs(trainer *t, lt_status trained, lt_summary *out, l
     lt_rundata record;
     char note[sizeof err->msg];
     if (st == LT_OK && trained == LT_OK &&
-        (st = lt_rundata_of_splits(&record, data_format(t->cfg), &t->data, err)) == LT_OK) {
+        (st = lt_rundata_of_splits(&record, t->cfg->data.format, &t->data, err)) == LT_OK) {
         st = lt_run_write_extras(dir, &t->model, &t->prep, &record, note, sizeof note, err);
         lt_rundata_free(&record);
         if (st == LT_OK && note[0] && t->obs->on_note) {

@@ -261,6 +261,56 @@ static double hand_score(const lt_run *r, const lt_dataset *ds, size_t i, size_t
     return s;
 }
 
+/* Test records 0..n-1 of ds as a uint8 .npy (n, 3072) in tu_tmp/name, its header
+ * written here by the format's definition (version 1.0, 64-byte aligned). */
+static void write_rows_u8(const char *name, const lt_dataset *ds, size_t n)
+{
+    char head[128];
+    int len = snprintf(head + 10, sizeof head - 10, "{'descr': '|u1', 'fortran_order': False, "
+                       "'shape': (%zu, 3072), }", n);
+    size_t total = 10 + (size_t)len + 1, padded = (total + 63) / 64 * 64;
+    memset(head + 10 + len, ' ', padded - total);
+    head[padded - 1] = '\n';
+    memcpy(head, "\x93NUMPY\x01\x00", 8);
+    head[8] = (char)((padded - 10) & 0xFF);
+    head[9] = (char)((padded - 10) >> 8);
+    char *bytes = malloc(padded + n * 3072);
+    assert_non_null(bytes);
+    memcpy(bytes, head, padded);
+    memcpy(bytes + padded, ds->x, n * 3072);
+    char *p = tu_join(tu_tmp, name);
+    tu_write_file(p, bytes, padded + n * 3072);
+    free(p);
+    free(bytes);
+}
+
+/* predict --npy of uint8 rows on a uint8 run: the kernel's own scores, to the bit. */
+static void check_u8_rows(const lt_run *r, const lt_dataset *ds)
+{
+    write_rows_u8("rows_u8.npy", ds, 3);
+    char *out = NULL;
+    assert_int_equal(tu_runf(&out, "./lintrain predict --run '%s/sm' --json --top 10 --npy "
+                             "'%s/rows_u8.npy'", tu_tmp, tu_tmp), 0);
+    lt_kernel k;
+    lt_error err = {{0}};
+    assert_int_equal(lt_run_kernel(r, 1, &k, &err), LT_OK);
+    size_t row = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), row++) {
+        float s[10];
+        lt_rows one = {ds->x, LT_DTYPE_U8, NULL, NULL, row, 1};
+        lt_kernel_scores(&k, &r->model, &one, s);
+        cJSON *o = cJSON_Parse(line);
+        for (int t = 0; t < 10; t++) {
+            cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "top"), t);
+            assert_true((float)tu_json_number(c, "score") == s[(int)tu_json_number(c, "index")]);
+        }
+        cJSON_Delete(o);
+    }
+    assert_int_equal(row, 3);
+    lt_kernel_free(&k);
+    free(out);
+}
+
 /* predict --npy: one JSON line a row, "row" in place of "file", the scores those of
  * the definition; a D that is not the run's is exit 2. */
 static void test_predict_npy_rows(void **state)
@@ -297,6 +347,7 @@ static void test_predict_npy_rows(void **state)
     }
     assert_int_equal(lines, 5);
     free(out);
+    check_u8_rows(&r, &ds);
     lt_run_free(&r);
     lt_dataset_free(&ds);
     free(dir);
@@ -312,6 +363,90 @@ static void test_predict_npy_rows(void **state)
     free(p);
     /* images and --npy together, or neither: usage. */
     assert_int_equal(tu_runf(&out, "./lintrain predict --run '%s/sm'", tu_tmp), 2);
+    free(out);
+}
+
+#define IRIS "tests/fixtures/sklearn/iris"
+#define NPY_SETS "--set data.format='\"npy\"' --set data.val_size=0 --set train.epochs=2 " \
+                 "--set train.batch_size=15 --set data.test_x='\"test_x.npy\"' " \
+                 "--set data.test_y='\"test_y.npy\"' --set data.class_names='\"class_names.txt\"'"
+
+/* Score of row x (D floats) for class k by the definition, in double. */
+static double hand_score_f32(const lt_run *r, const float *x, size_t k)
+{
+    double s = r->model.b[k];
+    for (size_t d = 0; d < r->model.D; d++) {
+        s += ((double)x[d] - r->prep.shift[d]) * r->prep.scale[d] * r->model.W[d * r->model.C + k];
+    }
+    return s;
+}
+
+/* A run on float32 .npy data (scikit-learn's iris): data.json, weights.png and no
+ * templates.png, PNGs refused, --npy rows scored as the definition says; its data
+ * given a fourth class name: --resume and eval refused naming C 3 and C 4. */
+static void test_npy_run(void **state)
+{
+    (void)state;
+    assert_int_equal(tu_runf(NULL, "./lintrain --config configs/quickstart.json --quiet "
+                             NPY_SETS " --set data.dir='\"" IRIS "\"' "
+                             "--set data.preprocess=standardize --out '%s/iris'", tu_tmp), 0);
+    cJSON *j = tu_load_json_in("iris", "data.json");
+    assert_string_equal(cJSON_GetObjectItem(j, "format")->valuestring, "npy");
+    assert_int_equal((int)tu_json_number(j, "D"), 4);
+    assert_int_equal((int)tu_json_number(j, "C"), 3);
+    assert_string_equal(cJSON_GetObjectItem(j, "dtype")->valuestring, "float32");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "images")));
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "class_names"), 2)->valuestring,
+                        "virginica");
+    cJSON_Delete(j);
+    char *p = tu_path_in("iris", "weights.png");
+    assert_true(tu_is_png(p));
+    free(p);
+    assert_false(tu_exists_in("iris", "templates.png"));
+    char *out = NULL;
+    assert_int_equal(tu_runf(&out, "./lintrain predict --run '%s/iris' "
+                             "tests/fuzz/seeds/png/rgb8_32x32.png", tu_tmp), 2);
+    assert_non_null(strstr(out, "not on 32x32 images: predict its rows with --npy"));
+    free(out);
+    assert_int_equal(tu_runf(&out, "./lintrain predict --run '%s/iris' --json --top 3 --npy "
+                             IRIS "/test_x.npy", tu_tmp), 0);
+    char *dir = tu_join(tu_tmp, "iris");
+    lt_run r;
+    lt_error err = {{0}};
+    assert_int_equal(lt_run_open(&r, dir, NULL, NULL, 0, 0, &err), LT_OK);
+    float *X = NULL;
+    size_t shape[LT_NPY_MAX_DIMS];
+    int ndim;
+    assert_int_equal(lt_npy_read_f32(IRIS "/test_x.npy", &X, shape, &ndim, &err), LT_OK);
+    size_t rows = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), rows++) {
+        cJSON *o = cJSON_Parse(line);
+        cJSON *top = cJSON_GetObjectItem(o, "top");
+        for (int t = 0; t < 3; t++) {
+            cJSON *c = cJSON_GetArrayItem(top, t);
+            size_t k = (size_t)tu_json_number(c, "index");
+            assert_near(tu_json_number(c, "score"), hand_score_f32(&r, X + rows * 4, k), 1e-5);
+        }
+        cJSON_Delete(o);
+    }
+    assert_int_equal(rows, shape[0]);
+    free(X);
+    free(out);
+    lt_run_free(&r);
+    free(dir);
+    /* The same data with a fourth class name: C 4 now. */
+    assert_int_equal(tu_runf(NULL, "cp -r " IRIS " '%s/iris4' && echo extra >> "
+                             "'%s/iris4/class_names.txt' && cp -r '%s/iris' '%s/iris_moved' && "
+                             "sed -i 's|" IRIS "|%s/iris4|' '%s/iris_moved/config.json'", tu_tmp,
+                             tu_tmp, tu_tmp, tu_tmp, tu_tmp, tu_tmp), 0);
+    assert_int_equal(tu_runf(&out, "./lintrain --resume '%s/iris_moved'", tu_tmp), 2);
+    if (!strstr(out, "cannot resume: the run was trained on data of D 4, C 3, float32 "
+                     "(data.json); the data now give D 4, C 4, float32")) {
+        fail_msg("%s", out);
+    }
+    free(out);
+    assert_int_equal(tu_runf(&out, "./lintrain eval --run '%s/iris_moved'", tu_tmp), 2);
+    assert_non_null(strstr(out, "cannot evaluate"));
     free(out);
 }
 
@@ -406,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_broken_data_json_refused),
         cmocka_unit_test(test_other_shape_refused),
         cmocka_unit_test(test_predict_npy_rows),
+        cmocka_unit_test(test_npy_run),
         cmocka_unit_test(test_weightmap_colours),
         cmocka_unit_test(test_picture_of_w),
     };
