@@ -122,7 +122,7 @@ sanitize: deps
 FUZZ_SECONDS ?= 60
 FUZZ_CC    ?= clang
 FUZZ_PKGS  ?= clang libclang-rt-14-dev
-FUZZERS     = config cifar checkpoint resume
+FUZZERS     = config cifar checkpoint resume npy cifar100 names png
 FUZZ_BUILD  = build/fuzz
 FUZZ_CFLAGS = -std=c11 $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
               -fno-sanitize-recover=undefined -D_POSIX_C_SOURCE=200809L -Iinclude \
@@ -191,10 +191,11 @@ reproduce: deps
 # Speed on the full CIFAR-10 (scripts/get_cifar10.sh first); minutes, not part of test.
 # BENCH_ARGS passes options, e.g. BENCH_ARGS="--threads 1 --only softmax/sgd/256".
 bench: deps
-	$(MAKE) lintrain $(BUILD)/bench
+	$(MAKE) lintrain $(BUILD)/bench $(BUILD)/bench_load
 	$(BUILD)/bench --md docs/perf/bench.md --json docs/perf/bench.json $(BENCH_ARGS)
+	$(BUILD)/bench_load --md docs/perf/load.md
 
-$(BUILD)/bench: scripts/bench.c $(LIB) | $(BUILD)/.dir
+$(BUILD)/bench $(BUILD)/bench_load: $(BUILD)/%: scripts/%.c $(LIB) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
 
 # The feature extractors' images/s on the full CIFAR-10 (docs/features.md); seconds.

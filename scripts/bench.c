@@ -181,7 +181,7 @@ static int time_load(const options *o, double *seconds)
     lt_preprocess p;
     lt_status st = lt_splits_load(&cfg, &s, &err);
     if (st == LT_OK) {
-        st = lt_preprocess_fit(&p, cfg.data.preprocess, &s.train, &err);
+        st = lt_preprocess_fit(&p, cfg.data.preprocess, &s.train, s.is_image, &err);
         *seconds = now() - t0;
         lt_preprocess_free(&p);
         lt_splits_free(&s);

@@ -1,8 +1,9 @@
-/* cifar.c — loads CIFAR-10 binary batches into one lt_dataset (dataset.h) and reads the
- * class names from batches.meta.txt.
+/* cifar.c — loads CIFAR-10 and CIFAR-100 binary files into one lt_dataset (dataset.h)
+ * and reads CIFAR-10's class names from batches.meta.txt.
  *
  * Layout (https://www.cs.toronto.edu/~kriz/cifar.html, "binary version"): each file
- * is a sequence of 3073-byte records, <1 label byte><3072 pixel bytes>, no header.
+ * is a sequence of records and nothing else: CIFAR-10's <1 label byte><3072 pixel
+ * bytes>, CIFAR-100's <coarse label byte><fine label byte><3072 pixel bytes>.
  * Loading is two passes: the first checks every file's size (so a typo in the last
  * file name fails before 150 MB are allocated) and sums the records; the second
  * reads the records into one allocation. Record numbers in messages count from 0. */
@@ -18,6 +19,11 @@
 #include <sys/types.h>
 
 #define META_FILE "batches.meta.txt"
+
+const lt_cifar_layout LT_CIFAR10_LAYOUT = {"CIFAR-10", LT_CIFAR_RECORD, 0, LT_CIFAR_C,
+                                         "label"};
+const lt_cifar_layout LT_CIFAR100_FINE = {"CIFAR-100", LT_CIFAR_D + 2, 1, 100, "fine label"};
+const lt_cifar_layout LT_CIFAR100_COARSE = {"CIFAR-100", LT_CIFAR_D + 2, 0, 20, "coarse label"};
 
 /* The order of the labels 0..9 in the official release (batches.meta.txt). */
 static const char *const standard_names[LT_CIFAR_C] = {
@@ -48,11 +54,12 @@ static char *join_path(const char *dir, const char *name, lt_error *err)
 
 /* Checks that st describes a regular file holding a whole, non-zero number of
  * records and stores that number in *records. */
-static lt_status check_size(const char *path, const struct stat *st, size_t *records,
-                            lt_error *err)
+static lt_status check_size(const lt_cifar_layout *lay, const char *path,
+                            const struct stat *st, size_t *records, lt_error *err)
 {
     if (S_ISDIR(st->st_mode)) {
-        return lt_fail(err, LT_ERR, "%s: is a directory, not a CIFAR-10 batch file", path);
+        return lt_fail(err, LT_ERR, "%s: is a directory, not a %s batch file", path,
+                       lay->name);
     }
     if (!S_ISREG(st->st_mode)) {
         return lt_fail(err, LT_ERR, "%s: not a regular file", path);
@@ -65,36 +72,44 @@ static lt_status check_size(const char *path, const struct stat *st, size_t *rec
     if (size == 0) {
         return lt_fail(err, LT_ERR, "%s: no records (empty file)", path);
     }
-    if (size % LT_CIFAR_RECORD != 0) {
+    if (size % lay->record != 0) {
         return lt_fail(err, LT_ERR,
-                       "%s: size %zu bytes is not a multiple of the %d-byte record "
+                       "%s: size %zu bytes is not a multiple of the %zu-byte record "
                        "(%zu whole records + %zu bytes)",
-                       path, size, LT_CIFAR_RECORD, size / LT_CIFAR_RECORD,
-                       size % LT_CIFAR_RECORD);
+                       path, size, lay->record, size / lay->record,
+                       size % lay->record);
     }
-    *records = size / LT_CIFAR_RECORD;
+    *records = size / lay->record;
     return LT_OK;
 }
 
 /* First pass: the number of records in path, or an error naming it. stat() before
  * fopen() so that a FIFO or device given by mistake is refused instead of blocking. */
-static lt_status count_records(const char *path, size_t *records, lt_error *err)
+static lt_status count_records(const lt_cifar_layout *lay, const char *path,
+                               size_t *records, lt_error *err)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
         return lt_fail(err, LT_ERR, "%s: cannot open: %s", path, strerror(errno));
     }
-    return check_size(path, &st, records, err);
+    return check_size(lay, path, &st, records, err);
 }
 
 lt_status lt_cifar_count(const char *dir, const char *const *files, size_t nfiles,
                          size_t *records, lt_error *err)
 {
+    return lt_cifar_count_as(&LT_CIFAR10_LAYOUT, dir, files, nfiles, records, err);
+}
+
+lt_status lt_cifar_count_as(const lt_cifar_layout *lay, const char *dir,
+                            const char *const *files, size_t nfiles, size_t *records,
+                            lt_error *err)
+{
     *records = 0;
     for (size_t k = 0; k < nfiles; k++) {
         size_t n = 0;
         char *path = join_path(dir, files[k], err);
-        lt_status st = path ? count_records(path, &n, err) : LT_ERR;
+        lt_status st = path ? count_records(lay, path, &n, err) : LT_ERR;
         FILE *f = st == LT_OK ? fopen(path, "rb") : NULL;
         if (st == LT_OK && !f) {
             st = lt_fail(err, LT_ERR, "%s: cannot open: %s", path, strerror(errno));
@@ -114,8 +129,8 @@ lt_status lt_cifar_count(const char *dir, const char *const *files, size_t nfile
 /* Second pass: reads exactly `records` records of path into labels[0..records) and
  * pixels[0..records*D). The size is checked again on the open file, since it may have
  * changed since the first pass. */
-static lt_status read_records(const char *path, size_t records, uint16_t *labels,
-                              uint8_t *pixels, lt_error *err)
+static lt_status read_records(const lt_cifar_layout *lay, const char *path, size_t records,
+                              uint16_t *labels, uint8_t *pixels, lt_error *err)
 {
     lt_status st = LT_ERR;
     FILE *f = fopen(path, "rb");
@@ -131,7 +146,7 @@ static lt_status read_records(const char *path, size_t records, uint16_t *labels
         lt_fail(err, LT_ERR, "%s: cannot stat: %s", path, strerror(errno));
         goto cleanup;
     }
-    if (check_size(path, &sb, &now, err) != LT_OK) {
+    if (check_size(lay, path, &sb, &now, err) != LT_OK) {
         goto cleanup;
     }
     if (now != records) {
@@ -139,27 +154,28 @@ static lt_status read_records(const char *path, size_t records, uint16_t *labels
                 path, records, now);
         goto cleanup;
     }
-    uint8_t rec[LT_CIFAR_RECORD];
+    uint8_t rec[LT_CIFAR_D + 8];
     for (size_t i = 0; i < records; i++) {
-        size_t got = fread(rec, 1, sizeof rec, f);
-        if (got != sizeof rec) {
+        size_t got = fread(rec, 1, lay->record, f);
+        if (got != lay->record) {
             if (ferror(f)) {
                 lt_fail(err, LT_ERR, "%s: record %zu (0-based): read error: %s", path, i,
                         strerror(errno));
             } else {
                 lt_fail(err, LT_ERR, "%s: record %zu (0-based): unexpected end of file "
-                        "(%zu of %d bytes)", path, i, got, LT_CIFAR_RECORD);
+                        "(%zu of %zu bytes)", path, i, got, lay->record);
             }
             goto cleanup;
         }
-        if (rec[0] >= LT_CIFAR_C) {
-            lt_fail(err, LT_ERR, "%s: record %zu (0-based, byte offset %zu): label %u is "
-                    "out of range 0..%d", path, i, i * LT_CIFAR_RECORD, (unsigned)rec[0],
-                    LT_CIFAR_C - 1);
+        uint8_t label = rec[lay->label_at];
+        if (label >= lay->classes) {
+            lt_fail(err, LT_ERR, "%s: record %zu (0-based, byte offset %zu): %s %u is "
+                    "out of range 0..%u", path, i, i * lay->record + lay->label_at,
+                    lay->label, (unsigned)label, lay->classes - 1);
             goto cleanup;
         }
-        labels[i] = rec[0];
-        memcpy(pixels + i * LT_CIFAR_D, rec + 1, LT_CIFAR_D);
+        labels[i] = label;
+        memcpy(pixels + i * LT_CIFAR_D, rec + lay->record - LT_CIFAR_D, LT_CIFAR_D);
     }
     st = LT_OK;
 cleanup:
@@ -171,6 +187,13 @@ cleanup:
 lt_status lt_cifar_load(const char *dir, const char *const *files, size_t nfiles,
                         lt_dataset *out, lt_error *err)
 {
+    return lt_cifar_load_as(&LT_CIFAR10_LAYOUT, dir, files, nfiles, out, err);
+}
+
+lt_status lt_cifar_load_as(const lt_cifar_layout *lay, const char *dir,
+                           const char *const *files, size_t nfiles, lt_dataset *out,
+                           lt_error *err)
+{
     lt_status st = LT_ERR;
     lt_dataset ds = {0, LT_CIFAR_D, LT_DTYPE_U8, NULL, NULL};
     size_t *counts = NULL;
@@ -178,7 +201,7 @@ lt_status lt_cifar_load(const char *dir, const char *const *files, size_t nfiles
 
     memset(out, 0, sizeof *out);
     if (nfiles == 0 || !files) {
-        return lt_fail(err, LT_ERR, "no CIFAR-10 files given to load");
+        return lt_fail(err, LT_ERR, "no %s files given to load", lay->name);
     }
     counts = lt_calloc(nfiles, sizeof *counts, "record counts", err);
     if (!counts) {
@@ -186,7 +209,7 @@ lt_status lt_cifar_load(const char *dir, const char *const *files, size_t nfiles
     }
     for (size_t k = 0; k < nfiles; k++) {
         path = join_path(dir, files[k], err);
-        if (!path || count_records(path, &counts[k], err) != LT_OK) {
+        if (!path || count_records(lay, path, &counts[k], err) != LT_OK) {
             goto cleanup;
         }
         free(path);
@@ -203,7 +226,7 @@ lt_status lt_cifar_load(const char *dir, const char *const *files, size_t nfiles
     size_t at = 0;
     for (size_t k = 0; k < nfiles; k++) {
         path = join_path(dir, files[k], err);
-        if (!path || read_records(path, counts[k], ds.labels + at,
+        if (!path || read_records(lay, path, counts[k], ds.labels + at,
                                   (uint8_t *)ds.x + at * LT_CIFAR_D, err) != LT_OK) {
             goto cleanup;
         }

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "lintrain/cifar.h"
 #include "lintrain/cli.h"
 #include "lintrain/cli_args.h"
 #include "lintrain/config.h"
@@ -36,7 +35,7 @@ static lt_status check_inputs(const lt_config *cfg, lt_error *err)
     lt_model m;
     lt_rng rng;
     lt_rng_seed(&rng, 0, 0);
-    st = lt_model_create(&m, LT_CIFAR_D, LT_CIFAR_C, err);
+    st = lt_model_create(&m, sizes.D, sizes.C, err);
     if (st == LT_OK) {
         st = lt_model_init(&m, &cfg->model_init, &rng, err);
         lt_model_free(&m);

@@ -27,9 +27,17 @@
 /* The minibatch of the first-order optimizers; the full-batch ones take 0. */
 #define DEFAULT_BATCH_SIZE 256
 
-#define DEFAULT_TRAIN_FILES                                                               \
-    "[\"data_batch_1.bin\", \"data_batch_2.bin\", \"data_batch_3.bin\", "                 \
-    "\"data_batch_4.bin\", \"data_batch_5.bin\"]"
+/* The defaults of each data.format: folder, training files, test file. */
+static const struct {
+    const char *format, *dir, *train_files, *test_file;
+} FORMAT_DEFAULTS[] = {
+    {"cifar10", "data/cifar-10-batches-bin",
+     "[\"data_batch_1.bin\", \"data_batch_2.bin\", \"data_batch_3.bin\", "
+     "\"data_batch_4.bin\", \"data_batch_5.bin\"]",
+     "test_batch.bin"},
+    {"cifar100", "data/cifar-100-binary", "[\"train.bin\"]", "test.bin"},
+    {"npy", "data", NULL, NULL},
+};
 
 /* ---- the schema ---------------------------------------------------------------------- */
 
@@ -45,29 +53,51 @@
 #define OPTIMIZER_KEY .only = {"optimizer.name", NULL, optimizer_uses}
 /* Its default comes from the optimizer's table entry. */
 #define BY_OPTIMIZER .make_default = per_optimizer_default, .def_by = "optimizer.name"
+/* Its default follows data.format. */
+#define BY_FORMAT .make_default = per_format_default, .def_by = "data.format"
 
 static bool optimizer_uses(const char *path, const char *name);
 static bool per_optimizer_default(const lt_jc_view *v, const char *path, lt_jc_default *out);
 static bool default_output_dir(const lt_jc_view *v, const char *path, lt_jc_default *out);
+static bool per_format_default(const lt_jc_view *v, const char *path, lt_jc_default *out);
 
 /* One line per key, in the order of the resolved config.json; the doc strings are the
  * reference's (lintrain config --reference). */
 static const lt_jc_key SCHEMA[] = {
-    SECTION("data", "the CIFAR-10 binary files and how they are split and preprocessed"),
-    {KEY("data.dir", STRING, data.dir, "\"data/cifar-10-batches-bin\""), .flags = NONEMPTY,
-     .doc = "folder holding the CIFAR-10 binary files"},
-    {KEY("data.train_files", STRLIST, data.train_files, DEFAULT_TRAIN_FILES),
-     .flags = NONEMPTY | LT_JC_NONEMPTY_ITEMS,
+    SECTION("data", "the data set: its files, how it is split and preprocessed"),
+    {KEY("data.format", STRING, data.format, "\"cifar10\""), .choices = "cifar10|cifar100|npy",
+     .doc = "the data's form: CIFAR-10 or CIFAR-100 binary files, or .npy arrays X and y"},
+    {KEY("data.dir", STRING, data.dir, NULL), .flags = NONEMPTY, BY_FORMAT,
+     .doc = "folder holding the data files (relative file names are taken from it)"},
+    {KEY("data.label", STRING, data.label, "\"fine\""), .choices = "fine|coarse",
+     .only = {"data.format", "cifar100", NULL},
+     .doc = "CIFAR-100's labels: the 100 fine classes or the 20 coarse superclasses"},
+    {KEY("data.train_files", STRLIST, data.train_files, NULL), BY_FORMAT,
+     .flags = NONEMPTY | LT_JC_NONEMPTY_ITEMS, .only = {"data.format", "cifar10|cifar100", NULL},
      .doc = "training files in data.dir, in order (absolute paths allowed)"},
-    {KEY("data.test_file", STRING, data.test_file, "\"test_batch.bin\""),
-     .doc = "the test file; \"\" for none"},
+    {KEY("data.test_file", STRING, data.test_file, NULL), BY_FORMAT,
+     .only = {"data.format", "cifar10|cifar100", NULL}, .doc = "the test file; \"\" for none"},
+    {KEY("data.train_x", STRING, data.train_x, "\"train_x.npy\""), .flags = NONEMPTY,
+     .only = {"data.format", "npy", NULL},
+     .doc = "training features: .npy (N, D) of uint8, float32 or float64"},
+    {KEY("data.train_y", STRING, data.train_y, "\"train_y.npy\""), .flags = NONEMPTY,
+     .only = {"data.format", "npy", NULL},
+     .doc = "training labels: .npy (N,) of any integer type, 0..C-1"},
+    {KEY("data.test_x", STRING, data.test_x, "\"\""), .only = {"data.format", "npy", NULL},
+     .doc = "test features, as data.train_x; \"\" for no test split"},
+    {KEY("data.test_y", STRING, data.test_y, "\"\""), .only = {"data.format", "npy", NULL},
+     .doc = "test labels, as data.train_y; set with data.test_x"},
+    {KEY("data.class_names", STRING, data.class_names, "\"\""),
+     .only = {"data.format", "npy", NULL},
+     .doc = "text file, one class name a line; \"\": C = max label + 1, names \"0\", \"1\", ..."},
     {KEY("data.val_size", INTEGER, data.val_size, "1000"), .lo = GE(0),
      .doc = "records held out from the end of the training files for validation"},
     {KEY("data.limit_train", INTEGER, data.limit_train, "0"), .lo = GE(0),
      .doc = "use only the first N training records; 0 = all"},
     {KEY("data.preprocess", STRING, data.preprocess, "\"mean_image\""),
      .name_at = lt_preprocess_name_at,
-     .doc = "pixel preprocessing, fitted on the training split"},
+     .doc = "feature preprocessing, fitted on the training split (standardize: per channel "
+            "for images, per feature otherwise; scale: uint8 data only)"},
 
     SECTION("model", "the linear classifier: its loss and its initial weights"),
     {KEY("model.loss", STRING, model.loss, "\"softmax\""), .name_at = lt_loss_name_at,
@@ -244,6 +274,25 @@ static bool per_optimizer_default(const lt_jc_view *v, const char *path, lt_jc_d
     return true;
 }
 
+/* data.dir, data.train_files and data.test_file of the format's FORMAT_DEFAULTS row. */
+static bool per_format_default(const lt_jc_view *v, const char *path, lt_jc_default *out)
+{
+    const char *format = lt_jsonconf_string(v, "data.format");
+    for (size_t i = 0; format && i < sizeof FORMAT_DEFAULTS / sizeof FORMAT_DEFAULTS[0]; i++) {
+        if (strcmp(format, FORMAT_DEFAULTS[i].format) != 0) {
+            continue;
+        }
+        const char *text = strcmp(path, "data.dir") == 0           ? FORMAT_DEFAULTS[i].dir
+                           : strcmp(path, "data.train_files") == 0 ? FORMAT_DEFAULTS[i].train_files
+                           : strcmp(path, "data.test_file") == 0   ? FORMAT_DEFAULTS[i].test_file
+                                                                   : NULL;
+        out->is_string = true;
+        out->is_json = strcmp(path, "data.train_files") == 0;
+        return text && snprintf(out->string, sizeof out->string, "%s", text) > 0;
+    }
+    return false;
+}
+
 /* "runs/<file name without .json>", so that each config gets its own run folder. */
 static bool default_output_dir(const lt_jc_view *v, const char *path, lt_jc_default *out)
 {
@@ -285,6 +334,13 @@ static lt_status cross_checks(const lt_jc_source *src, const lt_config *cfg, lt_
                                 "or \"none\" with optimizer \"lbfgs\" (or regularization.lambda "
                                 "0)",
                                 pen);
+    }
+    if (cfg->data.test_x && (cfg->data.test_x[0] == '\0') != (cfg->data.test_y[0] == '\0')) {
+        const char *which = cfg->data.test_x[0] ? "data.test_y" : "data.test_x";
+        return lt_jsonconf_fail(src, which, err,
+                                "%s: data.test_x and data.test_y go together: set both (a "
+                                "test split) or neither",
+                                which);
     }
     if (cfg->train.early_stopping_patience > 0 && cfg->data.val_size == 0) {
         return lt_jsonconf_fail(src, "train.early_stopping_patience", err,

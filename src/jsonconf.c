@@ -242,8 +242,8 @@ static lt_status made_default(const load_ctx *c, cJSON *tree, const lt_jc_key *k
     if (!k->make_default(&view, k->path, d)) {
         st = jc_fail_at(c, NULL, "%s: cannot make its default", k->path);
     } else {
-        *v = d->is_string ? cJSON_CreateString(d->string) : cJSON_CreateNumber(d->number);
-        st = *v ? LT_OK : jc_out_of_memory(c);
+        *v = jc_default_value(d);
+        st = *v ? LT_OK : jc_schema_bug(c, k->path, "its default is not JSON (or out of memory)");
     }
     free(d);
     return st;

@@ -52,6 +52,8 @@ bool jc_is_child_of(const lt_jc_key *k, const char *parent);
 size_t jc_find_key(const load_ctx *c, const char *path, size_t len);
 const lt_jc_key *jc_find_child(const load_ctx *c, const char *parent, const char *name);
 cJSON *jc_member(const cJSON *obj, const char *name, size_t len);
+/* The value a computed default stands for (NULL: out of memory, or bad JSON text). */
+cJSON *jc_default_value(const lt_jc_default *d);
 cJSON *jc_tree_get(cJSON *root, const char *path, size_t len);
 
 /* The load's first steps (jsonconf_read.c). */

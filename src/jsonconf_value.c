@@ -215,6 +215,14 @@ static bool value_text(const cJSON *v, char *buf, size_t cap)
     return true;
 }
 
+cJSON *jc_default_value(const lt_jc_default *d)
+{
+    if (d->is_json) {
+        return cJSON_ParseWithOpts(d->string, NULL, 1);
+    }
+    return d->is_string ? cJSON_CreateString(d->string) : cJSON_CreateNumber(d->number);
+}
+
 /* The default k->make_default gives with def_by (if any) holding choice, as text. */
 static bool made_text(const lt_jc_key *k, const char *choice, char *buf, size_t cap)
 {
@@ -231,7 +239,7 @@ static bool made_text(const lt_jc_key *k, const char *choice, char *buf, size_t 
     lt_jc_view view = {k->def_by ? NULL : "CONFIG.json", tree};
     ok = ok && k->make_default(&view, k->path, d);
     if (ok) {
-        v = d->is_string ? cJSON_CreateString(d->string) : cJSON_CreateNumber(d->number);
+        v = jc_default_value(d);
         ok = v && value_text(v, buf, cap);
     }
     cJSON_Delete(v);
@@ -251,7 +259,7 @@ static bool defaults_by_choice(const lt_jc_key *keys, size_t n_keys, const lt_jc
     }
     const char *t;
     size_t n, used = 0;
-    char prev[128] = "", cur[128], choice[PATH_MAX_LEN];
+    char prev[512] = "", cur[512], choice[PATH_MAX_LEN];
     buf[0] = '\0';
     for (size_t i = 0; ctl && jc_choice_at(ctl, i, &t, &n); i++) {
         snprintf(choice, sizeof choice, "%.*s", (int)n, t);

@@ -293,15 +293,9 @@ static int parse_shape(cursor *c, size_t shape[LT_NPY_MAX_DIMS], int *ndim)
     return 0;
 }
 
-typedef struct {
-    char descr[32];
-    int fortran;
-    size_t shape[LT_NPY_MAX_DIMS];
-    int ndim;
-} npy_header;
 
 /* Parses one "'key': value" entry into h; seen tracks duplicates and missing keys. */
-static lt_status parse_entry(cursor *c, npy_header *h, unsigned *seen, const char *path,
+static lt_status parse_entry(cursor *c, lt_npy_header *h, unsigned *seen, const char *path,
                              lt_error *err)
 {
     char key[32];
@@ -312,6 +306,11 @@ static lt_status parse_entry(cursor *c, npy_header *h, unsigned *seen, const cha
     int bad;
     if (strcmp(key, "descr") == 0) {
         bit = 1;
+        skip_ws(c);
+        if (c->s[c->i] == '[') {
+            return lt_fail(err, LT_ERR, "%s: dtype is a structured (record) dtype; not "
+                           "supported (need a plain numeric array)", path);
+        }
         bad = parse_string(c, h->descr, sizeof h->descr);
     } else if (strcmp(key, "fortran_order") == 0) {
         bit = 2;
@@ -338,7 +337,7 @@ static lt_status parse_entry(cursor *c, npy_header *h, unsigned *seen, const cha
 
 /* Parses the header dict text: the three keys in any order, any white space, an
  * optional trailing comma, and nothing but white space after the closing brace. */
-static lt_status parse_header(const char *text, npy_header *h, const char *path,
+static lt_status parse_header(const char *text, lt_npy_header *h, const char *path,
                               lt_error *err)
 {
     cursor c = {text, 0};
@@ -366,10 +365,6 @@ static lt_status parse_header(const char *text, npy_header *h, const char *path,
     if (seen != 7) {
         return lt_fail(err, LT_ERR, "%s: header lacks '%s'", path,
                        !(seen & 1) ? "descr" : !(seen & 2) ? "fortran_order" : "shape");
-    }
-    if (strcmp(h->descr, "<f4") != 0) {
-        return lt_fail(err, LT_ERR, "%s: dtype '%s' is not supported (need '<f4', "
-                       "little-endian float32)", path, h->descr);
     }
     if (h->fortran) {
         return lt_fail(err, LT_ERR, "%s: Fortran order is not supported (need C order)",
@@ -413,9 +408,10 @@ static lt_status read_preamble(FILE *f, const char *path, size_t *hlen, lt_error
 }
 
 /* Reads the header dict (hlen bytes) and parses it into h. */
-static lt_status read_header(FILE *f, const char *path, size_t hlen, npy_header *h,
+static lt_status read_header(FILE *f, const char *path, size_t hlen, lt_npy_header *h,
                              lt_error *err)
 {
+    memset(h, 0, sizeof *h);
     lt_status st = LT_ERR;
     char *text = lt_calloc(hlen + 1, 1, "npy header", err);
     if (!text) {
@@ -433,6 +429,22 @@ static lt_status read_header(FILE *f, const char *path, size_t hlen, npy_header 
 cleanup:
     free(text);
     return st;
+}
+
+lt_status lt_npy_header_read(FILE *f, const char *path, lt_npy_header *h, lt_error *err)
+{
+    size_t hlen = 0;
+    memset(h, 0, sizeof *h);
+    if (read_preamble(f, path, &hlen, err) != LT_OK ||
+        read_header(f, path, hlen, h, err) != LT_OK) {
+        return LT_ERR;
+    }
+    long at = ftell(f);
+    if (at < 0) {
+        return lt_fail(err, LT_ERR, "%s: cannot tell the position: %s", path, strerror(errno));
+    }
+    h->data_offset = (size_t)at;
+    return LT_OK;
 }
 
 /* Reads exactly count floats and checks that nothing follows them. */
@@ -461,9 +473,9 @@ lt_status lt_npy_read_f32(const char *path, float **data, size_t shape[LT_NPY_MA
                           int *ndim, lt_error *err)
 {
     lt_status st = LT_ERR;
-    npy_header h;
+    lt_npy_header h;
     float *buf = NULL;
-    size_t hlen = 0, count = 0;
+    size_t count = 0;
 
     *data = NULL;
     *ndim = 0;
@@ -476,8 +488,12 @@ lt_status lt_npy_read_f32(const char *path, float **data, size_t shape[LT_NPY_MA
     if (!f) {
         return lt_fail(err, LT_ERR, "%s: cannot open: %s", path, strerror(errno));
     }
-    if (read_preamble(f, path, &hlen, err) != LT_OK ||
-        read_header(f, path, hlen, &h, err) != LT_OK) {
+    if (lt_npy_header_read(f, path, &h, err) != LT_OK) {
+        goto cleanup;
+    }
+    if (strcmp(h.descr, "<f4") != 0) {
+        lt_fail(err, LT_ERR, "%s: dtype '%s' is not supported (need '<f4', "
+                "little-endian float32)", path, h.descr);
         goto cleanup;
     }
     if (element_count(h.shape, h.ndim, &count) != 0) {

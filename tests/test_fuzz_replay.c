@@ -27,6 +27,18 @@
 #define FUZZ_ENTRY fuzz_resume_one
 #include "fuzz/fuzz_resume.c"
 #undef FUZZ_ENTRY
+#define FUZZ_ENTRY fuzz_npy_one
+#include "fuzz/fuzz_npy.c"
+#undef FUZZ_ENTRY
+#define FUZZ_ENTRY fuzz_cifar100_one
+#include "fuzz/fuzz_cifar100.c"
+#undef FUZZ_ENTRY
+#define FUZZ_ENTRY fuzz_names_one
+#include "fuzz/fuzz_names.c"
+#undef FUZZ_ENTRY
+#define FUZZ_ENTRY fuzz_png_one
+#include "fuzz/fuzz_png.c"
+#undef FUZZ_ENTRY
 
 /* Runs every file of tests/fuzz/<kind>/<harness>/ through entry, and then accepted()
  * when given, which must hold; returns how many files. */
@@ -100,6 +112,36 @@ static void test_replay_resume(void **state)
     replay("resume", fuzz_resume_one, resume_seed_accepted);
 }
 
+static void test_replay_npy(void **state)
+{
+    (void)state;
+    replay("npy", fuzz_npy_one, NULL);
+}
+
+static void test_replay_cifar100(void **state)
+{
+    (void)state;
+    replay("cifar100", fuzz_cifar100_one, NULL);
+}
+
+static void test_replay_names(void **state)
+{
+    (void)state;
+    replay("names", fuzz_names_one, NULL);
+}
+
+/* The PNG seeds are images of every colour type libpng reads: each must decode. */
+static int png_seed_accepted(void)
+{
+    return png_last_accepted;
+}
+
+static void test_replay_png(void **state)
+{
+    (void)state;
+    replay("png", fuzz_png_one, png_seed_accepted);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -107,6 +149,10 @@ int main(void)
         cmocka_unit_test(test_replay_cifar),
         cmocka_unit_test(test_replay_checkpoint),
         cmocka_unit_test(test_replay_resume),
+        cmocka_unit_test(test_replay_npy),
+        cmocka_unit_test(test_replay_cifar100),
+        cmocka_unit_test(test_replay_names),
+        cmocka_unit_test(test_replay_png),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

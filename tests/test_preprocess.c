@@ -1,5 +1,6 @@
 /* test_preprocess.c — each preprocessing kind on two images whose statistics are
- * worked out by hand, and row gathering by index. */
+ * worked out by hand, on a small float table per feature, and row gathering by index. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,7 +34,7 @@ static float feature(const char *kind, size_t img, size_t d)
 {
     lt_preprocess p;
     lt_error err;
-    assert_int_equal(lt_preprocess_fit(&p, kind, &two, &err), LT_OK);
+    assert_int_equal(lt_preprocess_fit(&p, kind, &two, 1, &err), LT_OK);
     float out[LT_CIFAR_D];
     lt_preprocess_rows(&p, &two, NULL, img, 1, out);
     lt_preprocess_free(&p);
@@ -66,7 +67,7 @@ static void test_rows_by_index(void **state)
 {
     (void)state;
     lt_preprocess p;
-    assert_int_equal(lt_preprocess_fit(&p, "none", &two, NULL), LT_OK);
+    assert_int_equal(lt_preprocess_fit(&p, "none", &two, 1, NULL), LT_OK);
     const size_t idx[3] = {1, 0, 1};
     static float out[3 * LT_CIFAR_D];
     lt_preprocess_rows(&p, &two, idx, 0, 3, out);
@@ -81,8 +82,52 @@ static void test_unknown_kind(void **state)
     (void)state;
     lt_preprocess p;
     lt_error err;
-    assert_int_equal(lt_preprocess_fit(&p, "whiten", &two, &err), LT_ECONFIG);
+    assert_int_equal(lt_preprocess_fit(&p, "whiten", &two, 1, &err), LT_ECONFIG);
     assert_non_null(strstr(err.msg, "whiten"));
+    lt_preprocess_free(&p);
+}
+
+/* Three rows of three float features: (1, 10, 5), (2, 10, 5), (3, 40, 5). Per feature:
+ * means 2, 20, 5; population stds sqrt(2/3), sqrt(200), 0 (only centred). */
+static float table[9] = {1, 10, 5, 2, 10, 5, 3, 40, 5};
+static uint16_t table_labels[3] = {0, 1, 0};
+static const lt_dataset floats = {3, 3, LT_DTYPE_F32, table, table_labels};
+
+static void test_float_features(void **state)
+{
+    (void)state;
+    lt_preprocess p;
+    lt_error err;
+    float out[9];
+    assert_int_equal(lt_preprocess_fit(&p, "standardize", &floats, 0, &err), LT_OK);
+    assert_int_equal(p.D, 3);
+    lt_preprocess_rows(&p, &floats, NULL, 0, 3, out);
+    assert_float_equal(out[0], -1.0f / sqrtf(2.0f / 3.0f), 1e-6f);
+    assert_float_equal(out[7], 20.0f / sqrtf(200.0f), 1e-6f);
+    assert_float_equal(out[4], -10.0f / sqrtf(200.0f), 1e-6f);
+    assert_float_equal(out[8], 0.0f, 0);
+    lt_preprocess_free(&p);
+    assert_int_equal(lt_preprocess_fit(&p, "mean_image", &floats, 0, &err), LT_OK);
+    lt_preprocess_rows(&p, &floats, NULL, 2, 1, out);
+    assert_float_equal(out[0], 1.0f, 0);
+    assert_float_equal(out[1], 20.0f, 0);
+    assert_float_equal(out[2], 0.0f, 0);
+    lt_preprocess_free(&p);
+    assert_int_equal(lt_preprocess_fit(&p, "scale", &floats, 0, &err), LT_ECONFIG);
+    assert_non_null(strstr(err.msg, "this data is float"));
+    assert_null(p.shift);
+}
+
+/* Per feature on the uint8 images (is_image 0) agrees with the hand values: each
+ * feature of image 0 is one channel's value, the other image's three times it. */
+static void test_u8_per_feature(void **state)
+{
+    (void)state;
+    lt_preprocess p;
+    lt_error err;
+    assert_int_equal(lt_preprocess_fit(&p, "standardize", &two, 0, &err), LT_OK);
+    assert_float_equal(p.shift[PLANE + 3], 40.0f, 0);
+    assert_float_equal(p.scale[2 * PLANE], 1.0f / 30.0f, 1e-9f);
     lt_preprocess_free(&p);
 }
 
@@ -93,6 +138,8 @@ int main(void)
         cmocka_unit_test(test_kinds_by_hand),
         cmocka_unit_test(test_rows_by_index),
         cmocka_unit_test(test_unknown_kind),
+        cmocka_unit_test(test_float_features),
+        cmocka_unit_test(test_u8_per_feature),
     };
     return cmocka_run_group_tests(tests, fill, NULL);
 }

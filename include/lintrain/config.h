@@ -21,9 +21,16 @@
 /* Strings point into `resolved`; they live as long as the config. */
 typedef struct {
     struct {
-        const char *dir;          /* folder holding the CIFAR-10 binary files */
-        lt_strlist train_files;   /* file names in dir (or absolute paths) */
-        const char *test_file;    /* "" for none */
+        const char *format;       /* cifar10 | cifar100 | npy */
+        const char *dir;          /* folder holding the data files */
+        const char *label;        /* cifar100: fine | coarse; else NULL */
+        lt_strlist train_files;   /* cifar*: file names in dir (or absolute paths) */
+        const char *test_file;    /* cifar*: "" for none; npy: NULL */
+        const char *train_x;      /* npy: X (N, D) .npy in dir; else NULL */
+        const char *train_y;      /* npy: y (N,) .npy in dir; else NULL */
+        const char *test_x;       /* npy: "" for no test split; else NULL */
+        const char *test_y;       /* npy: "" with test_x ""; else NULL */
+        const char *class_names;  /* npy: names file in dir, "" for none; else NULL */
         long long val_size;       /* records held out from the end of the training files */
         long long limit_train;    /* 0 = all; else the first N training records */
         const char *preprocess;   /* none | scale | mean_image | standardize */

@@ -67,9 +67,10 @@ const char *lt_jsonconf_string(const lt_jc_view *v, const char *path);
 
 #define LT_JC_DEFAULT_MAX 4096
 
-/* A default computed by a function: a number, or a string. */
+/* A default computed by a function: a number, a string, or JSON text. */
 typedef struct {
     bool is_string;
+    bool is_json;       /* string is JSON text (a list, say), parsed as the value */
     double number;
     char string[LT_JC_DEFAULT_MAX];
 } lt_jc_default;

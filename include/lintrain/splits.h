@@ -17,7 +17,7 @@ typedef struct {
     int is_image;                         /* records are 32x32x3 images (CIFAR layout) */
 } lt_splits;
 
-/* Loads the data. A missing data folder says how to get CIFAR-10; sizes that do not
+/* Loads the data of data.format. A missing data folder says how to get it; sizes that do not
  * fit the data (val_size, limit_train) are LT_ECONFIG errors; lt_config_check_data
  * holds the rules of the other keys that need the data size. */
 lt_status lt_splits_load(const lt_config *cfg, lt_splits *s, lt_error *err);
@@ -25,11 +25,14 @@ void lt_splits_free(lt_splits *s);
 
 typedef struct {
     size_t train, val, test;  /* records in each split */
+    size_t D, C;              /* features and classes */
 } lt_split_sizes;
 
 /* lt_splits_load's checks without reading the records: the data folder and files
- * present, readable and of whole records (sizes only), the sizes that must fit the
- * data, the class names; fills *out with the split sizes. Same errors. */
+ * present, readable and of whole records (sizes and headers only), the sizes that must
+ * fit the data, the class names; fills *out with the split sizes, D and C (an npy data
+ * set without data.class_names has its labels read for C). Same errors, but for
+ * the values of the records. */
 lt_status lt_splits_check(const lt_config *cfg, lt_split_sizes *out, lt_error *err);
 
 #endif
