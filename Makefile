@@ -178,8 +178,9 @@ bench: deps
 	$(MAKE) lintrain $(BUILD)/bench
 	$(BUILD)/bench --md docs/perf/bench.md --json docs/perf/bench.json $(BENCH_ARGS)
 
-$(BUILD)/bench: scripts/bench.c $(LIB) | $(BUILD)/.dir
-	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+BENCH_SRC = scripts/bench.c scripts/bench_report.c scripts/bench_kernel.c
+$(BUILD)/bench: $(BENCH_SRC) $(LIB) | $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $(BENCH_SRC) $(LIB) $(LDLIBS)
 
 install: lintrain
 	install -d $(DESTDIR)$(BINDIR)
