@@ -280,9 +280,28 @@ static size_t padded_stride(size_t D)
     return (D + 15) / 16 * 16 + 16;
 }
 
+/* Rows of a block: as many as fit KERNEL_L2_BUDGET bytes (the rows stay in a core's L2
+ * between forward and backward; with float32 rows of 6,400 features, 64 rows were 1.6
+ * MB), at least 8 and at most the implementation's. From D and dtype alone, never the
+ * machine's cache: the blocks fix the order of the sums, so the same bits everywhere.
+ * 512 KB (20 rows of 6,400 floats): an epoch of 49,000 such rows at batch 256 took 0.85x
+ * the CPU time of 32-row blocks with avx512, 0.87x with avx2; 256 and 768 KB were no
+ * faster than 32 rows (docs/performance.md). */
+#define KERNEL_L2_BUDGET (512 * 1024)
+
+static size_t block_rows_for(const struct lt_kernel_impl *impl, size_t D, lt_dtype dtype)
+{
+    if (impl == &sgemm_impl) { /* converts whole blocks to float for OpenBLAS: big ones */
+        return impl->block_rows;
+    }
+    size_t bytes = D * lt_dtype_size(dtype), rows = bytes ? KERNEL_L2_BUDGET / bytes : 0;
+    rows = rows < 8 ? 8 : rows;
+    return rows < impl->block_rows ? rows : impl->block_rows;
+}
+
 static lt_status thread_create(lt_kernel_thread *th, const lt_kernel *k, lt_error *err)
 {
-    size_t rows = k->impl->block_rows;
+    size_t rows = k->block_rows;
     th->rows = lt_calloc(rows, sizeof *th->rows, "kernel rows", err);
     th->y = lt_calloc(rows, sizeof *th->y, "kernel labels", err);
     th->S = lt_calloc(rows * k->C, sizeof *th->S, "kernel scores", err);
@@ -338,6 +357,7 @@ lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, l
     k->C = C;
     k->dtype = dtype;
     k->ld = padded_stride(D);
+    k->block_rows = block_rows_for(impl, D, dtype);
     k->threads = threads;
     /* One threading model: OpenBLAS's threads for sgemm, else lintrain's pool. */
     int sgemm = impl == &sgemm_impl;
@@ -448,8 +468,8 @@ static void share_job(void *ctx, size_t task, size_t thread)
     sh->correct = 0;
     memset(sh->db, 0, C * sizeof *sh->db);
     double scale = 1.0 / (double)n;
-    for (size_t first = lo; first < hi; first += impl->block_rows) {
-        size_t nb = hi - first < impl->block_rows ? hi - first : impl->block_rows;
+    for (size_t first = lo; first < hi; first += k->block_rows) {
+        size_t nb = hi - first < k->block_rows ? hi - first : k->block_rows;
         gather(c->rows, D, first, nb, th);
         lt_kblock b = {D,  C,       k->ld,      k->shift,   k->Wt,
                        c->rows->dtype, th->rows, nb, first > lo, th->scratch};

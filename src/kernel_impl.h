@@ -30,7 +30,8 @@ typedef struct {
 
 struct lt_kernel_impl {
     const char *name;
-    size_t block_rows;            /* most rows handed over at once */
+    size_t block_rows;            /* most rows handed over at once (fewer for long rows:
+                                   * kernel.c's L2 budget) */
     size_t shares;                /* a call's rows are cut into at most this many */
     int (*available)(void);       /* 1 when this CPU can run it */
     int (*supports)(size_t C, lt_dtype dtype); /* 1 when it handles C classes of dtype rows */

@@ -279,7 +279,8 @@ static void run_variant(size_t n, size_t D, size_t C, const variant *v, uint64_t
     free_problem(&p);
 }
 
-/* With 8 shares of 64-row blocks, 600 rows make shares of two blocks (75 = 64 + 11). */
+/* With 8 shares of 64-row blocks, 600 rows make shares of two blocks (75 = 64 + 11);
+ * float32 rows of 3,072 features come in blocks of 42 (the L2 budget), also two. */
 static const size_t NS[] = {1, 5, 63, 64, 65, 130, 301, 600};
 static const size_t DS[] = {1, 7, 8, 13, 16, 24, 100, 777, 3072};
 
@@ -401,6 +402,35 @@ static void test_exact_mode_can_fail(void **state)
     free_problem(&p);
 }
 
+/* Blocks hold at most 512 KB of rows (8 rows at least, the implementation's 64 at
+ * most), from D and dtype alone: worked by hand, 524,288 / (6,400 · 4) = 20.48. */
+static void test_block_rows_fit_the_l2_budget(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t D;
+        lt_dtype dtype;
+        size_t rows;
+    } cases[] = {{3072, LT_DTYPE_U8, 64}, {6400, LT_DTYPE_F32, 20}, {3072, LT_DTYPE_F32, 42},
+                 {100000, LT_DTYPE_F32, 8}, {8192, LT_DTYPE_U8, 64}};
+    size_t Dmax = 100000;
+    float *shift = calloc(Dmax, sizeof *shift), *scale = calloc(Dmax, sizeof *scale);
+    assert_non_null(shift);
+    assert_non_null(scale);
+    lt_kernel k;
+    lt_error err;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (size_t threads = 1; threads <= 2; threads++) {
+            assert_int_equal(lt_kernel_create(&k, "portable", cases[i].D, 10, cases[i].dtype,
+                                              threads, shift, scale, &err), LT_OK);
+            assert_int_equal(k.block_rows, cases[i].rows);
+            lt_kernel_free(&k);
+        }
+    }
+    free(shift);
+    free(scale);
+}
+
 static void test_unknown_and_unsupported(void **state)
 {
     (void)state;
@@ -499,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_auto_and_big_blocks),
         cmocka_unit_test(test_many_classes),
         cmocka_unit_test(test_exact_mode_can_fail),
+        cmocka_unit_test(test_block_rows_fit_the_l2_budget),
         cmocka_unit_test(test_unknown_and_unsupported),
         cmocka_unit_test(test_pool_runs_every_task_once),
     };

@@ -63,6 +63,7 @@ typedef struct {
     size_t D, C;
     lt_dtype dtype;              /* of the rows it is given */
     size_t ld;                   /* row stride of Wt and the gradient accumulators */
+    size_t block_rows;           /* rows handed to the implementation at once */
     float *shift, *scale;        /* owned copies: (D) the preprocessing, x' = (x - shift) * scale */
     lt_pool pool;                /* owned (one thread with sgemm) */
     size_t threads;              /* threads that do the work: the pool's, or OpenBLAS's */
