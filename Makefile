@@ -53,8 +53,8 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # against (test code only: lintrain computes through the kernel).
 TEST_UTIL = $(BUILD)/tests/testutil.o $(BUILD)/tests/sgemm_oracle.o
 
-.PHONY: all deps run test check-tests reference sanitize fuzz fuzz-build memcheck bench reproduce install \
-        uninstall clean FORCE
+.PHONY: all deps run test check-tests reference sanitize fuzz fuzz-build memcheck bench \
+        bench-features reproduce install uninstall clean test-slurm FORCE
 
 all: lintrain
 
@@ -122,7 +122,7 @@ sanitize: deps
 FUZZ_SECONDS ?= 60
 FUZZ_CC    ?= clang
 FUZZ_PKGS  ?= clang libclang-rt-14-dev
-FUZZERS     = config cifar checkpoint resume npy cifar100 names
+FUZZERS     = config cifar checkpoint resume npy cifar100 names png
 FUZZ_BUILD  = build/fuzz
 FUZZ_CFLAGS = -std=c11 $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
               -fno-sanitize-recover=undefined -D_POSIX_C_SOURCE=200809L -Iinclude \
@@ -162,6 +162,22 @@ memcheck:
 	    ./lintrain --config configs/quickstart.json --out $(MEMCHECK_OUT) --quiet \
 	    --set train.threads=1
 
+# make test-slurm: a one-node Slurm cluster on this machine (scripts/slurm_local.sh, in
+# build/test-slurm on its own ports), a sweep submitted through sbatch with one array task
+# cancelled by scancel and the array resubmitted (tests/cluster/test_slurm.c). The
+# cluster is stopped whatever happens. Needs root (the daemons run as root).
+SLURM_PKGS = munge slurmctld slurmd slurm-client
+SLURM_TEST_ENV = LINTRAIN_SLURM_DIR=$(CURDIR)/build/test-slurm LINTRAIN_SLURM_PORT=6917
+test-slurm: deps
+	@scripts/deps.sh $(SLURM_PKGS)
+	$(MAKE) lintrain $(BUILD)/tests/cluster/test_slurm
+	@trap '$(SLURM_TEST_ENV) scripts/slurm_local.sh stop >/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	    $(SLURM_TEST_ENV) $(BUILD)/tests/cluster/test_slurm
+
+$(BUILD)/tests/cluster/test_%: tests/cluster/test_%.c $(TEST_UTIL) $(LIB) | $(BUILD)/.dir
+	@mkdir -p $(@D)
+	$(CC) $(TESTCFLAGS) -Itests $(LDOPT) -MMD -MP -o $@ $< $(TEST_UTIL) $(LIB) $(TESTLIBS)
+
 # make reproduce: every claim of the lecture measured (scripts/reproduce): on the
 # committed sample, a few minutes, the report and its figures go to runs/reproduce/ (not
 # tracked); FULL=1 uses the full CIFAR-10 in data/cifar-10-batches-bin and replaces the
@@ -179,7 +195,24 @@ bench: deps
 	$(BUILD)/bench --md docs/perf/bench.md --json docs/perf/bench.json $(BENCH_ARGS)
 	$(BUILD)/bench_load --md docs/perf/load.md
 
-$(BUILD)/bench $(BUILD)/bench_load: $(BUILD)/%: scripts/%.c $(LIB) | $(BUILD)/.dir
+BENCH_SRC = scripts/bench.c scripts/bench_report.c scripts/bench_kernel.c
+$(BUILD)/bench: $(BENCH_SRC) $(LIB) | $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $(BENCH_SRC) $(LIB) $(LDLIBS)
+
+$(BUILD)/bench_load: scripts/bench_load.c $(LIB) | $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+
+# The feature extractors' images/s on the full CIFAR-10 (docs/features.md); seconds.
+# BENCH_FEATURES_ARGS passes options, e.g. "--threads 2" or "--data data/cifar-10-sample".
+bench-features: deps
+	$(MAKE) $(BUILD)/bench_features
+	$(BUILD)/bench_features $(BENCH_FEATURES_ARGS)
+
+$(BUILD)/bench_features: scripts/bench_features.c $(LIB) | $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+
+# The k-means features on the full CIFAR-10, timed (docs/features.md); not part of test.
+$(BUILD)/kmeans_bench: scripts/kmeans_bench.c $(LIB) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
 
 install: lintrain
@@ -196,4 +229,4 @@ uninstall:
 clean:
 	rm -rf build lintrain
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(FUZZ_BUILD)/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/tests/cluster/*.d $(FUZZ_BUILD)/*.d)

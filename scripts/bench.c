@@ -8,8 +8,11 @@
  * the first warming the file cache), and the bare-sgemm floor — the two OpenBLAS
  * products a minibatch needs, X·W and Xᵀ·G, on float data already in memory.
  *
- * Also the machine's bound: one core's FMA peak (AVX2, 256-bit), measured, and the
- * epoch's 6.02 GFLOP at that peak on every core.
+ * Also the machine's bound: one core's FMA peak (AVX2, 256-bit, and AVX-512 where the
+ * CPU has it), measured, and the epoch's 6.02 GFLOP at that peak on every core. And the
+ * kernel rows (bench_kernel.c): softmax SGD epochs at batch 256 on synthetic data of
+ * other shapes (C = 100 uint8, float32 of 6,400 features), each through avx2 and
+ * avx512 where the CPU runs them, with the fraction of the FMA peak they reach.
  *
  * Writes one JSON file and one markdown table (`make bench`: docs/perf/bench.{json,md},
  * which the docs link to), headed by the command that made them; prints the table. Run
@@ -36,29 +39,8 @@
 #include "lintrain/splits.h"
 #include "lintrain/train.h"
 
-#define MAX_EPOCHS 64
-#define MAX_JOBS 32
-
-typedef struct {
-    const char *data_dir, *json_path, *md_path, *runs_dir, *kernel, *only;
-    char cmdline[512];   /* how this table was made, for its header */
-    int epochs;          /* timed epochs, after one warm-up epoch */
-    int threads;         /* train.threads; 0 = one per CPU */
-    int skip_floor;
-    int skip_load;
-} options;
-
-typedef struct {
-    char name[64];
-    const char *loss, *optim;
-    long batch;          /* 0 = full batch */
-    const char *status;  /* "ok", "diverged", "skipped: ...", "failed: ..." */
-    double epoch_s[MAX_EPOCHS], eval_s[MAX_EPOCHS];
-    int n_epochs;
-    double setup_s, total_s, test_acc;
-    long rss_kb;
-    double floor_s;      /* bare sgemm, same shapes; < 0 when not measured */
-} job;
+#include "bench.h"
+#include "bench_kernel.h"
 
 static double now(void)
 {
@@ -67,36 +49,28 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n)
-{
-    if (n <= 0) {
-        return NAN;
-    }
-    double s[MAX_EPOCHS];
-    memcpy(s, v, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-}
-
 /* ---- one training job, in a child -------------------------------------------------- */
 
 typedef struct {
     job *j;
     double t_call, t_last_step;
     long long epoch;
+    double cpu_mark;     /* CPU seconds at the end of the last epoch's evaluation */
 } watch;
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static void on_start(void *ctx, const lt_run_info *info)
 {
     watch *w = ctx;
     (void)info;
     w->j->setup_s = now() - w->t_call;
+    w->cpu_mark = cpu_now();
 }
 
 static void on_progress(void *ctx, long long done, long long total, double epoch_seconds)
@@ -104,6 +78,7 @@ static void on_progress(void *ctx, long long done, long long total, double epoch
     watch *w = ctx;
     if (done == total && w->epoch < MAX_EPOCHS) {
         w->j->epoch_s[w->epoch] = epoch_seconds;
+        w->j->cpu_s[w->epoch] = cpu_now() - w->cpu_mark;
         w->t_last_step = now();
     }
 }
@@ -115,6 +90,7 @@ static void on_epoch(void *ctx, const lt_epoch_report *r)
     if (w->epoch < MAX_EPOCHS) {
         w->j->eval_s[w->epoch] = now() - w->t_last_step;
     }
+    w->cpu_mark = cpu_now();
     w->epoch++;
 }
 
@@ -146,7 +122,7 @@ static int run_job(const options *o, job *j, const char *out_dir)
         fprintf(stderr, "bench: %s: %s\n", j->name, err.msg);
         return 1;
     }
-    watch w = {j, now(), 0.0, 0};
+    watch w = {j, now(), 0.0, 0, 0.0};
     lt_train_observer obs = {.ctx = &w, .on_start = on_start, .on_progress = on_progress,
                              .on_epoch = on_epoch};
     lt_summary s;
@@ -228,7 +204,7 @@ static int time_floor(long batch, int threads, double *seconds)
         }
         t[rep] = now() - t0;
     }
-    *seconds = median(t + 1, 5);
+    *seconds = bench_report_median(t + 1, 5);
     free(X);
     free(W);
     free(S);
@@ -236,62 +212,24 @@ static int time_floor(long batch, int threads, double *seconds)
     return 0;
 }
 
-/* ---- the machine's bound ------------------------------------------------------------ */
-
-#define EPOCH_GFLOP (4.0 * 49000 * LT_CIFAR_D * LT_CIFAR_C / 1e9) /* X·W and Xᵀ·G */
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-/* GFLOP/s of one core running 12 independent chains of 256-bit FMAs (enough to cover
- * the FMA latency on current x86 cores); best of 3 half-second runs, CPU time, so a
- * busy machine slows it less. The chains start from different values so that the
- * compiler cannot merge them. */
-__attribute__((target("avx2,fma"))) static double fma_peak(void)
-{
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
-        return NAN;
-    }
-    double best = 0.0;
-    for (int rep = 0; rep < 3; rep++) {
-        __m256 a[12];
-        for (int i = 0; i < 12; i++) {
-            a[i] = _mm256_set1_ps(1.0f + 0.125f * (float)i);
-        }
-        __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-6f);
-        const long iters = 50000000;
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
-        for (long k = 0; k < iters; k++) {
-            a[0] = _mm256_fmadd_ps(a[0], x, y), a[1] = _mm256_fmadd_ps(a[1], x, y);
-            a[2] = _mm256_fmadd_ps(a[2], x, y), a[3] = _mm256_fmadd_ps(a[3], x, y);
-            a[4] = _mm256_fmadd_ps(a[4], x, y), a[5] = _mm256_fmadd_ps(a[5], x, y);
-            a[6] = _mm256_fmadd_ps(a[6], x, y), a[7] = _mm256_fmadd_ps(a[7], x, y);
-            a[8] = _mm256_fmadd_ps(a[8], x, y), a[9] = _mm256_fmadd_ps(a[9], x, y);
-            a[10] = _mm256_fmadd_ps(a[10], x, y), a[11] = _mm256_fmadd_ps(a[11], x, y);
-        }
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
-        float keep[8], sum = 0.0f;
-        for (int i = 0; i < 12; i++) {
-            _mm256_storeu_ps(keep, a[i]);
-            sum += keep[0];
-        }
-        double sec = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        double gflops = sum != 0.0f && sec > 0 ? 12.0 * 16.0 * (double)iters / sec / 1e9 : 0.0;
-        best = gflops > best ? gflops : best;
-    }
-    return best;
-}
-#else
-static double fma_peak(void)
-{
-    return NAN;
-}
-#endif
-
 /* ---- children --------------------------------------------------------------------- */
 
-typedef enum { TASK_JOB, TASK_LOAD, TASK_FLOOR } task;
+typedef enum { TASK_JOB, TASK_LOAD, TASK_FLOOR, TASK_KERNEL } task;
+
+/* A kernel row: 1 + o->epochs epochs, the first a warm-up. */
+static int run_kernel_row(const options *o, job *j)
+{
+    lt_error err;
+    j->n_epochs = o->epochs + 1;
+    if (bench_kernel_epochs(j->shape, j->kernel, o->threads, j->n_epochs, j->epoch_s, j->cpu_s,
+                           &err) != 0) {
+        fprintf(stderr, "bench: %s: %s\n", j->name, err.msg);
+        j->status = "failed";
+        return 1;
+    }
+    j->status = "ok";
+    return 0;
+}
 
 /* Runs the task in a child; *j gets what it measured (through a pipe) and its peak
  * memory. */
@@ -313,6 +251,8 @@ static int in_child(const options *o, task what, job *j, const char *out_dir)
         int rc = 0;
         if (what == TASK_JOB) {
             rc = run_job(o, j, out_dir);
+        } else if (what == TASK_KERNEL) {
+            rc = run_kernel_row(o, j);
         } else if (what == TASK_LOAD) {
             rc = time_load(o, &j->setup_s);
         } else {
@@ -353,151 +293,16 @@ static int in_child(const options *o, task what, job *j, const char *out_dir)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
-/* ---- output ----------------------------------------------------------------------- */
-
-static void batch_name(long batch, char *buf, size_t cap)
-{
-    if (batch == 0) {
-        snprintf(buf, cap, "full");
-    } else {
-        snprintf(buf, cap, "%ld", batch);
-    }
-}
-
-static void write_markdown(FILE *f, const job *jobs, int n, double load_s, const char *kernel,
-                           const options *o, double peak)
-{
-    fprintf(f, "Written by `%s`: seconds per epoch are the median of %d timed epochs after a "
-               "warm-up epoch (updates only; the epoch-end evaluation apart).\n\n",
-            o->cmdline, o->epochs);
-    fprintf(f, "| job | batch | s/epoch (median) | images/s | eval s/epoch | eval %% | "
-               "bare sgemm s/epoch | vs sgemm | peak RSS MB | test acc |\n");
-    fprintf(f, "|---|---|---|---|---|---|---|---|---|---|\n");
-    for (int i = 0; i < n; i++) {
-        const job *j = &jobs[i];
-        char b[16];
-        batch_name(j->batch, b, sizeof b);
-        if (strcmp(j->status, "ok") != 0) {
-            fprintf(f, "| %s/%s | %s | %s | | | | | | | |\n", j->loss, j->optim, b, j->status);
-            continue;
-        }
-        double e = median(j->epoch_s + 1, j->n_epochs - 1);
-        double v = median(j->eval_s + 1, j->n_epochs - 1);
-        fprintf(f, "| %s/%s | %s | %.4f | %.0f | %.4f | %.1f | ", j->loss, j->optim, b, e,
-                49000.0 / e, v, 100.0 * v / e);
-        if (j->floor_s > 0) {
-            fprintf(f, "%.4f | %.2f× | ", j->floor_s, e / j->floor_s);
-        } else {
-            fprintf(f, "| | ");
-        }
-        fprintf(f, "%.0f | %.4f |\n", (double)j->rss_kb / 1024.0, j->test_acc);
-    }
-    if (!isnan(load_s)) {
-        fprintf(f, "\nLoad and preprocess 60,000 images (warm cache, median of 3): %.3f s.",
-                load_s);
-    }
-    fprintf(f, "\nKernel `%s`, train.threads %d.", kernel, o->threads);
-    if (!isnan(peak)) {
-        size_t cpus = lt_pool_cpus();
-        fprintf(f, " FMA peak %.1f GFLOP/s per core (AVX2): an epoch's %.2f GFLOP take at "
-                   "least %.1f ms on 1 core, %.1f ms on %zu.", peak, EPOCH_GFLOP,
-                1e3 * EPOCH_GFLOP / peak, 1e3 * EPOCH_GFLOP / peak / (double)cpus, cpus);
-    }
-    fputc('\n', f);
-}
-
-static void json_doubles(FILE *f, const double *v, int n)
-{
-    fputc('[', f);
-    for (int i = 0; i < n; i++) {
-        fprintf(f, "%s%.6f", i ? ", " : "", v[i]);
-    }
-    fputc(']', f);
-}
-
-/* The first "model name" line of /proc/cpuinfo, or "unknown". */
-static void cpu_model(char *buf, size_t cap)
-{
-    snprintf(buf, cap, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) == 0 && colon) {
-            snprintf(buf, cap, "%s", colon + 2);
-            buf[strcspn(buf, "\n")] = '\0';
-            break;
-        }
-    }
-    if (f) {
-        fclose(f);
-    }
-}
-
-static int write_json(const char *path, const job *jobs, int n, double load_s, const options *o,
-                      const char *kernel_used, double peak)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    char cpu[256];
-    cpu_model(cpu, sizeof cpu);
-    fprintf(f, "{\n  \"command\": \"%s\",\n", o->cmdline);
-    fprintf(f, "  \"cpu\": \"%s\",\n  \"cpus\": %zu,\n", cpu, lt_pool_cpus());
-    fprintf(f, "  \"openblas\": \"%s\",\n  \"kernel\": \"%s\",\n  \"threads\": %d,\n",
-            openblas_get_config(), kernel_used, o->threads);
-    fprintf(f, "  \"timed_epochs\": %d,\n  \"train_images\": 49000,\n", o->epochs);
-    if (isnan(peak)) {
-        fprintf(f, "  \"fma_peak_gflops_per_core\": null,\n");
-    } else {
-        fprintf(f, "  \"fma_peak_gflops_per_core\": %.2f,\n  \"epoch_gflop\": %.4f,\n", peak,
-                EPOCH_GFLOP);
-    }
-    if (isnan(load_s)) {
-        fprintf(f, "  \"load_preprocess_s\": null,\n  \"jobs\": [\n");
-    } else {
-        fprintf(f, "  \"load_preprocess_s\": %.6f,\n  \"jobs\": [\n", load_s);
-    }
-    for (int i = 0; i < n; i++) {
-        const job *j = &jobs[i];
-        int m = j->n_epochs > 1 ? j->n_epochs - 1 : 0;
-        double e = median(j->epoch_s + 1, m), v = median(j->eval_s + 1, m);
-        fprintf(f, "    {\"loss\": \"%s\", \"optimizer\": \"%s\", \"batch\": %ld, "
-                   "\"status\": \"%s\"",
-                j->loss, j->optim, j->batch, j->status);
-        if (strcmp(j->status, "ok") == 0) {
-            fprintf(f, ",\n     \"epoch_s_median\": %.6f, \"images_per_s\": %.1f, "
-                       "\"eval_s_median\": %.6f,\n     \"epoch_s\": ", e, 49000.0 / e, v);
-            json_doubles(f, j->epoch_s + 1, m);
-            fprintf(f, ", \"warmup_epoch_s\": %.6f, \"eval_s\": ", j->epoch_s[0]);
-            json_doubles(f, j->eval_s + 1, m);
-            fprintf(f, ",\n     \"setup_s\": %.6f, \"run_s\": %.6f, \"peak_rss_mb\": %.1f, "
-                       "\"test_acc\": %.4f", j->setup_s, j->total_s, (double)j->rss_kb / 1024.0,
-                    j->test_acc);
-            if (j->floor_s > 0) {
-                fprintf(f, ", \"sgemm_floor_s\": %.6f", j->floor_s);
-            }
-        }
-        fprintf(f, "}%s\n", i + 1 < n ? "," : "");
-    }
-    fprintf(f, "  ]\n}\n");
-    if (fclose(f) != 0) {
-        fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    return 0;
-}
-
 /* ---- main ------------------------------------------------------------------------ */
 
 static const char USAGE[] =
     "usage: bench [--data DIR] [--epochs N] [--threads T] [--kernel NAME] [--only JOB]\n"
     "             [--no-floor] [--no-load] [--json FILE] [--md FILE] [--runs DIR]\n"
     "Times lintrain on the full CIFAR-10: {softmax, svm} x {sgd, adamw} x batch\n"
-    "{256, 4096, full}, N timed epochs (default 5) after a warm-up epoch each.\n"
-    "JOB is loss/optimizer/batch, e.g. softmax/sgd/256 (batch 0 = full).\n";
+    "{256, 4096, full}, N timed epochs (default 5) after a warm-up epoch each; then the\n"
+    "kernel rows: softmax SGD at batch 256 on synthetic data, through avx2 and avx512.\n"
+    "JOB is loss/optimizer/batch, e.g. softmax/sgd/256 (batch 0 = full), or a kernel\n"
+    "row's data/kernel: c10-u8, c100-u8 or f32-6400 / avx2 or avx512.\n";
 
 static int parse(int argc, char **argv, options *o)
 {
@@ -580,6 +385,18 @@ static int make_jobs(const options *o, job *jobs)
             }
         }
     }
+    static const char *kernels[] = {"avx2", "avx512"};
+    for (size_t s = 0; bench_kernel_shape_at(s); s++) {
+        for (int k = 0; k < 2; k++) {
+            job *j = &jobs[n];
+            memset(j, 0, sizeof *j);
+            j->shape = bench_kernel_shape_at(s);
+            j->kernel = kernels[k];
+            j->floor_s = -1.0;
+            snprintf(j->name, sizeof j->name, "%s/%s", j->shape->name, j->kernel);
+            n += (!o->only || strcmp(o->only, j->name) == 0) && lt_kernel_available(j->kernel);
+        }
+    }
     return n;
 }
 
@@ -609,6 +426,48 @@ static int make_dir(const char *dir)
         return 1;
     }
     return 0;
+}
+
+/* Runs every job in a child, a CIFAR-10 job with its sgemm floor; says how it went. */
+static void run_jobs(const options *o, job *jobs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        job *j = &jobs[i];
+        if (j->shape) {
+            in_child(o, TASK_KERNEL, j, NULL);
+            if (strcmp(j->status, "ok") == 0) {
+                fprintf(stderr, "bench: %-20s %.4f s/epoch, %.4f CPU s, %ld MB\n", j->name,
+                        bench_report_median(j->epoch_s + 1, j->n_epochs - 1),
+                        bench_report_median(j->cpu_s + 1, j->n_epochs - 1), j->rss_kb / 1024);
+            }
+            continue;
+        }
+        if (!lt_optim_find(j->optim)) {
+            j->status = "skipped: optimizer not in this build";
+            fprintf(stderr, "bench: %s: %s\n", j->name, j->status);
+            continue;
+        }
+        char out[512];
+        snprintf(out, sizeof out, "%s/run-%s-%s-%ld", o->runs_dir, j->loss, j->optim, j->batch);
+        in_child(o, TASK_JOB, j, out);
+        if (!o->skip_floor) {
+            job fl = *j;
+            if (in_child(o, TASK_FLOOR, &fl, NULL) == 0) {
+                j->floor_s = fl.floor_s;
+            }
+        }
+        if (strcmp(j->status, "ok") == 0) {
+            fprintf(stderr, "bench: %-20s %.4f s/epoch (eval %.4f s), %ld MB", j->name,
+                    bench_report_median(j->epoch_s + 1, j->n_epochs - 1),
+                    bench_report_median(j->eval_s + 1, j->n_epochs - 1), j->rss_kb / 1024);
+            if (j->floor_s > 0) {
+                fprintf(stderr, ", bare sgemm %.4f s", j->floor_s);
+            }
+            fputc('\n', stderr);
+        } else {
+            fprintf(stderr, "bench: %s: %s\n", j->name, j->status);
+        }
+    }
 }
 
 int main(int argc, char **argv)
@@ -643,48 +502,21 @@ int main(int argc, char **argv)
         }
         loads[i] = l.setup_s;
     }
-    double load_s = median(loads, 3);
+    double load_s = bench_report_median(loads, 3);
     if (!o.skip_load) {
         fprintf(stderr, "bench: load + preprocess of 60,000 images: %.3f s\n", load_s);
     }
-    for (int i = 0; i < n; i++) {
-        job *j = &jobs[i];
-        if (!lt_optim_find(j->optim)) {
-            j->status = "skipped: optimizer not in this build";
-            fprintf(stderr, "bench: %s: %s\n", j->name, j->status);
-            continue;
-        }
-        char out[512];
-        snprintf(out, sizeof out, "%s/run-%s-%s-%ld", dir, j->loss, j->optim, j->batch);
-        in_child(&o, TASK_JOB, j, out);
-        if (!o.skip_floor) {
-            job fl = *j;
-            if (in_child(&o, TASK_FLOOR, &fl, NULL) == 0) {
-                j->floor_s = fl.floor_s;
-            }
-        }
-        if (strcmp(j->status, "ok") == 0) {
-            fprintf(stderr, "bench: %-20s %.4f s/epoch (eval %.4f s), %ld MB", j->name,
-                    median(j->epoch_s + 1, j->n_epochs - 1),
-                    median(j->eval_s + 1, j->n_epochs - 1), j->rss_kb / 1024);
-            if (j->floor_s > 0) {
-                fprintf(stderr, ", bare sgemm %.4f s", j->floor_s);
-            }
-            fputc('\n', stderr);
-        } else {
-            fprintf(stderr, "bench: %s: %s\n", j->name, j->status);
-        }
-    }
-    double peak = fma_peak();
-    write_markdown(stdout, jobs, n, load_s, kernel_used, &o, peak);
+    run_jobs(&o, jobs, n);
+    peaks pk = {bench_kernel_fma_peak(256), bench_kernel_fma_peak(512)};
+    bench_report_markdown(stdout, jobs, n, load_s, kernel_used, &o, &pk);
     FILE *md = fopen(o.md_path, "w");
     if (!md) {
         fprintf(stderr, "bench: %s: %s\n", o.md_path, strerror(errno));
         return 1;
     }
-    write_markdown(md, jobs, n, load_s, kernel_used, &o, peak);
+    bench_report_markdown(md, jobs, n, load_s, kernel_used, &o, &pk);
     if (fclose(md) != 0) {
         return 1;
     }
-    return write_json(o.json_path, jobs, n, load_s, &o, kernel_used, peak);
+    return bench_report_json(o.json_path, jobs, n, load_s, &o, kernel_used, &pk);
 }

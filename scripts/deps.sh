@@ -1,9 +1,10 @@
 #!/bin/sh
-# Installs lintrain's build and test dependencies from Debian's archive, plus any
+# Installs lintrain's build and test dependencies from Debian's archive (python3-numpy:
+# test_features' reference), plus any
 # package named as an argument (make fuzz and make memcheck name theirs).
 # A no-op when every package is already installed.
 set -eu
-PKGS="make gcc pkg-config libopenblas-dev libcjson-dev libcmocka-dev libpng-dev python3 parallel gnuplot-nox $*"
+PKGS="make gcc pkg-config libopenblas-dev libcjson-dev libcmocka-dev libpng-dev python3 python3-numpy parallel python3-optuna gnuplot-nox $*"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

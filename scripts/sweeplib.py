@@ -2,7 +2,8 @@
 by a Slurm job array on a cluster, and the leaderboard that ranks their trials.
 
 Python 3 standard library only. The commands are thin wrappers:
-  scripts/sweep --config BASE --spec SPEC --out DIR [--jobs J] [--slurm]
+  scripts/sweep --config BASE --spec SPEC --out DIR [--set KEY=VALUE]... [--jobs J]
+                [--slurm [--submit [--wait]]] [--force]
   scripts/sweep --trial DIR/trials/ID [--threads T]     (one trial; what parallel and
                                                            Slurm run)
   scripts/leaderboard DIR
@@ -18,7 +19,8 @@ A sweep folder DIR holds:
     log.txt           lintrain's stdout and stderr
     status.json       exit status, status, error line, wall seconds (the runner's)
   leaderboard.csv, leaderboard.md
-  sweep.sbatch        with --slurm: the job-array script
+  sweep.sbatch        with --slurm: the job-array script (scripts/sweep_slurm.py)
+  slurm_job.json      with --submit: the array's job id
   joblog.txt          GNU parallel's job log (appended by every local run)
 
 A trial is complete when its summary.json reads as JSON with status "ok" or "diverged"
@@ -41,17 +43,21 @@ import math
 import os
 import random
 import re
-import shlex
 import shutil
 import socket
 import subprocess
 import sys
 import time
 
+import sweep_checks
+import sweep_plot
+import sweep_optuna  # imports this module back, and uses it only at call time
+
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(SCRIPTS)
 
-SPEC_KEYS = ("description", "grid", "random", "trials", "seed", "metric", "mode")
+SPEC_KEYS = ("description", "grid", "random", "trials", "seed", "metric", "mode",
+             "sampler", "sampler_args", "pruner", "pruner_args")
 DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform", "choice")
 # Numbers of summary.json a sweep can rank by (docs/run-folder.md: train_loss is
 # train_data_loss + train_penalty; val_ and test_data_loss are data losses only).
@@ -211,7 +217,7 @@ def check_spec(spec, path):
     trials = spec.get("trials", 1)
     if not is_int(trials) or trials < 1:
         raise UsageError(f"{path}: trials: must be an integer >= 1, got {json.dumps(trials)}")
-    if trials > 1 and not rand:
+    if trials > 1 and not rand and spec.get("sampler") != "tpe":
         raise UsageError(f"{path}: trials: {trials} draws need a random section "
                          "(without one every draw of a grid point is the same run)")
     seed = spec.get("seed", 0)
@@ -227,8 +233,10 @@ def check_spec(spec, path):
     mode = spec.get("mode", "max")
     if mode not in ("max", "min"):
         raise UsageError(f'{path}: mode: must be "max" or "min", got {json.dumps(mode)}')
-    return {"grid": grid, "random": rand, "trials": trials, "seed": seed,
-            "metric": metric, "mode": mode}
+    checked = {"grid": grid, "random": rand, "trials": trials, "seed": seed,
+               "metric": metric, "mode": mode}
+    # sampler and pruner: scripts/sweep_optuna.py (kept out of the manifest when absent)
+    return {**checked, **sweep_optuna.check_spec(spec, path, checked)}
 
 
 def draw(rng, dist):
@@ -300,8 +308,12 @@ def trial_id(config):
 # ---- one trial ------------------------------------------------------------------------
 
 def is_complete(trial_dir):
+    """Finished (summary.json) or pruned (status.json): a result, not run again."""
     summary = read_json_or_none(os.path.join(trial_dir, "summary.json"))
-    return isinstance(summary, dict) and summary.get("status") in FINISHED
+    if isinstance(summary, dict) and summary.get("status") in FINISHED:
+        return True
+    record = read_json_or_none(os.path.join(trial_dir, "status.json"))
+    return isinstance(record, dict) and record.get("status") == "pruned"
 
 
 def last_line(text):
@@ -390,13 +402,17 @@ def fmt(x, kind):
     return x if isinstance(x, str) else json.dumps(x)
 
 
-def trial_row(sweep_dir, trial):
+def trial_row(sweep_dir, trial, metric):
+    """A trial's leaderboard row. A pruned trial shows the last metric reported and its
+    epoch, as the study saw them (status.json "value" and "epoch")."""
     folder = os.path.join(sweep_dir, "trials", trial["id"])
     summary = read_json_or_none(os.path.join(folder, "summary.json"))
     record = read_json_or_none(os.path.join(folder, "status.json"))
     summary = summary if isinstance(summary, dict) else {}
     record = record if isinstance(record, dict) else {}
-    if summary.get("status") in FINISHED:
+    if record.get("status") == "pruned":
+        status, summary = "pruned", {metric: record.get("value"), "epochs": record.get("epoch")}
+    elif summary.get("status") in FINISHED:
         status = summary["status"]
     else:
         status = record.get("status", "pending")
@@ -410,14 +426,21 @@ def trial_row(sweep_dir, trial):
 
 
 def rank(rows, metric, mode):
-    """ok trials with the metric, best first (ties keep the trials' order); then the rest."""
-    scored, rest = [], []
+    """ok trials with the metric, best first (ties keep the trials' order); then the
+    pruned ones, latest pruned first and by their last metric; then the rest."""
+    scored, pruned, rest = [], [], []
     for r in rows:
-        ok = r["status"] == "ok" and is_number(r["summary"].get(metric))
-        (scored if ok else rest).append(r)
+        has = is_number(r["summary"].get(metric))
+        if r["status"] == "ok" and has:
+            scored.append(r)
+        elif r["status"] == "pruned" and has and is_int(r["summary"].get("epochs")):
+            pruned.append(r)
+        else:
+            rest.append(r)
     sign = -1 if mode == "max" else 1
     scored.sort(key=lambda r: sign * r["summary"][metric])
-    return scored + rest
+    pruned.sort(key=lambda r: (-r["summary"]["epochs"], sign * r["summary"][metric]))
+    return scored + pruned + rest
 
 
 # The summary.json numbers every leaderboard shows.
@@ -431,7 +454,7 @@ def leaderboard(sweep_dir):
     if not isinstance(manifest, dict) or "trials" not in manifest:
         raise UsageError(f"{sweep_dir}/sweep.json: not a sweep manifest")
     metric, mode, keys = manifest["metric"], manifest["mode"], manifest["keys"]
-    rows = rank([trial_row(sweep_dir, t) for t in manifest["trials"]], metric, mode)
+    rows = rank([trial_row(sweep_dir, t, metric) for t in manifest["trials"]], metric, mode)
     stats = ([metric] if metric not in SUMMARY_COLUMNS else []) + list(SUMMARY_COLUMNS)
     header = ["rank", "trial", "status"] + stats + ["seconds"] + keys + ["error", "config"]
 
@@ -463,6 +486,7 @@ def leaderboard(sweep_dir):
         cells += [(r["error"] or "").replace("|", "\\|")]
         md.append("| " + " | ".join(cells) + " |")
     write_atomic(os.path.join(sweep_dir, "leaderboard.md"), "\n".join(md) + "\n")
+    sweep_plot.draw(sweep_dir, manifest, rows)
 
     print(f"leaderboard: {os.path.join(sweep_dir, 'leaderboard.csv')}, "
           f"{os.path.join(sweep_dir, 'leaderboard.md')}: {len(rows)} trials ({tally})")
@@ -487,81 +511,70 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
-def prepare(args):
+def prepare(args, lintrain):
     """Writes the trial folders, sweep.json and trials.txt; returns the trial folders.
-    Every trial's config is made before anything is written."""
+    Every trial's config is made, and checked by lintrain, before anything is written."""
     base = load_json(args.config)
     if not isinstance(base, dict):
         raise UsageError(f"{args.config}: must be a JSON object")
     spec = check_spec(load_json(args.spec), args.spec)
-    planned = expand(spec)
+    swept = [(k, "grid") for k in spec["grid"]] + [(k, "random") for k in spec["random"]]
+    with_sets = sweep_checks.apply_sets(base, args.set, swept, RESERVED, set_path, UsageError)
+    optuna = sweep_optuna.uses_optuna(spec)
+    if optuna and args.slurm:
+        raise UsageError("--slurm: the job array runs grid and random specs without a pruner")
+    tpe = spec.get("sampler") == "tpe"
+    planned = [] if tpe else expand(spec)  # tpe: the workers draw the trials
     trials, configs = [], {}
     for values in planned:
-        config = trial_config(base, values)
+        config = trial_config(with_sets, values)
         tid = trial_id(config)
         if tid not in configs:
             configs[tid] = config
             trials.append({"id": tid, "params": values})
+    manifest = {"base_config": args.config, "spec_file": args.spec, "spec": spec,
+                "metric": spec["metric"], "mode": spec["mode"],
+                "keys": list(spec["grid"]) + list(spec["random"]), "trials": trials,
+                "base": base, "set": args.set}
+    if optuna:  # what the workers make the trials' configs from: base with --set
+        manifest["trial_base"] = with_sets
+        os.makedirs(args.out, exist_ok=True)
+    if tpe:  # the trials that its workers drew so far
+        manifest["trials"] = trials = sweep_optuna.drawn_trials(args.out)
+    guard_rerun(args, manifest)
+    # tpe draws its trials later: check draws of the same space (random's) instead.
+    sample = [{"params": v} for v in expand(spec)] if tpe else trials
+    checked = sweep_checks.to_check(spec, sample, lambda v: trial_config(with_sets, v))
+    refused = sweep_checks.check_configs(lintrain, checked, usable_cores())
+    if refused:
+        raise UsageError(f"{args.spec}: {sweep_checks.refusal_message(refused, len(checked))}")
     for tid, config in configs.items():
         folder = os.path.join(args.out, "trials", tid)
         os.makedirs(folder, exist_ok=True)
         config.setdefault("output", {})["dir"] = folder
         write_atomic(os.path.join(folder, "trial_config.json"), dumps(config))
-    manifest = {"base_config": args.config, "spec_file": args.spec, "spec": spec,
-                "metric": spec["metric"], "mode": spec["mode"],
-                "keys": list(spec["grid"]) + list(spec["random"]), "trials": trials}
     write_atomic(os.path.join(args.out, "sweep.json"), dumps(manifest))
     dirs = [os.path.join(args.out, "trials", t["id"]) for t in trials]
     write_atomic(os.path.join(args.out, "trials.txt"), "".join(d + "\n" for d in dirs))
-    if len(planned) != len(trials):
+    if len(planned) > len(trials):
         print(f"sweep: {len(planned) - len(trials)} draws repeat an earlier trial's values "
               "and run once")
     return dirs
 
 
-SBATCH = """#!/bin/bash
-# A Slurm job array that runs the pending trials of the sweep {out}, one trial per
-# array task, {max_running} at a time. Submit it from anywhere:
-#     sbatch {script}
-# (options given to sbatch override these lines, e.g. --cpus-per-task=4 --time=1:00:00;
-# each trial gets --cpus-per-task OpenBLAS threads). When the array is done:
-#     {leaderboard} {out_q}
-# or chain it: sbatch --dependency=afterany:JOBID --wrap '{leaderboard} {out_q}'
-# A task whose trial is complete exits at once, so resubmitting reruns only the
-# trials that failed; scripts/sweep ... --slurm again writes an array of those alone.
-#SBATCH --job-name=lintrain-sweep
-#SBATCH --array=0-{last}%{max_running}
-#SBATCH --cpus-per-task=1
-#SBATCH --mem=2G
-#SBATCH --output={logs}/%A_%a.out
-set -euo pipefail
-cd {cwd}
-trial=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {pending})
-[ -n "$trial" ] || {{ echo "no trial for array task $SLURM_ARRAY_TASK_ID in {pending}" >&2; exit 1; }}
-exec {sweep} --trial "$trial" --threads "${{SLURM_CPUS_PER_TASK:-1}}" --lintrain {lintrain}
-"""
-
-
-def quoted_abspath(path):
-    return shlex.quote(os.path.abspath(path))
-
-
-def write_slurm(args, pending, lintrain):
-    out = args.out
-    logs = os.path.join(out, "slurm")
-    os.makedirs(logs, exist_ok=True)
-    pending_file = os.path.join(out, "slurm_trials.txt")
-    write_atomic(pending_file, "".join(d + "\n" for d in pending))
-    script = os.path.join(out, "sweep.sbatch")
-    q = quoted_abspath
-    write_atomic(script, SBATCH.format(
-        out=os.path.abspath(out), out_q=q(out), script=q(script), last=len(pending) - 1,
-        max_running=args.jobs or len(pending), logs=q(logs), cwd=q(os.getcwd()),
-        pending=q(pending_file), sweep=q(os.path.join(SCRIPTS, "sweep")),
-        leaderboard=q(os.path.join(SCRIPTS, "leaderboard")), lintrain=shlex.quote(lintrain)))
-    os.chmod(script, 0o755)
-    print(f"sweep: {script}: a job array of {len(pending)} trials; submit it with "
-          f"sbatch {script}, then run scripts/leaderboard {out}")
+def guard_rerun(args, manifest):
+    """Refuses to rerun into a sweep folder of another spec, base config or --set
+    (unless --force); grid values and trials may be added."""
+    old = read_json_or_none(os.path.join(args.out, "sweep.json"))
+    if not isinstance(old, dict):
+        return
+    refusals, notes = sweep_checks.compare_manifest(old, manifest, UsageError)
+    if refusals and not args.force:
+        raise UsageError(f"{args.out} holds a sweep of another spec, base config or --set "
+                         "(rerun with the same ones, add only grid values or trials, or give "
+                         "--force to replace it):\n  " + "\n  ".join(refusals))
+    for line in notes + (["--force: " + r for r in refusals] if refusals else []):
+        print(f"sweep: {line}")
 
 
 def run_local(args, pending, lintrain):
@@ -593,17 +606,29 @@ def sweep(args):
     t0 = time.monotonic()
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs: must be >= 1, got {args.jobs}")
+    import sweep_slurm  # here, not at the top: it imports this module
+    sweep_slurm.check_options(args)
     lintrain = find_lintrain(args.lintrain)
-    dirs = prepare(args)
+    if args.submit:
+        sweep_slurm.check_cluster()  # before anything is written
+    dirs = prepare(args, lintrain)
     pending = [d for d in dirs if not is_complete(d)]
-    print(f"sweep: {len(dirs)} trials in {args.out}: {len(dirs) - len(pending)} complete, "
-          f"{len(pending)} to run", flush=True)
+    manifest = load_json(os.path.join(args.out, "sweep.json"))
+    budget = manifest["spec"]["trials"] if manifest["spec"].get("sampler") == "tpe" else None
+    print(f"sweep: {len(dirs)} trials in {args.out}" + (f" (of {budget} for TPE)" if budget else "")
+          + f": {len(dirs) - len(pending)} complete, {len(pending)} to run", flush=True)
+    if sweep_optuna.uses_optuna(manifest["spec"]):
+        epochs = sweep_optuna.run(args, manifest, lintrain)
+        if epochs is None:
+            print("sweep: stopped; the same command goes on where it stopped", file=sys.stderr)
+            return 130
+        print(f"sweep: {time.monotonic() - t0:.1f}s wall; the trials' folders hold {epochs} epochs")
+        return leaderboard(args.out)
     if args.slurm:
-        if pending:
-            write_slurm(args, pending, lintrain)
-        else:
-            print("sweep: nothing to submit")
-        return 0
+        sweep_slurm.run(args, pending, lintrain)
+        if not args.wait:
+            return 0
+        return leaderboard(args.out)
     if pending:
         run_local(args, pending, lintrain)
         print(f"sweep: {len(pending)} trials run in {time.monotonic() - t0:.1f}s wall")
@@ -629,11 +654,24 @@ def sweep_main(argv=None):
     p.add_argument("--jobs", "-j", type=int, metavar="J", help="trials at a time (default: the number of cores); "
                    "with --slurm, the array's limit of running tasks")
     p.add_argument("--slurm", action="store_true", help="write DIR/sweep.sbatch instead of running")
+    p.add_argument("--submit", action="store_true", help="with --slurm: submit the array with sbatch")
+    p.add_argument("--wait", action="store_true", help="with --submit: wait for the array to end, "
+                   "then write the leaderboard")
     p.add_argument("--lintrain", metavar="PATH", help="the lintrain binary (default: $LINTRAIN, else ./lintrain "
                    "of this repository)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a key of the base config for every trial, as lintrain's "
+                   "--set does; repeatable")
+    p.add_argument("--force", action="store_true", help="rerun into DIR even when its sweep "
+                   "had another spec, base config or --set")
+    p.add_argument("--storage", metavar="URL", help="with an Optuna sampler or pruner: the "
+                   "study's RDB URL (default: the journal file DIR/study.journal)")
     p.add_argument("--trial", help=argparse.SUPPRESS)
+    p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.worker:
+        return guarded(sweep_optuna.worker_main, args)
     if args.trial:
         return guarded(lambda: run_trial(args.trial, args.threads, find_lintrain(args.lintrain)))
     missing = [o for o in ("config", "spec", "out") if getattr(args, o) is None]

@@ -8,6 +8,7 @@
 #include "lintrain/cli.h"
 #include "lintrain/cli_args.h"
 #include "lintrain/evaluate.h"
+#include "lintrain/metrics.h"
 #include "lintrain/penalty.h"
 #include "lintrain/run.h"
 #include "lintrain/splits.h"
@@ -29,45 +30,52 @@ static const char USAGE[] =
     "\n"
     "Exit status: 0 ok, 1 failure (DIR in use included), 2 config or usage error.\n";
 
-#define NC LT_CIFAR_C
-#define SHORT 5 /* characters of a class name in the matrix's header */
+#define SHORT 5      /* characters of a class name in the matrix's header */
+#define MAX_PRINTED 20 /* classes up to which the matrix is printed (else: eval.json) */
 
 typedef struct {
     const char *name;
     const lt_dataset *ds;
     lt_eval e;
-    size_t confusion[NC * NC];
+    size_t *confusion; /* owned: (C, C), rows the true class */
 } split_eval;
 
-static void print_split(const split_eval *s, char names[][LT_CLASS_NAME_MAX])
+static void print_split(const split_eval *s, const lt_rundata *data)
 {
+    size_t C = data->C;
+    char(*names)[LT_CLASS_NAME_MAX] = data->class_names;
     if (s->e.n == 0) {
         printf("\n%s: no records\n", s->name);
         return;
     }
-    printf("\n%s: %zu images, accuracy %.4f (%zu right), data loss %.6g\n", s->name, s->e.n,
-           s->e.accuracy, s->e.correct, s->e.loss);
+    printf("\n%s: %zu %s, accuracy %.4f (%zu right), data loss %.6g\n", s->name, s->e.n,
+           data->is_image ? "images" : "records", s->e.accuracy, s->e.correct, s->e.loss);
+    if (C > MAX_PRINTED) {
+        printf("per-class accuracy and the %zu x %zu confusion matrix: in eval.json\n", C,
+               C);
+        return;
+    }
     printf("%-12s", "true\\pred");
-    for (size_t k = 0; k < NC; k++) {
+    for (size_t k = 0; k < C; k++) {
         printf(" %*.*s", 6, SHORT, names[k]);
     }
     printf("  %8s\n", "accuracy");
-    for (size_t t = 0; t < NC; t++) {
+    for (size_t t = 0; t < C; t++) {
         size_t row = 0;
         printf("%-12.12s", names[t]);
-        for (size_t k = 0; k < NC; k++) {
-            printf(" %6zu", s->confusion[t * NC + k]);
-            row += s->confusion[t * NC + k];
+        for (size_t k = 0; k < C; k++) {
+            printf(" %6zu", s->confusion[t * C + k]);
+            row += s->confusion[t * C + k];
         }
         if (row > 0) {
-            printf("  %8.4f\n", (double)s->confusion[t * NC + t] / (double)row);
+            printf("  %8.4f\n", (double)s->confusion[t * C + t] / (double)row);
         } else {
             printf("  %8s\n", "-");
         }
     }
 }
 
-static cJSON *split_json(const split_eval *s)
+static cJSON *split_json(const split_eval *s, size_t C)
 {
     if (s->e.n == 0) {
         return cJSON_CreateNull();
@@ -80,16 +88,16 @@ static cJSON *split_json(const split_eval *s)
     cJSON_AddNumberToObject(o, "correct", (double)s->e.correct);
     cJSON_AddNumberToObject(o, "accuracy", s->e.accuracy);
     cJSON_AddNumberToObject(o, "data_loss", s->e.loss);
-    for (size_t t = 0; t < NC; t++) {
+    for (size_t t = 0; t < C; t++) {
         cJSON *row = cJSON_CreateArray();
         size_t total = 0;
-        for (size_t k = 0; k < NC; k++) {
-            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)s->confusion[t * NC + k]));
-            total += s->confusion[t * NC + k];
+        for (size_t k = 0; k < C; k++) {
+            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)s->confusion[t * C + k]));
+            total += s->confusion[t * C + k];
         }
         cJSON_AddItemToArray(m, row);
         cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)total));
-        cJSON_AddItemToArray(per, total ? cJSON_CreateNumber((double)s->confusion[t * NC + t] /
+        cJSON_AddItemToArray(per, total ? cJSON_CreateNumber((double)s->confusion[t * C + t] /
                                                              (double)total)
                                         : cJSON_CreateNull());
     }
@@ -103,27 +111,33 @@ static lt_status write_json(const lt_run *run, const split_eval *splits, size_t 
     cJSON_AddStringToObject(o, "run", run->dir);
     cJSON_AddStringToObject(o, "loss", run->cfg.model.loss);
     cJSON *classes = cJSON_AddArrayToObject(o, "classes");
-    for (size_t k = 0; k < NC; k++) {
-        cJSON_AddItemToArray(classes, cJSON_CreateString(run->class_names[k]));
+    for (size_t k = 0; k < run->data.C; k++) {
+        cJSON_AddItemToArray(classes, cJSON_CreateString(run->data.class_names[k]));
     }
     cJSON_AddStringToObject(o, "preprocess", run->prep_refit ? "refit on the training split"
                                                              : LT_PREPROCESS_FILE);
     cJSON_AddNumberToObject(o, "penalty", penalty);
     cJSON *sp = cJSON_AddObjectToObject(o, "splits");
     for (size_t i = 0; i < n; i++) {
-        cJSON_AddItemToObject(sp, splits[i].name, split_json(&splits[i]));
+        cJSON_AddItemToObject(sp, splits[i].name, split_json(&splits[i], run->data.C));
     }
-    char *text = cJSON_Print(o);
-    cJSON_Delete(o);
-    char path[LT_PATH_MAX];
-    lt_status st = text ? lt_path_join(path, run->dir, "eval.json", err)
-                        : lt_fail(err, LT_ERR, "out of memory writing eval.json");
-    if (st == LT_OK) {
-        size_t len = strlen(text);
-        text[len] = '\n'; /* cJSON's text ends without one; its NUL becomes it */
-        st = lt_write_file_atomic(path, text, len + 1, err);
+    return lt_metrics_write_json(run->dir, "eval.json", o, err);
+}
+
+/* Each split's evaluation and confusion matrix under the run's kernel. */
+static lt_status evaluate_splits(lt_run *run, split_eval *s, size_t n, lt_error *err)
+{
+    lt_kernel k;
+    size_t C = run->data.C;
+    lt_status st = lt_run_kernel(run, (size_t)run->cfg.train.threads, &k, err);
+    for (size_t i = 0; i < n && st == LT_OK; i++) {
+        s[i].confusion = lt_calloc2(C, C, sizeof *s[i].confusion, "confusion matrix", err);
+        st = s[i].confusion ? lt_evaluate_confusion(&k, &run->model, run->loss,
+                                                    run->cfg.model.svm_margin, s[i].ds,
+                                                    &s[i].e, s[i].confusion, err)
+                            : LT_ERR;
     }
-    free(text);
+    lt_kernel_free(&k);
     return st;
 }
 
@@ -134,16 +148,12 @@ static lt_status evaluate_run(lt_run *run, lt_error *err)
     if (st != LT_OK) {
         return st;
     }
-    split_eval s[3] = {{"train", &data.train, {0}, {0}}, {"val", &data.val, {0}, {0}},
-                       {"test", &data.test, {0}, {0}}};
-    lt_kernel k;
-    long long threads = run->cfg.train.threads;
-    st = lt_run_kernel(run, (size_t)threads, &k, err);
-    for (size_t i = 0; i < 3 && st == LT_OK; i++) {
-        st = lt_evaluate_confusion(&k, &run->model, run->loss, run->cfg.model.svm_margin,
-                                   s[i].ds, &s[i].e, s[i].confusion, err);
+    split_eval s[3] = {{"train", &data.train, {0}, NULL}, {"val", &data.val, {0}, NULL},
+                       {"test", &data.test, {0}, NULL}};
+    st = lt_rundata_check(&run->data, run->dir, &data, "cannot evaluate", err);
+    if (st == LT_OK) {
+        st = evaluate_splits(run, s, 3, err);
     }
-    lt_kernel_free(&k);
     const lt_penalty *pen = lt_penalty_find(run->cfg.regularization.type);
     double penalty = run->cfg.regularization.lambda *
                      pen->value(run->model.W, run->model.D * run->model.C,
@@ -153,7 +163,7 @@ static lt_status evaluate_run(lt_run *run, lt_error *err)
                run->cfg.model.loss, run->cfg.data.preprocess,
                run->prep_refit ? "refit on the training split" : LT_PREPROCESS_FILE, penalty);
         for (size_t i = 0; i < 3; i++) {
-            print_split(&s[i], run->class_names);
+            print_split(&s[i], &run->data);
         }
         st = write_json(run, s, 3, penalty, err);
     }
@@ -161,6 +171,9 @@ static lt_status evaluate_run(lt_run *run, lt_error *err)
         printf("\nwrote %s/eval.json\n", run->dir);
     }
     fflush(stdout);
+    for (size_t i = 0; i < 3; i++) {
+        free(s[i].confusion);
+    }
     lt_splits_free(&data);
     return st;
 }

@@ -1,5 +1,6 @@
 /* cli_plot.c — `lintrain plot`: a run folder's pictures, again, without retraining:
- * templates.png (drawn here) and curves.png (scripts/plot_curves, through gnuplot). */
+ * the picture of W (templates.png or weights.png, drawn here) and curves.png
+ * (scripts/plot_curves, through gnuplot). */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,14 +8,17 @@
 #include "lintrain/cli_args.h"
 #include "lintrain/curves.h"
 #include "lintrain/run.h"
-#include "lintrain/templates.h"
 
 static const char USAGE[] =
     "usage: lintrain plot --run DIR [--config FILE] [--set key.path=VALUE]...\n"
     "\n"
     "Draws a run folder's pictures again, without retraining:\n"
-    "  DIR/templates.png   each class's column of W as a 32x32 image, min-max scaled\n"
-    "                      over all of W, the class name under it (libpng)\n"
+    "  DIR/templates.png   image data (32x32x3): each class's column of W as a 32x32\n"
+    "                      image, min-max scaled over all of W, the class name under it\n"
+    "  DIR/weights.png     other data: W as a heat map, a row per feature and a column\n"
+    "                      per class (blue negative, white 0, red positive); none, with\n"
+    "                      one line on stderr, when W has over 2048 features or 256\n"
+    "                      classes\n"
     "  DIR/curves.png      batch and epoch losses, train/validation accuracy and the\n"
     "                      learning rate, from DIR/metrics.jsonl, by scripts/plot_curves\n"
     "                      with gnuplot (Debian's gnuplot-nox; make deps installs it);\n"
@@ -45,23 +49,25 @@ static int curves(const char *dir)
     return r == LT_CURVES_FAILED;
 }
 
-/* templates.png, drawn from the run's weights and class names. */
-static lt_status templates(const char *dir, const lt_cli_config_args *a, lt_error *err)
+/* The picture of W (templates.png or weights.png), drawn from the run's weights and
+ * data.json; or one line saying why there is none. */
+static lt_status weights_picture(const char *dir, const lt_cli_config_args *a, lt_error *err)
 {
     lt_run run;
-    char path[LT_PATH_MAX];
+    const char *written;
+    char note[sizeof err->msg];
     lt_status st = lt_run_open(&run, dir, a->config, a->sets, a->n_sets, LT_RUN_NO_PREPROCESS,
                                err);
     if (st != LT_OK) {
         return st;
     }
-    st = lt_path_join(path, dir, LT_TEMPLATES_FILE, err);
-    if (st == LT_OK) {
-        st = lt_templates_write(path, run.model.W, run.model.C, run.class_names, err);
-    }
+    st = lt_run_draw_weights(dir, &run.model, &run.data, &written, note, sizeof note, err);
     lt_run_free(&run);
-    if (st == LT_OK) {
-        printf("wrote %s\n", path);
+    if (st == LT_OK && written) {
+        printf("wrote %s/%s\n", dir, written);
+    } else if (st == LT_OK) {
+        fflush(stdout);
+        fprintf(stderr, "lintrain: %s\n", note);
     }
     return st;
 }
@@ -77,10 +83,10 @@ int lt_cli_plot(int argc, char **argv)
     } else if (rc == 0) {
         lt_error err = {{0}};
         lt_run_lock lock;
-        /* templates.png and curves.png are written into the folder: one writer at a time. */
+        /* The pictures are written into the folder: one writer at a time. */
         lt_status st = lt_run_lock_take(&lock, dir, 0, &err);
         if (st == LT_OK) {
-            st = templates(dir, &a, &err);
+            st = weights_picture(dir, &a, &err);
         }
         if (st == LT_OK) {
             rc = curves(dir);

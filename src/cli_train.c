@@ -125,6 +125,14 @@ static void on_trial(void *ctx, const lt_trial_report *r)
     fflush(stdout);
 }
 
+/* A note of the trainer's (no picture of W, and why): on stderr, as curves.png's. */
+static void on_note(void *ctx, const char *note)
+{
+    clear_bar(ctx);
+    fflush(stdout);
+    fprintf(stderr, "lintrain: %s\n", note);
+}
+
 static void on_progress(void *ctx, long long done, long long total, double seconds)
 {
     console *c = ctx;
@@ -330,7 +338,8 @@ int lt_cli_train(int argc, char **argv)
         console c = {0};
         c.quiet = a.quiet;
         c.bar = !a.quiet && isatty(STDERR_FILENO);
-        lt_train_observer obs = {&c, on_start, on_step, on_progress, on_epoch, on_trial};
+        lt_train_observer obs = {&c, on_start, on_step, on_progress, on_epoch, on_trial,
+                                 on_note};
         lt_summary summary;
         if (lt_interrupt_install() != 0) {
             fprintf(stderr, "lintrain: warning: cannot catch SIGINT/SIGTERM; an interrupted run "

@@ -198,7 +198,8 @@ static const lt_jc_key SCHEMA[] = {
      .doc = "stop after this many epochs without a better val_acc; 0 = off; needs a "
             "validation split"},
     {KEY("train.kernel", STRING, train.kernel, "\"auto\""), .name_at = lt_kernel_name_at,
-     .doc = "the training kernel (auto: AVX2 when the CPU has it, else portable)"},
+     .doc = "the training kernel (auto: AVX-512, else AVX2, as the CPU has them, else "
+            "portable; avx512 and avx2 differ in the last bits)"},
     {KEY("train.eval_train_size", INTEGER, train.eval_train_size, "5000"), .lo = GE(0),
      .doc = "training records scored for each epoch line; 0 = all"},
     {KEY("train.divergence_factor", NUMBER, train.divergence_factor, "1e3"), .lo = GE(0),

@@ -330,7 +330,7 @@ lt_status lt_gradcheck_run(const lt_config *cfg, const lt_gradcheck_opts *o,
     }
     if ((st = lt_preprocess_fit(&prep, cfg->data.preprocess, &data.train, data.is_image,
                                 err)) != LT_OK ||
-        (st = lt_model_create(&model, LT_CIFAR_D, LT_CIFAR_C, err)) != LT_OK) {
+        (st = lt_model_create(&model, data.train.D, data.C, err)) != LT_OK) {
         goto cleanup;
     }
     lt_rng rng;
@@ -339,7 +339,7 @@ lt_status lt_gradcheck_run(const lt_config *cfg, const lt_gradcheck_opts *o,
         goto cleanup;
     }
     idx = lt_calloc(data.train.n, sizeof *idx, "sample order", err);
-    X = lt_calloc(n * LT_CIFAR_D, sizeof *X, "sample features", err);
+    X = lt_calloc2(n, data.train.D, sizeof *X, "sample features", err);
     y = lt_calloc(n, sizeof *y, "sample labels", err);
     if (!idx || !X || !y) {
         st = LT_ERR;
@@ -354,7 +354,7 @@ lt_status lt_gradcheck_run(const lt_config *cfg, const lt_gradcheck_opts *o,
     for (size_t i = 0; i < n; i++) {
         y[i] = data.train.labels[idx[i]];
     }
-    lt_gradcheck_problem p = {X, y, n, LT_CIFAR_D, LT_CIFAR_C, model.W, model.b,
+    lt_gradcheck_problem p = {X, y, n, data.train.D, data.C, model.W, model.b,
                               lt_loss_find(cfg->model.loss), cfg->model.svm_margin,
                               lt_penalty_find(cfg->regularization.type),
                               cfg->regularization.lambda, cfg->regularization.beta};

@@ -1,5 +1,5 @@
 /* kernel.c — the training kernel's driver, its implementation table, and the portable
- * and sgemm implementations (kernel_avx2.c holds the AVX2 one).
+ * and sgemm implementations (kernel_avx2.c and kernel_avx512.c hold the SIMD ones).
  *
  * One call (lt_kernel_loss_grad / lt_kernel_scores) over n rows, three runs of the pool:
  *   pack     Wt[c][d] = scale[d]·W[d][c], one range of features per thread
@@ -57,6 +57,21 @@ void lt_kernel_unpack_any(const float *const *dWt, size_t nt, const float *scale
                 s += dWt[t][j * ld + d];
             }
             grad[d * C + j] = s * scale[d];
+        }
+    }
+}
+
+void lt_kernel_pack_blocks(const float *W, const float *scale, size_t C, size_t ld, size_t cb,
+                           size_t chunk, size_t lo, size_t hi, float *Wt)
+{
+    size_t nq = lt_kernel_class_blocks(C, cb);
+    for (size_t q = 0; q < nq; q++) {
+        size_t c0 = lt_kernel_class_lo(C, cb, q), w = lt_kernel_class_lo(C, cb, q + 1) - c0;
+        float *Wb = Wt + c0 * lt_kernel_chunked(ld, chunk);
+        for (size_t d = lo; d < hi; d++) {
+            for (size_t j = 0; j < w; j++) {
+                Wb[lt_kernel_wt_at(w, chunk, j, d)] = W[d * C + c0 + j] * scale[d];
+            }
         }
     }
 }
@@ -189,7 +204,7 @@ static const struct lt_kernel_impl sgemm_impl = {
 
 /* ---- the table ------------------------------------------------------------------- */
 
-static const char *const NAMES[] = {"auto", "avx2", "portable", "sgemm"};
+static const char *const NAMES[] = {"auto", "avx512", "avx2", "portable", "sgemm"};
 #define N_NAMES (sizeof NAMES / sizeof NAMES[0])
 
 const char *lt_kernel_name_at(size_t i)
@@ -197,22 +212,29 @@ const char *lt_kernel_name_at(size_t i)
     return i < N_NAMES ? NAMES[i] : NULL;
 }
 
+/* What "auto" runs: the first of these the CPU can run and that handles C and dtype
+ * (measured fastest first; docs/performance.md). */
+static const struct lt_kernel_impl *const AUTO_ORDER[] = {
+    &lt_kernel_avx512_impl, &lt_kernel_avx2_impl, &portable_impl,
+};
+
 /* The implementation named name (auto: the fastest this CPU runs for C classes of
  * dtype rows), or NULL. */
 static const struct lt_kernel_impl *find_impl(const char *name, size_t C, lt_dtype dtype)
 {
-    const struct lt_kernel_impl *avx2 = &lt_kernel_avx2_impl;
     if (strcmp(name, "auto") == 0) {
-        return avx2->available() && avx2->supports(C, dtype) ? avx2 : &portable_impl;
+        size_t i = 0;
+        while (!AUTO_ORDER[i]->available() || !AUTO_ORDER[i]->supports(C, dtype)) {
+            i++;
+        }
+        return AUTO_ORDER[i];
     }
-    if (strcmp(name, "avx2") == 0) {
-        return avx2;
-    }
-    if (strcmp(name, "portable") == 0) {
-        return &portable_impl;
-    }
-    if (strcmp(name, "sgemm") == 0) {
-        return &sgemm_impl;
+    const struct lt_kernel_impl *all[] = {&lt_kernel_avx512_impl, &lt_kernel_avx2_impl,
+                                          &portable_impl, &sgemm_impl};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(name, all[i]->name) == 0) {
+            return all[i];
+        }
     }
     return NULL;
 }
@@ -258,9 +280,28 @@ static size_t padded_stride(size_t D)
     return (D + 15) / 16 * 16 + 16;
 }
 
+/* Rows of a block: as many as fit KERNEL_L2_BUDGET bytes (the rows stay in a core's L2
+ * between forward and backward; with float32 rows of 6,400 features, 64 rows were 1.6
+ * MB), at least 8 and at most the implementation's. From D and dtype alone, never the
+ * machine's cache: the blocks fix the order of the sums, so the same bits everywhere.
+ * 512 KB (20 rows of 6,400 floats): an epoch of 49,000 such rows at batch 256 took 0.85x
+ * the CPU time of 32-row blocks with avx512, 0.87x with avx2; 256 and 768 KB were no
+ * faster than 32 rows (docs/performance.md). */
+#define KERNEL_L2_BUDGET (512 * 1024)
+
+static size_t block_rows_for(const struct lt_kernel_impl *impl, size_t D, lt_dtype dtype)
+{
+    if (impl == &sgemm_impl) { /* converts whole blocks to float for OpenBLAS: big ones */
+        return impl->block_rows;
+    }
+    size_t bytes = D * lt_dtype_size(dtype), rows = bytes ? KERNEL_L2_BUDGET / bytes : 0;
+    rows = rows < 8 ? 8 : rows;
+    return rows < impl->block_rows ? rows : impl->block_rows;
+}
+
 static lt_status thread_create(lt_kernel_thread *th, const lt_kernel *k, lt_error *err)
 {
-    size_t rows = k->impl->block_rows;
+    size_t rows = k->block_rows;
     th->rows = lt_calloc(rows, sizeof *th->rows, "kernel rows", err);
     th->y = lt_calloc(rows, sizeof *th->y, "kernel labels", err);
     th->S = lt_calloc(rows * k->C, sizeof *th->S, "kernel scores", err);
@@ -299,8 +340,9 @@ lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, l
         return lt_fail(err, LT_ECONFIG, "train.kernel: unknown \"%s\"", name);
     }
     if (!impl->available()) {
-        return lt_fail(err, LT_ECONFIG, "train.kernel: \"%s\" needs a CPU with AVX2 and FMA; "
-                       "this one lacks them (use \"auto\")", name);
+        return lt_fail(err, LT_ECONFIG, "train.kernel: \"%s\" needs a CPU with %s; this one "
+                       "lacks them (use \"auto\")", name,
+                       impl == &lt_kernel_avx2_impl ? "AVX2 and FMA" : "AVX-512 (F, BW, VL, DQ)");
     }
     if (!impl->supports(C, dtype)) {
         return lt_fail(err, LT_ECONFIG, "train.kernel: \"%s\" does not handle %zu classes "
@@ -315,6 +357,7 @@ lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, l
     k->C = C;
     k->dtype = dtype;
     k->ld = padded_stride(D);
+    k->block_rows = block_rows_for(impl, D, dtype);
     k->threads = threads;
     /* One threading model: OpenBLAS's threads for sgemm, else lintrain's pool. */
     int sgemm = impl == &sgemm_impl;
@@ -425,8 +468,8 @@ static void share_job(void *ctx, size_t task, size_t thread)
     sh->correct = 0;
     memset(sh->db, 0, C * sizeof *sh->db);
     double scale = 1.0 / (double)n;
-    for (size_t first = lo; first < hi; first += impl->block_rows) {
-        size_t nb = hi - first < impl->block_rows ? hi - first : impl->block_rows;
+    for (size_t first = lo; first < hi; first += k->block_rows) {
+        size_t nb = hi - first < k->block_rows ? hi - first : k->block_rows;
         gather(c->rows, D, first, nb, th);
         lt_kblock b = {D,  C,       k->ld,      k->shift,   k->Wt,
                        c->rows->dtype, th->rows, nb, first > lo, th->scratch};

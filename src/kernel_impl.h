@@ -30,7 +30,8 @@ typedef struct {
 
 struct lt_kernel_impl {
     const char *name;
-    size_t block_rows;            /* most rows handed over at once */
+    size_t block_rows;            /* most rows handed over at once (fewer for long rows:
+                                   * kernel.c's L2 budget) */
     size_t shares;                /* a call's rows are cut into at most this many */
     int (*available)(void);       /* 1 when this CPU can run it */
     int (*supports)(size_t C, lt_dtype dtype); /* 1 when it handles C classes of dtype rows */
@@ -58,6 +59,47 @@ void lt_kernel_pack_any(const float *W, const float *scale, size_t C, size_t ld,
 void lt_kernel_unpack_any(const float *const *dWt, size_t nt, const float *scale, size_t C,
                           size_t ld, size_t lo, size_t hi, float *grad);
 
+/* ---- class blocks, for the implementations that pack W by blocks of classes ------
+
+ * C classes in blocks of at most cb: nq = ⌈C / cb⌉ blocks, block q the classes
+ * [C·q/nq, C·(q+1)/nq) (widths differ by one at most). The packed weights: block
+ * after block (block q at class c0 starts at c0·chunked(ld), ld > D the stride of
+ * the (C, ld) layout), inside a block chunk
+ * after chunk of `chunk` features, inside a chunk the block's w class rows one after
+ * the other: Wt[c0 + j][d] is at lt_kernel_wt_at(w, chunk, j, d) from the block's
+ * start. The rows a chunk's FMAs read together are `chunk` floats apart. */
+static inline size_t lt_kernel_chunked(size_t D, size_t chunk)
+{
+    return (D + chunk - 1) / chunk * chunk;
+}
+
+static inline size_t lt_kernel_class_blocks(size_t C, size_t cb)
+{
+    return (C + cb - 1) / cb;
+}
+
+/* First class of block q (q = the number of blocks: C). */
+static inline size_t lt_kernel_class_lo(size_t C, size_t cb, size_t q)
+{
+    return C * q / lt_kernel_class_blocks(C, cb);
+}
+
+static inline size_t lt_kernel_wt_at(size_t w, size_t chunk, size_t j, size_t d)
+{
+    return d / chunk * chunk * w + j * chunk + d % chunk;
+}
+
+/* Features [lo, hi) of Wt[c][d] = scale[d]·W[d][c] in that packing. */
+void lt_kernel_pack_blocks(const float *W, const float *scale, size_t C, size_t ld, size_t cb,
+                           size_t chunk, size_t lo, size_t hi, float *Wt);
+
+/* The same, and lt_kernel_unpack_any, in AVX2 (kernel_avx2.c; only on a CPU with it). */
+void lt_kernel_pack_blocks_avx2(const float *W, const float *scale, size_t C, size_t ld, size_t cb,
+                                size_t chunk, size_t lo, size_t hi, float *Wt);
+void lt_kernel_unpack_avx2(const float *const *dWt, size_t nt, const float *scale, size_t C,
+                           size_t ld, size_t lo, size_t hi, float *grad);
+
 extern const struct lt_kernel_impl lt_kernel_avx2_impl;
+extern const struct lt_kernel_impl lt_kernel_avx512_impl;
 
 #endif

@@ -143,16 +143,30 @@ static void add_number(cJSON *o, const char *key, double x, int present)
     }
 }
 
-lt_status lt_metrics_summary(const char *dir, const lt_summary *s, lt_error *err)
+lt_status lt_metrics_write_json(const char *dir, const char *name, struct cJSON *o,
+                                lt_error *err)
 {
     char path[LT_PATH_MAX];
-    lt_status st = lt_path_join(path, dir, "summary.json", err);
-    if (st != LT_OK) {
-        return st;
+    char *text = o ? cJSON_Print(o) : NULL;
+    cJSON_Delete(o);
+    lt_status st = lt_path_join(path, dir, name, err);
+    if (st == LT_OK && !text) {
+        st = lt_fail(err, LT_ERR, "%s: out of memory", path);
     }
+    if (st == LT_OK) {
+        size_t len = strlen(text);
+        text[len] = '\n'; /* cJSON's text ends without one; its NUL becomes it */
+        st = lt_write_file_atomic(path, text, len + 1, err);
+    }
+    free(text);
+    return st;
+}
+
+lt_status lt_metrics_summary(const char *dir, const lt_summary *s, lt_error *err)
+{
     cJSON *o = cJSON_CreateObject();
     if (!o) {
-        return lt_fail(err, LT_ERR, "%s: out of memory", path);
+        return lt_fail(err, LT_ERR, "%s/summary.json: out of memory", dir);
     }
     cJSON_AddStringToObject(o, "status", s->status);
     add_number(o, "train_acc", s->train.accuracy, s->train.n > 0);
@@ -175,20 +189,5 @@ lt_status lt_metrics_summary(const char *dir, const lt_summary *s, lt_error *err
     add_number(o, "best_test_acc", s->best_test.accuracy, s->best_epoch > 0 && s->best_test.n > 0);
     cJSON_AddBoolToObject(o, "early_stopped", s->early_stopped);
     cJSON_AddStringToObject(o, "version", LT_VERSION);
-    char *text = cJSON_Print(o);
-    cJSON_Delete(o);
-    if (!text) {
-        return lt_fail(err, LT_ERR, "%s: out of memory", path);
-    }
-    size_t len = strlen(text);
-    char *with_newline = realloc(text, len + 2);
-    if (!with_newline) {
-        free(text);
-        return lt_fail(err, LT_ERR, "%s: out of memory", path);
-    }
-    with_newline[len] = '\n';
-    with_newline[len + 1] = '\0';
-    st = lt_write_file_atomic(path, with_newline, len + 1, err);
-    free(with_newline);
-    return st;
+    return lt_metrics_write_json(dir, "summary.json", o, err);
 }

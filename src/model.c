@@ -1,6 +1,7 @@
 /* model.c — the linear classifier's parameters: created, initialised, loaded. */
 #include "lintrain/model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,9 +35,22 @@ void lt_model_free(lt_model *m)
     memset(m, 0, sizeof *m);
 }
 
-/* Copies a .npy array of exactly the expected shape into dst. */
+/* "(3072, 10)": shape as NumPy prints it. */
+static void shape_text(const size_t *shape, int ndim, char *out, size_t size)
+{
+    size_t len = (size_t)snprintf(out, size, "(");
+    for (int k = 0; k < ndim && len < size; k++) {
+        len += (size_t)snprintf(out + len, size - len, "%s%zu", k ? ", " : "", shape[k]);
+    }
+    if (len < size) {
+        snprintf(out + len, size - len, ndim == 1 ? ",)" : ")");
+    }
+}
+
+/* Copies a .npy array of exactly the expected shape into dst; another shape is a
+ * status error naming both. */
 static lt_status load_exact(const char *path, const size_t *want, int want_ndim, float *dst,
-                            const char *key, lt_error *err)
+                            const char *key, lt_status status, lt_error *err)
 {
     float *data = NULL;
     size_t shape[LT_NPY_MAX_DIMS];
@@ -53,13 +67,13 @@ static lt_status load_exact(const char *path, const size_t *want, int want_ndim,
         count *= want[k];
     }
     if (!same) {
+        char has[96], expected[64];
         free(data);
-        if (want_ndim == 2) {
-            return lt_fail(err, LT_ERR, "%s: %s has the wrong shape: expected (%zu, %zu)",
-                           key, path, want[0], want[1]);
-        }
-        return lt_fail(err, LT_ERR, "%s: %s has the wrong shape: expected (%zu,)", key, path,
-                       want[0]);
+        shape_text(shape, ndim, has, sizeof has);
+        shape_text(want, want_ndim, expected, sizeof expected);
+        return lt_fail(err, status, "%s: %s has the wrong shape: %s, expected %s (%s)", key,
+                       path, has, expected,
+                       want_ndim == 2 ? "features x classes" : "classes");
     }
     memcpy(dst, data, count * sizeof(float));
     free(data);
@@ -81,14 +95,15 @@ lt_status lt_model_init(lt_model *m, const lt_model_init_spec *spec, lt_rng *rng
     if (spec->weights) {
         size_t want[2] = {m->D, m->C};
         lt_status st = load_exact(spec->weights, want, 2, m->W, "model.init_weights",
-                                  err);
+                                  LT_ECONFIG, err);
         if (st != LT_OK) {
             return st;
         }
     }
     if (spec->bias) {
         size_t want[1] = {m->C};
-        lt_status st = load_exact(spec->bias, want, 1, m->b, "model.init_bias", err);
+        lt_status st = load_exact(spec->bias, want, 1, m->b, "model.init_bias",
+                                  LT_ECONFIG, err);
         if (st != LT_OK) {
             return st;
         }
@@ -99,9 +114,9 @@ lt_status lt_model_init(lt_model *m, const lt_model_init_spec *spec, lt_rng *rng
 lt_status lt_model_load(lt_model *m, const char *weights, const char *bias, lt_error *err)
 {
     size_t wshape[2] = {m->D, m->C}, bshape[1] = {m->C};
-    lt_status st = load_exact(weights, wshape, 2, m->W, "weights", err);
+    lt_status st = load_exact(weights, wshape, 2, m->W, "weights", LT_ERR, err);
     if (st == LT_OK) {
-        st = load_exact(bias, bshape, 1, m->b, "bias", err);
+        st = load_exact(bias, bshape, 1, m->b, "bias", LT_ERR, err);
     }
     return st;
 }

@@ -18,6 +18,7 @@
 #include "lintrain/splits.h"
 #include "lintrain/templates.h"
 #include "lintrain/train.h"
+#include "lintrain/weightmap.h"
 
 static int file_exists(const char *path)
 {
@@ -29,12 +30,14 @@ static int file_exists(const char *path)
  * lists the same; a new file lintrain writes is added here, or --force leaves it stale. */
 static const char *const RUN_FILES[] = {
     "config.json",      /* train: the resolved config */
+    LT_RUNDATA_FILE,    /* train: D, C, the dtype, the class names of the data */
     "metrics.jsonl",    /* train: step and epoch lines */
     "checkpoint.bin",   /* train: the state to resume from */
     "summary.json",     /* train: written last; its status says the run is finished */
     "weights.npy", "bias.npy",            /* train */
     "best_weights.npy", "best_bias.npy",  /* train, with a validation split */
-    LT_PREPROCESS_FILE, LT_TEMPLATES_FILE, /* train, plot */
+    LT_PREPROCESS_FILE, /* train */
+    LT_TEMPLATES_FILE, LT_WEIGHTMAP_FILE, /* train, plot: the picture of W (one of them) */
     "curves.png",       /* train, plot (scripts/plot_curves) */
     "eval.json",        /* eval */
     LT_LOCK_FILE,       /* every writer; never removed (see run.h) */
@@ -378,19 +381,37 @@ lt_status lt_run_foreign(const char *dir, char *out, size_t size, size_t *n, lt_
     return st;
 }
 
-lt_status lt_run_write_extras(const char *dir, const lt_model *m, const lt_preprocess *p,
-                              char names[][LT_CLASS_NAME_MAX], lt_error *err)
+lt_status lt_run_draw_weights(const char *dir, const lt_model *m, const lt_rundata *data,
+                              const char **written, char *note, size_t size, lt_error *err)
 {
     char path[LT_PATH_MAX];
+    int images = data->is_image && m->D == LT_CIFAR_D;
+    *written = images ? LT_TEMPLATES_FILE
+               : lt_weightmap_fits(m->D, m->C) ? LT_WEIGHTMAP_FILE : NULL;
+    note[0] = '\0';
+    if (!*written) {
+        snprintf(note, size, "no picture of W: %zu features x %zu classes is too large for "
+                 "a heat map (at most %d x %d); weights.npy holds it", m->D, m->C,
+                 LT_WEIGHTMAP_MAX_D, LT_WEIGHTMAP_MAX_C);
+        return LT_OK;
+    }
+    lt_status st = lt_path_join(path, dir, *written, err);
+    if (st == LT_OK && images) {
+        st = lt_templates_write(path, m->W, m->C, data->class_names, err);
+    } else if (st == LT_OK) {
+        st = lt_weightmap_write(path, m->W, m->D, m->C, data->class_names, err);
+    }
+    return st;
+}
+
+lt_status lt_run_write_extras(const char *dir, const lt_model *m, const lt_preprocess *p,
+                              const lt_rundata *data, char *note, size_t size,
+                              lt_error *err)
+{
+    const char *written;
     lt_status st = lt_preprocess_save(dir, p, err);
-    if (m->D != LT_CIFAR_D) {
-        return st; /* templates are pictures of 32x32x3 weights: none for other data */
-    }
     if (st == LT_OK) {
-        st = lt_path_join(path, dir, LT_TEMPLATES_FILE, err);
-    }
-    if (st == LT_OK) {
-        st = lt_templates_write(path, m->W, m->C, names, err);
+        st = lt_run_draw_weights(dir, m, data, &written, note, size, err);
     }
     return st;
 }
@@ -405,8 +426,12 @@ static lt_status refit(lt_run *run, lt_error *err)
                              "the preprocessing failed");
         return st;
     }
-    st = lt_preprocess_fit(&run->prep, run->cfg.data.preprocess, &data.train, data.is_image,
-                           err);
+    st = lt_rundata_check(&run->data, run->dir, &data, "cannot refit " LT_PREPROCESS_FILE,
+                          err);
+    if (st == LT_OK) {
+        st = lt_preprocess_fit(&run->prep, run->cfg.data.preprocess, &data.train,
+                               data.is_image, err);
+    }
     lt_splits_free(&data);
     run->prep_refit = 1;
     return st;
@@ -435,7 +460,8 @@ lt_status lt_run_open(lt_run *run, const char *dir, const char *config,
     }
     if ((st = lt_config_load(&run->cfg, config ? config : cfg_path, sets, n_sets, err)) !=
             LT_OK ||
-        (st = lt_model_create(&run->model, LT_CIFAR_D, LT_CIFAR_C, err)) != LT_OK ||
+        (st = lt_rundata_read(dir, run->cfg.data.dir, &run->data, err)) != LT_OK ||
+        (st = lt_model_create(&run->model, run->data.D, run->data.C, err)) != LT_OK ||
         (st = lt_model_load(&run->model, weights, bias, err)) != LT_OK) {
         lt_run_free(run);
         return st;
@@ -447,9 +473,6 @@ lt_status lt_run_open(lt_run *run, const char *dir, const char *config,
     }
     if (st == LT_OK && !found && !(flags & LT_RUN_NO_PREPROCESS)) {
         st = refit(run, err);
-    }
-    if (st == LT_OK) {
-        st = lt_cifar_class_names(run->cfg.data.dir, run->class_names, err);
     }
     if (st != LT_OK) {
         lt_run_free(run);
@@ -465,11 +488,12 @@ void lt_run_free(lt_run *run)
     lt_config_free(&run->cfg);
     lt_model_free(&run->model);
     lt_preprocess_free(&run->prep);
+    lt_rundata_free(&run->data);
     memset(run, 0, sizeof *run);
 }
 
 lt_status lt_run_kernel(const lt_run *run, size_t threads, lt_kernel *k, lt_error *err)
 {
-    return lt_kernel_create(k, run->cfg.train.kernel, run->model.D, run->model.C, LT_DTYPE_U8,
-                            threads, run->prep.shift, run->prep.scale, err);
+    return lt_kernel_create(k, run->cfg.train.kernel, run->model.D, run->model.C,
+                            run->data.dtype, threads, run->prep.shift, run->prep.scale, err);
 }

@@ -20,6 +20,7 @@
 #include "lintrain/interrupt.h"
 #include "lintrain/npy.h"
 #include "lintrain/run.h"
+#include "lintrain/rundata.h"
 #include "lintrain/schedule.h"
 #include "lintrain/train_driver.h"
 
@@ -143,10 +144,10 @@ static lt_status setup(trainer *t, lt_error *err)
     return pick_eval_sample(t, err);
 }
 
-/* Creates the run folder and writes config.json. lintrain's files of an earlier run in
- * the same folder are removed first (the command line has refused a folder holding a
- * run unless --force), so that no stale eval.json, best weights or summary.json passes
- * for this run's; the user's files stay. */
+/* Creates the run folder and writes config.json and data.json. lintrain's files of an
+ * earlier run in the same folder are removed first (the command line has refused a
+ * folder holding a run unless --force), so that no stale eval.json, best weights or
+ * summary.json passes for this run's; the user's files stay. */
 static lt_status open_run_folder(trainer *t, lt_error *err)
 {
     const char *dir = t->cfg->output.dir;
@@ -167,8 +168,28 @@ static lt_status open_run_folder(trainer *t, lt_error *err)
         st = lt_write_file_atomic(path, json, strlen(json), err);
     }
     free(json);
+    lt_rundata record;
+    if (st == LT_OK && (st = lt_rundata_of_splits(&record, t->cfg->data.format, &t->data,
+                                                  err)) == LT_OK) {
+        st = lt_rundata_write(dir, &record, err);
+        lt_rundata_free(&record);
+    }
     if (st == LT_OK) {
         st = lt_metrics_open(&t->metrics, dir, err);
+    }
+    return st;
+}
+
+/* A resumed run's data must have the D, C and dtype its folder recorded (data.json; a
+ * folder without one holds a CIFAR-10 run). */
+static lt_status check_resumed_data(const trainer *t, lt_error *err)
+{
+    lt_rundata record;
+    const char *dir = t->cfg->output.dir;
+    lt_status st = lt_rundata_read(dir, t->cfg->data.dir, &record, err);
+    if (st == LT_OK) {
+        st = lt_rundata_check(&record, dir, &t->data, "cannot resume", err);
+        lt_rundata_free(&record);
     }
     return st;
 }
@@ -555,8 +576,15 @@ static lt_status write_outputs(trainer *t, lt_status trained, lt_summary *out, l
     const char *dir = t->cfg->output.dir;
     summarize(t, out, trained == LT_OK ? "ok" : "diverged");
     lt_status st = trained == LT_OK ? write_weights(t, err) : LT_OK;
-    if (st == LT_OK && trained == LT_OK) {
-        st = lt_run_write_extras(dir, &t->model, &t->prep, t->data.class_names, err);
+    lt_rundata record;
+    char note[sizeof err->msg];
+    if (st == LT_OK && trained == LT_OK &&
+        (st = lt_rundata_of_splits(&record, t->cfg->data.format, &t->data, err)) == LT_OK) {
+        st = lt_run_write_extras(dir, &t->model, &t->prep, &record, note, sizeof note, err);
+        lt_rundata_free(&record);
+        if (st == LT_OK && note[0] && t->obs->on_note) {
+            t->obs->on_note(t->obs->ctx, note);
+        }
     }
     if (st == LT_OK) {
         st = lt_metrics_summary(dir, out, err);
@@ -577,6 +605,9 @@ static lt_status run(const lt_config *cfg, const lt_train_observer *obs, int res
     t.t0 = lt_train_now();
     /* Everything that can be refused is checked before the run folder is touched. */
     lt_status st = setup(&t, err);
+    if (st == LT_OK && resume) {
+        st = check_resumed_data(&t, err);
+    }
     if (st == LT_OK && resume) {
         st = lt_train_checkpoint_restore(&t, err);
     }

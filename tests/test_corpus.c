@@ -2,7 +2,9 @@
  *   - every broken config of tests/corpus/configs/, as listed in its EXPECTED file
  *     (file, exit status, text the message must contain), and
  *   - broken CIFAR-10 data sets that this test writes itself (small files: nothing big
- *     is committed), each with its expected status and message.
+ *     is committed), each with its expected status and message, and
+ *   - every broken PNG of tests/corpus/png/ given to `lintrain predict`, as listed in
+ *     its EXPECTED file.
  * Every case must exit with its status and one error line, never crash (a signal), and
  * leave no run folder behind. A control case of the same generated data proves the
  * failures come from the damage and not from the generator. */
@@ -99,10 +101,11 @@ static void check_subcommand_case(const char *label, const char *args, int statu
     free(err);
 }
 
-static void test_config_corpus(void **state)
+/* Calls fn on each line "file<TAB>status<TAB>message" of an EXPECTED file (lines
+ * starting with # are comments); returns how many. */
+static int each_expected(const char *path, void (*fn)(const char *, int, const char *))
 {
-    (void)state;
-    char *text = tu_read_file(CORPUS "/EXPECTED", NULL);
+    char *text = tu_read_file(path, NULL);
     assert_non_null(text);
     int cases = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
@@ -112,17 +115,28 @@ static void test_config_corpus(void **state)
         char *tab1 = strchr(line, '\t');
         char *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
         if (!tab2) {
-            fail_msg("EXPECTED: malformed line \"%s\"", line);
+            fail_msg("%s: malformed line \"%s\"", path, line);
         }
         *tab1 = *tab2 = '\0';
-        int status = atoi(tab1 + 1);
-        char args[4096];
-        snprintf(args, sizeof args, "--config '" CORPUS "/%s'", line);
-        check_case(line, args, status, tab2 + 1);
-        check_subcommand_case(line, args, status, tab2 + 1);
+        fn(line, atoi(tab1 + 1), tab2 + 1);
         cases++;
     }
     free(text);
+    return cases;
+}
+
+static void check_config_case(const char *file, int status, const char *message)
+{
+    char args[4096];
+    snprintf(args, sizeof args, "--config '" CORPUS "/%s'", file);
+    check_case(file, args, status, message);
+    check_subcommand_case(file, args, status, message);
+}
+
+static void test_config_corpus(void **state)
+{
+    (void)state;
+    int cases = each_expected(CORPUS "/EXPECTED", check_config_case);
     assert_true(cases >= 25);
     printf("%d broken configs refused as expected\n", cases);
 }
@@ -322,11 +336,48 @@ static void test_data_corpus(void **state)
     printf("%d broken data sets refused as expected\n", cases);
 }
 
+/* ---- PNG files for predict -------------------------------------------------------- */
+
+#define PNG_CORPUS "tests/corpus/png"
+
+/* predict --json on one file of the PNG corpus: status, one line naming the file and
+ * the message, nothing on stdout. */
+static void check_png_case(const char *file, int status, const char *message)
+{
+    char *out = NULL;
+    int rc = tu_runf(&out, "./lintrain predict --run '%s/run' --json '" PNG_CORPUS "/%s' "
+                     "2>&1 >'%s/stdout'", tu_tmp, file, tu_tmp);
+    char *so = tu_join(tu_tmp, "stdout");
+    char *printed = tu_read_file(so, NULL);
+    if (rc != status || !strstr(out, message) || !printed || printed[0] != '\0') {
+        fail_msg("%s: exit %d (expected %d), stderr:\n%s\nexpected to contain: %s", file, rc,
+                 status, out, message);
+    }
+    assert_one_error(out);
+    free(printed);
+    free(so);
+    free(out);
+}
+
+static void test_png_corpus(void **state)
+{
+    (void)state;
+    assert_int_equal(tu_runf(NULL, "./lintrain --config configs/quickstart.json --quiet "
+                             "--set train.epochs=1 --out '%s/run'", tu_tmp), 0);
+    /* The control: a valid PNG predicts, exit 0. */
+    assert_int_equal(tu_runf(NULL, "./lintrain predict --run '%s/run' "
+                             "tests/fuzz/seeds/png/rgb8_32x32.png", tu_tmp), 0);
+    int cases = each_expected(PNG_CORPUS "/EXPECTED", check_png_case);
+    assert_true(cases >= 12);
+    printf("%d broken PNG files refused as expected\n", cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_corpus),
         cmocka_unit_test(test_data_corpus),
+        cmocka_unit_test(test_png_corpus),
     };
     return cmocka_run_group_tests(tests, tu_setup_tmp, tu_teardown_tmp);
 }

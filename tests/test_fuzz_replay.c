@@ -36,6 +36,9 @@
 #define FUZZ_ENTRY fuzz_names_one
 #include "fuzz/fuzz_names.c"
 #undef FUZZ_ENTRY
+#define FUZZ_ENTRY fuzz_png_one
+#include "fuzz/fuzz_png.c"
+#undef FUZZ_ENTRY
 
 /* Runs every file of tests/fuzz/<kind>/<harness>/ through entry, and then accepted()
  * when given, which must hold; returns how many files. */
@@ -127,6 +130,18 @@ static void test_replay_names(void **state)
     replay("names", fuzz_names_one, NULL);
 }
 
+/* The PNG seeds are images of every colour type libpng reads: each must decode. */
+static int png_seed_accepted(void)
+{
+    return png_last_accepted;
+}
+
+static void test_replay_png(void **state)
+{
+    (void)state;
+    replay("png", fuzz_png_one, png_seed_accepted);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +152,7 @@ int main(void)
         cmocka_unit_test(test_replay_npy),
         cmocka_unit_test(test_replay_cifar100),
         cmocka_unit_test(test_replay_names),
+        cmocka_unit_test(test_replay_png),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

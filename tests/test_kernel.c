@@ -49,6 +49,8 @@ static double gamma_n(double n)
 typedef struct {
     size_t n, D, C, nrec;
     uint8_t *pix;     /* (nrec, D) */
+    float *xf;        /* (nrec, D) the same records as float32 (plus a fraction on real data) */
+    int f32;          /* the kernel and the oracle read xf (else pix) */
     uint16_t *labels; /* (nrec) */
     size_t *idx;      /* (n) distinct records, shuffled */
     float *shift, *scale;
@@ -73,6 +75,7 @@ static void make_problem(problem *p, size_t n, size_t D, size_t C, int exact, ui
     lt_rng r;
     lt_rng_seed(&r, seed, 7);
     p->pix = malloc(p->nrec * D);
+    p->xf = malloc(p->nrec * D * sizeof *p->xf);
     p->labels = malloc(p->nrec * sizeof *p->labels);
     p->idx = malloc(p->nrec * sizeof *p->idx);
     p->shift = malloc(D * sizeof(float));
@@ -80,6 +83,7 @@ static void make_problem(problem *p, size_t n, size_t D, size_t C, int exact, ui
     assert_true(p->pix && p->labels && p->idx && p->shift && p->scale);
     for (size_t i = 0; i < p->nrec * D; i++) {
         p->pix[i] = (uint8_t)lt_rng_below(&r, exact ? 64 : 256);
+        p->xf[i] = (float)p->pix[i] + (exact ? 0.0f : (float)lt_rng_uniform(&r));
     }
     for (size_t i = 0; i < p->nrec; i++) {
         p->labels[i] = (uint16_t)lt_rng_below(&r, (uint32_t)C);
@@ -100,6 +104,7 @@ static void make_problem(problem *p, size_t n, size_t D, size_t C, int exact, ui
 static void free_problem(problem *p)
 {
     free(p->pix);
+    free(p->xf);
     free(p->labels);
     free(p->idx);
     free(p->shift);
@@ -125,8 +130,9 @@ static void oracle(problem *p, const lt_loss *loss, double margin)
     assert_true(p->X && p->y && p->S && p->dS && p->grad && work);
     for (size_t i = 0; i < n; i++) {
         const uint8_t *x = p->pix + p->idx[i] * D;
+        const float *xf = p->xf + p->idx[i] * D;
         for (size_t d = 0; d < D; d++) {
-            p->X[i * D + d] = ((float)x[d] - p->shift[d]) * p->scale[d];
+            p->X[i * D + d] = ((p->f32 ? xf[d] : (float)x[d]) - p->shift[d]) * p->scale[d];
         }
         p->y[i] = p->labels[p->idx[i]];
     }
@@ -152,6 +158,7 @@ typedef struct {
     size_t threads;
     const char *loss;
     int exact;
+    int f32;          /* float32 rows, else uint8 */
 } variant;
 
 static void check(const problem *p, const variant *v, const float *S, const float *grad,
@@ -228,16 +235,18 @@ static void run_variant(size_t n, size_t D, size_t C, const variant *v, uint64_t
 {
     problem p;
     make_problem(&p, n, D, C, v->exact, seed);
+    p.f32 = v->f32;
+    lt_dtype dtype = v->f32 ? LT_DTYPE_F32 : LT_DTYPE_U8;
     const lt_loss *loss = lt_loss_find(v->loss);
     double margin = 1.0;
     oracle(&p, loss, margin);
     lt_kernel k;
     lt_error err;
-    if (lt_kernel_create(&k, v->impl, D, C, LT_DTYPE_U8, v->threads, p.shift, p.scale,
+    if (lt_kernel_create(&k, v->impl, D, C, dtype, v->threads, p.shift, p.scale,
                          &err) != LT_OK) {
         fail_msg("%s: %s", v->impl, err.msg);
     }
-    lt_rows rows = {p.pix, LT_DTYPE_U8, p.labels, p.idx, 0, n};
+    lt_rows rows = {v->f32 ? (const void *)p.xf : p.pix, dtype, p.labels, p.idx, 0, n};
     float *S = malloc(n * C * sizeof(float));
     float *grad = malloc(p.m.n_params * sizeof(float));
     float *again = malloc(p.m.n_params * sizeof(float));
@@ -256,7 +265,7 @@ static void run_variant(size_t n, size_t D, size_t C, const variant *v, uint64_t
     assert_memory_equal(grad, again, p.m.n_params * sizeof(float));
     lt_kernel_free(&k);
     for (size_t threads = 1; strcmp(v->impl, "sgemm") != 0 && threads <= 4; threads++) {
-        assert_int_equal(lt_kernel_create(&k, v->impl, D, C, LT_DTYPE_U8, threads, p.shift,
+        assert_int_equal(lt_kernel_create(&k, v->impl, D, C, dtype, threads, p.shift,
                                           p.scale, &err),
                          LT_OK);
         double l3 = lt_kernel_loss_grad(&k, &p.m, loss, margin, &rows, again, NULL);
@@ -270,7 +279,8 @@ static void run_variant(size_t n, size_t D, size_t C, const variant *v, uint64_t
     free_problem(&p);
 }
 
-/* With 8 shares of 64-row blocks, 600 rows make shares of two blocks (75 = 64 + 11). */
+/* With 8 shares of 64-row blocks, 600 rows make shares of two blocks (75 = 64 + 11);
+ * float32 rows of 3,072 features come in blocks of 42 (the L2 budget), also two. */
 static const size_t NS[] = {1, 5, 63, 64, 65, 130, 301, 600};
 static const size_t DS[] = {1, 7, 8, 13, 16, 24, 100, 777, 3072};
 
@@ -288,19 +298,35 @@ static void sweep(const char *impl, size_t C, int small)
     for (size_t a = 0; a < (small ? 5 : nn); a++) {
         for (size_t b = 0; b < (small ? 7 : nd); b++) {
             for (int exact = 0; exact < 2; exact++) {
-                variant v = {impl, 1 + seed % 3, losses[seed % 2], exact};
+                variant v = {impl, 1 + seed % 3, losses[seed % 2], exact, (int)(seed / 2 % 2)};
                 run_variant(NS[a], DS[b], C, &v, seed++);
-                variant w = {impl, 1 + seed % 3, losses[seed % 2], exact};
+                variant w = {impl, 1 + seed % 3, losses[seed % 2], exact, (int)(seed / 2 % 2)};
                 run_variant(NS[a], DS[b], C, &w, seed++);
             }
         }
     }
 }
 
+/* The class counts the SIMD kernels are swept over: below, at and between their class
+ * blocks (10 for avx2, 16 for avx512) and many blocks. */
+static const size_t CS[] = {2, 3, 17, 20, 100};
+
 static void test_avx2_against_oracle(void **state)
 {
     (void)state;
     sweep("avx2", 10, 0);
+    for (size_t i = 0; i < sizeof CS / sizeof CS[0]; i++) {
+        sweep("avx2", CS[i], 1);
+    }
+}
+
+static void test_avx512_against_oracle(void **state)
+{
+    (void)state;
+    sweep("avx512", 10, 0);
+    for (size_t i = 0; i < sizeof CS / sizeof CS[0]; i++) {
+        sweep("avx512", CS[i], 1);
+    }
 }
 
 static void test_portable_against_oracle(void **state)
@@ -322,12 +348,30 @@ static void test_auto_and_big_blocks(void **state)
 {
     (void)state;
     /* More rows than the sgemm kernel's 1024-row block; auto on full CIFAR shapes. */
-    variant v = {"sgemm", 2, "softmax", 1};
+    variant v = {"sgemm", 2, "softmax", 1, 1};
     run_variant(1100, 13, 10, &v, 99);
-    variant w = {"auto", 2, "softmax", 0};
+    variant w = {"auto", 2, "softmax", 0, 0};
     run_variant(300, 3072, 10, &w, 100);
-    variant x = {"auto", 0, "svm", 1};
+    variant x = {"auto", 0, "svm", 1, 0};
     run_variant(64, 3072, 10, &x, 101);
+    variant y = {"auto", 2, "softmax", 0, 1};
+    run_variant(70, 1001, 10, &y, 102);
+}
+
+/* A thousand classes: a hundred class blocks, uint8 and float32, both losses. */
+static void test_many_classes(void **state)
+{
+    (void)state;
+    const char *impls[] = {"avx512", "avx2", "portable"};
+    for (size_t i = 0; i < 3; i++) {
+        if (!lt_kernel_available(impls[i])) {
+            print_message("kernel %s: not available on this CPU, skipped\n", impls[i]);
+            continue;
+        }
+        variant v = {impls[i], 3, "softmax", 0, 1}, w = {impls[i], 2, "svm", 1, 0};
+        run_variant(70, 133, 1000, &v, 200 + i);
+        run_variant(65, 41, 1000, &w, 210 + i);
+    }
 }
 
 /* A bug that drops one feature of 3072 must not pass for rounding: on exact data the
@@ -358,6 +402,35 @@ static void test_exact_mode_can_fail(void **state)
     free_problem(&p);
 }
 
+/* Blocks hold at most 512 KB of rows (8 rows at least, the implementation's 64 at
+ * most), from D and dtype alone: worked by hand, 524,288 / (6,400 · 4) = 20.48. */
+static void test_block_rows_fit_the_l2_budget(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t D;
+        lt_dtype dtype;
+        size_t rows;
+    } cases[] = {{3072, LT_DTYPE_U8, 64}, {6400, LT_DTYPE_F32, 20}, {3072, LT_DTYPE_F32, 42},
+                 {100000, LT_DTYPE_F32, 8}, {8192, LT_DTYPE_U8, 64}};
+    size_t Dmax = 100000;
+    float *shift = calloc(Dmax, sizeof *shift), *scale = calloc(Dmax, sizeof *scale);
+    assert_non_null(shift);
+    assert_non_null(scale);
+    lt_kernel k;
+    lt_error err;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (size_t threads = 1; threads <= 2; threads++) {
+            assert_int_equal(lt_kernel_create(&k, "portable", cases[i].D, 10, cases[i].dtype,
+                                              threads, shift, scale, &err), LT_OK);
+            assert_int_equal(k.block_rows, cases[i].rows);
+            lt_kernel_free(&k);
+        }
+    }
+    free(shift);
+    free(scale);
+}
+
 static void test_unknown_and_unsupported(void **state)
 {
     (void)state;
@@ -367,10 +440,17 @@ static void test_unknown_and_unsupported(void **state)
     assert_int_equal(lt_kernel_create(&k, "avx3", 4, 10, LT_DTYPE_U8, 1, shift, scale, &err),
                      LT_ECONFIG);
     assert_non_null(strstr(err.msg, "avx3"));
-    if (lt_kernel_available("avx2")) {
-        assert_int_equal(lt_kernel_create(&k, "avx2", 4, 3, LT_DTYPE_U8, 1, shift, scale, &err),
-                         LT_ECONFIG);
-        assert_non_null(strstr(err.msg, "3 classes of uint8"));
+    const char *simd[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < 2; i++) {
+        lt_status want = lt_kernel_available(simd[i]) ? LT_OK : LT_ECONFIG;
+        assert_int_equal(lt_kernel_create(&k, simd[i], 4, 3, LT_DTYPE_F32, 1, shift, scale, &err),
+                         want);
+        if (want == LT_OK) {
+            assert_string_equal(lt_kernel_name(&k), simd[i]);
+            lt_kernel_free(&k);
+        } else {
+            assert_non_null(strstr(err.msg, "needs a CPU"));
+        }
     }
     assert_int_equal(lt_kernel_create(&k, "portable", 4, 3, LT_DTYPE_U8, 2, shift, scale, &err),
                      LT_OK);
@@ -380,7 +460,14 @@ static void test_unknown_and_unsupported(void **state)
     lt_kernel_free(&k);
     lt_kernel_free(&k); /* freeing twice, or an empty kernel, is harmless */
     assert_string_equal(lt_kernel_name_at(0), "auto");
-    assert_null(lt_kernel_name_at(4));
+    assert_null(lt_kernel_name_at(5));
+    /* auto: the widest SIMD kernel the CPU runs. */
+    assert_int_equal(lt_kernel_create(&k, "auto", 4, 3, LT_DTYPE_U8, 1, shift, scale, &err),
+                     LT_OK);
+    assert_string_equal(lt_kernel_name(&k), lt_kernel_available("avx512") ? "avx512"
+                                            : lt_kernel_available("avx2")  ? "avx2"
+                                                                           : "portable");
+    lt_kernel_free(&k);
 }
 
 /* ---- the pool ---------------------------------------------------------------------- */
@@ -436,10 +523,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_avx2_against_oracle),
+        cmocka_unit_test(test_avx512_against_oracle),
         cmocka_unit_test(test_portable_against_oracle),
         cmocka_unit_test(test_sgemm_against_oracle),
         cmocka_unit_test(test_auto_and_big_blocks),
+        cmocka_unit_test(test_many_classes),
         cmocka_unit_test(test_exact_mode_can_fail),
+        cmocka_unit_test(test_block_rows_fit_the_l2_budget),
         cmocka_unit_test(test_unknown_and_unsupported),
         cmocka_unit_test(test_pool_runs_every_task_once),
     };

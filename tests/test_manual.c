@@ -154,8 +154,8 @@ static void test_make_targets_listed_once(void **state)
     (void)state;
     char *readme = tu_read_file("docs/development.md", NULL);
     assert_non_null(readme);
-    const char *targets[] = {"", "deps", "test", "sanitize", "fuzz", "memcheck", "bench",
-                             "reproduce", "install", "uninstall", "clean"};
+    const char *targets[] = {"", "deps", "test", "test-slurm", "sanitize", "fuzz", "memcheck",
+                             "bench", "reproduce", "install", "uninstall", "clean"};
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
         char entry[64];
         snprintf(entry, sizeof entry, "\n- `make%s%s`", targets[i][0] ? " " : "", targets[i]);

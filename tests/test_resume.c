@@ -167,9 +167,9 @@ static void assert_same_run(const char *resumed, const char *reference)
 /* SIGKILL once metrics.jsonl has `lines` lines of type (no chance to write anything),
  * resume, compare bytes with the run never stopped. args_fmt takes the run's length
  * (epochs or trials), from size up, which grows until the kill lands before the end, so
- * a fast machine cannot skip the test. */
+ * a fast machine cannot skip the test. old_layout: data.json is removed before the resume. */
 static void sigkill_then_resume(const char *tag, const char *args_fmt, int size,
-                                const char *type, int lines)
+                                const char *type, int lines, int old_layout)
 {
     for (;; size *= 4) {
         assert_true(size < 100000);
@@ -185,6 +185,12 @@ static void sigkill_then_resume(const char *tag, const char *args_fmt, int size,
         assert_int_equal(WTERMSIG(status), SIGKILL);
         assert_false(tu_exists_in(name, "summary.json"));
         assert_true(tu_exists_in(name, "checkpoint.bin"));
+        if (old_layout) {
+            /* a folder written before data.json: it holds a CIFAR-10 run */
+            char *p = tu_path_in(name, "data.json");
+            assert_int_equal(remove(p), 0);
+            free(p);
+        }
         char *out = NULL;
         int rc = resume(name, &out);
         if (rc != 0) {
@@ -203,17 +209,19 @@ static void sigkill_then_resume(const char *tag, const char *args_fmt, int size,
 static void test_sigkill_then_resume_same_bytes(void **state)
 {
     (void)state;
-    sigkill_then_resume("kill", BASE " --set train.epochs=%d", 12, "epoch", 3);
+    sigkill_then_resume("kill", BASE " --set train.epochs=%d", 12, "epoch", 3, 0);
 }
 
-/* The same for L-BFGS (checkpointed after each epoch; a tolerance of 0 keeps it from
+/* The same for L-BFGS, its folder without data.json as one written before it existed
+ * (checkpointed after each epoch; a tolerance of 0 keeps it from
  * converging on the sample, one iteration an epoch) and random search (checkpointed
  * every 100 trials: killed after 250, it resumes from trial 200). */
 static void test_sigkill_lbfgs_and_random_search(void **state)
 {
     (void)state;
-    sigkill_then_resume("kill_lbfgs", BASE " --set train.epochs=%d " LBFGS_SETS, 12, "epoch", 3);
-    sigkill_then_resume("kill_search", SEARCH_ARGS, 400, "trial", 250);
+    sigkill_then_resume("kill_lbfgs", BASE " --set train.epochs=%d " LBFGS_SETS, 12, "epoch", 3,
+                        1);
+    sigkill_then_resume("kill_search", SEARCH_ARGS, 400, "trial", 250, 0);
 }
 
 /* The settings optimizer name needs on the sample: minibatches, unless its config is
@@ -372,6 +380,9 @@ static void spoil_copies(void)
     p = tu_path_in("missing", "checkpoint.bin");
     assert_int_equal(remove(p), 0);
     free(p);
+    /* The data now of another D than data.json recorded (here: data.json says 3073). */
+    copy_run("good", "other_d");
+    edit("other_d", "data.json", "\"D\":\t3072", "\"D\":\t3073");
     /* Another shape: D = 0x0CFF in the header, the checksums made right again. */
     copy_run("good", "shape");
     p = tu_path_in("shape", "checkpoint.bin");
@@ -410,7 +421,10 @@ static void test_bad_checkpoints_refused(void **state)
         {"lr", 2, "optimizer.lr"},
         {"data", 2, "data.limit_train"},
         {"missing", 1, "checkpoint.bin: cannot open"},
-        {"shape", 2, "the checkpoint is for a model of 3327 x 10 weights"},
+        {"shape", 2, "the checkpoint is for a model of 3327 x 10 weights (30730 parameters); "
+                     "this run has 3072 x 10 (30730)"},
+        {"other_d", 2, "cannot resume: the run was trained on data of D 3073, C 10, uint8 "
+                       "(data.json); the data now give D 3072, C 10, uint8"},
         {"records", 2, "written for 1800 training records; the data now gives 1790"},
     };
     spoil_copies();

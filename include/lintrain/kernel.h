@@ -1,19 +1,26 @@
 /* kernel.h — the forward path: scores, loss, loss gradient and accuracy count of the
- * linear classifier over rows of uint8 pixels, with the preprocessing folded in.
- * Training, the evaluation of every split, `lintrain eval` and `lintrain predict` all
- * compute through it.
+ * linear classifier over rows of D uint8 or float32 values, any number of classes C,
+ * with the preprocessing folded in. Training, the evaluation of every split,
+ * `lintrain eval` and `lintrain predict` all compute through it.
  *
  * It computes, for the preprocessed rows x' = (x - shift) * scale, the scores
  * s = x'·W + b, the loss's mean over the rows and its gradient dW = x'ᵀ·dL/ds,
  * db = Σ_rows dL/ds. How is chosen by name:
- *   avx2      a fused, blocked AVX2+FMA kernel: each block of rows is converted from
- *             uint8 while it is hot in cache, scored, turned into dL/ds by the loss
- *             and accumulated into the gradient, without a float copy of the batch
- *             (kernel_avx2.c; chosen when the CPU has AVX2 and FMA)
+ *   avx512    a fused, blocked AVX-512 kernel: each block of rows is read (uint8
+ *             widened to float) while it is hot in cache, scored a block of at most
+ *             16 classes at a time, turned into dL/ds by the loss and accumulated into
+ *             the gradient, without a float copy of the batch (kernel_avx512.c; needs
+ *             AVX-512 F, BW, VL and DQ)
+ *   avx2      the same with AVX2+FMA and class blocks of at most 10 (kernel_avx2.c)
  *   portable  the same blocked algorithm in plain C (any CPU)
  *   sgemm     blocks of rows converted to float, both products by OpenBLAS sgemm: the
  *             plain formulas, kept as a choice to compare the others with
- *   auto      avx2 when the CPU supports it, else portable
+ *   auto      avx512 when the CPU has it, else avx2, else portable (the fastest the
+ *             CPU runs, for every C and dtype measured: docs/performance.md)
+ * Each implementation sums in its own fixed order: avx512 and avx2 agree to rounding,
+ * not bit for bit, so a run with "auto" on a CPU with AVX-512 differs in the last bits
+ * from one on a CPU with AVX2 only; train.kernel pins the implementation. With C = 10
+ * and uint8 rows, avx2 sums exactly as the kernel written for CIFAR-10 alone did.
  * The tests check every implementation against tests/sgemm_oracle.c, the formulas
  * above on float features.
  *
@@ -56,6 +63,7 @@ typedef struct {
     size_t D, C;
     lt_dtype dtype;              /* of the rows it is given */
     size_t ld;                   /* row stride of Wt and the gradient accumulators */
+    size_t block_rows;           /* rows handed to the implementation at once */
     float *shift, *scale;        /* owned copies: (D) the preprocessing, x' = (x - shift) * scale */
     lt_pool pool;                /* owned (one thread with sgemm) */
     size_t threads;              /* threads that do the work: the pool's, or OpenBLAS's */
@@ -80,7 +88,7 @@ lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, l
                            size_t threads, const float *shift, const float *scale,
                            lt_error *err);
 
-/* The implementation actually running ("avx2", "portable" or "sgemm"). */
+/* The implementation actually running ("avx512", "avx2", "portable" or "sgemm"). */
 const char *lt_kernel_name(const lt_kernel *k);
 
 /* Mean data loss over the rows (labels required). When grad is non-NULL it gets the

@@ -71,6 +71,13 @@ lt_status lt_metrics_reopen(lt_metrics *m, const char *dir, long long length, lt
 /* Flushes the lines written so far to disk; *length gets the file's length. */
 lt_status lt_metrics_sync(lt_metrics *m, long long *length, lt_error *err);
 
+/* Writes o as indented JSON and a newline to dir/name atomically, and deletes o (a
+ * cJSON object; NULL, as cJSON returns when out of memory, is an error). For
+ * summary.json, eval.json, data.json. */
+struct cJSON;
+lt_status lt_metrics_write_json(const char *dir, const char *name, struct cJSON *o,
+                                lt_error *err);
+
 /* Writes dir/summary.json atomically. */
 lt_status lt_metrics_summary(const char *dir, const lt_summary *s, lt_error *err);
 

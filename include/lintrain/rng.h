@@ -8,8 +8,15 @@
 
 /* The streams of a training run: init, shuffling, random search and the training
  * records scored at each epoch end draw from separate streams, so that changing one
- * does not change what the others draw. gradcheck starts from LT_STREAM_INIT too. */
-enum { LT_STREAM_INIT = 1, LT_STREAM_SHUFFLE = 2, LT_STREAM_SEARCH = 3, LT_STREAM_EVAL = 4 };
+ * does not change what the others draw. gradcheck starts from LT_STREAM_INIT too.
+ * LT_STREAM_KMEANS: the k-means features' patches, initial and re-seeded centroids. */
+enum {
+    LT_STREAM_INIT = 1,
+    LT_STREAM_SHUFFLE = 2,
+    LT_STREAM_SEARCH = 3,
+    LT_STREAM_EVAL = 4,
+    LT_STREAM_KMEANS = 5
+};
 
 typedef struct {
     uint64_t state;

@@ -1,7 +1,8 @@
 /* run.h — a run folder: the names lintrain owns in it, the lock that lets one
  * process at a time write it, what it holds (nothing, a finished run, an interrupted
- * one); a finished run read back (eval, predict, plot); and the files training adds
- * beside the weights: preprocess.npy (preprocess.h) and templates.png.
+ * one); a finished run read back (eval, predict, plot), with the data it was trained on
+ * (data.json, rundata.h); and the files training adds beside the weights:
+ * preprocess.npy (preprocess.h) and the picture of W (templates.png or weights.png).
  *
  * A finished run without preprocess.npy gets the statistics refit on the configured
  * training split: the same numbers, since the fit is deterministic. */
@@ -18,6 +19,7 @@
 #include "lintrain/loss.h"
 #include "lintrain/model.h"
 #include "lintrain/preprocess.h"
+#include "lintrain/rundata.h"
 
 #define LT_TEMPLATES_FILE "templates.png"
 #define LT_LOCK_FILE ".lock"
@@ -93,16 +95,16 @@ typedef struct {
     lt_preprocess prep;     /* owned */
     int prep_refit;         /* 1: preprocess.npy was missing and the fit was redone */
     const lt_loss *loss;
-    char class_names[LT_CIFAR_C][LT_CLASS_NAME_MAX];
+    lt_rundata data;        /* owned: data.json (D, C, dtype, class names), or CIFAR-10's */
 } lt_run;
 
 #define LT_RUN_NO_PREPROCESS 1u /* lt_run_open flag: leave run->prep empty */
 
 /* Opens run folder dir: the config is config (NULL: dir/config.json) with sets
- * applied; then the weights, the preprocessing (unless flags has
- * LT_RUN_NO_PREPROCESS) and the class names (from data.dir's batches.meta.txt, or
- * the standard names). Errors name the file; a folder without weights.npy is "not a
- * finished run". */
+ * applied; then data.json (rundata.h: a folder without one is a CIFAR-10 run), the
+ * weights of its shape, the preprocessing (unless flags has LT_RUN_NO_PREPROCESS).
+ * Errors name the file; a folder without weights.npy is "not a finished run"; a
+ * preprocessing refit on data of another shape than data.json's is LT_ECONFIG. */
 lt_status lt_run_open(lt_run *run, const char *dir, const char *config,
                       const char *const *sets, size_t n_sets, unsigned flags, lt_error *err);
 void lt_run_free(lt_run *run);
@@ -112,8 +114,17 @@ void lt_run_free(lt_run *run);
  * that they give the numbers training gave. */
 lt_status lt_run_kernel(const lt_run *run, size_t threads, lt_kernel *k, lt_error *err);
 
-/* What training writes after the weights: preprocess.npy and templates.png. */
+/* The picture of W that fits the data, into dir: templates.png for images (32x32x3,
+ * D = 3072), else weights.png (weightmap.h) when W is small enough to draw, else none.
+ * *written gets the file name (NULL for none) and note, of size bytes, one line saying
+ * why there is no picture ("" when there is one). */
+lt_status lt_run_draw_weights(const char *dir, const lt_model *m, const lt_rundata *data,
+                              const char **written, char *note, size_t size, lt_error *err);
+
+/* What training writes after the weights: preprocess.npy and the picture of W
+ * (lt_run_draw_weights; note as there). */
 lt_status lt_run_write_extras(const char *dir, const lt_model *m, const lt_preprocess *p,
-                              char names[][LT_CLASS_NAME_MAX], lt_error *err);
+                              const lt_rundata *data, char *note, size_t size,
+                              lt_error *err);
 
 #endif

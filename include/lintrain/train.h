@@ -37,6 +37,8 @@ typedef struct {
     void (*on_epoch)(void *ctx, const lt_epoch_report *r);
     void (*on_trial)(void *ctx, const lt_trial_report *r);    /* random search, every
                                                                   log_every trials */
+    void (*on_note)(void *ctx, const char *note);             /* one line for the user
+                                                                  (no picture of W: why) */
 } lt_train_observer;
 
 /* Trains as cfg says. Returns LT_OK, LT_ERR (data or I/O), LT_ECONFIG (a size that

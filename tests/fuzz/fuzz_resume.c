@@ -94,7 +94,7 @@ static void resume_setup(void)
     atexit(resume_cleanup);
     const char *seeds = getenv("LINTRAIN_FUZZ_WRITE_SEEDS");
     if (seeds) {
-        lt_train_observer obs = {(void *)seeds, NULL, NULL, NULL, resume_seed_on_epoch, NULL};
+        lt_train_observer obs = {.ctx = (void *)seeds, .on_epoch = resume_seed_on_epoch};
         lt_summary s;
         FUZZ_CHECK(lt_train(&resume_cfg, &obs, &s, &err) == LT_OK);
     }

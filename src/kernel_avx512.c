@@ -1,0 +1,299 @@
+/* kernel_avx512.c — the training kernel's AVX-512 implementation, for any number of
+ * classes C and uint8 or float32 rows.
+ *
+ * Compiled for AVX-512 (F, BW, VL, DQ) through function attributes and used only after
+ * a runtime check, like kernel_avx2.c, whose design it follows with vectors of 16
+ * floats and 32 registers: forward blocks of at most 16 classes (C = 10: one block;
+ * 100: seven of 14 or 15), backward tiles of 32 features by 8 classes. The last
+ * features of a row (D mod 16) are read through a mask, so no scalar path remains and
+ * no load reads past a row. Sums run in a fixed order, but not kernel_avx2.c's: the
+ * two give different last bits.
+ *
+ * Where it is faster than avx2 depends on the CPU: cores that execute a 512-bit FMA
+ * as one operation (Zen 5, Intel server cores with two FMA units) run it about twice
+ * as fast per instruction; cores that split it in two (Zen 4) gain less. */
+#include "kernel_impl.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+
+#include <immintrin.h>
+#include <string.h>
+
+#define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
+#define INLINE TARGET static inline __attribute__((always_inline))
+#define CB 16           /* most classes of a forward block */
+#define FWD_CHUNK 256   /* features per forward chunk */
+#define BT 8            /* classes of a backward tile */
+
+static size_t avx512_wt_floats(size_t D, size_t C, size_t ld)
+{
+    (void)D;
+    return lt_kernel_chunked(ld, FWD_CHUNK) * C;
+}
+
+static int avx512_available(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+static int avx512_supports(size_t C, lt_dtype dtype)
+{
+    return C >= 1 && (dtype == LT_DTYPE_U8 || dtype == LT_DTYPE_F32);
+}
+
+static size_t avx512_scratch(size_t D, size_t C, size_t block_rows)
+{
+    (void)D, (void)C, (void)block_rows;
+    return 1;
+}
+
+/* The mask of the first n (<= 16) lanes. */
+static inline __mmask16 lanes(size_t n)
+{
+    return (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1u);
+}
+
+/* Features d .. d+16 of row x minus shift, lanes outside mask k zero (never read). */
+INLINE __m512 centered16(const void *x, size_t d, const float *shift, __mmask16 k, int f32)
+{
+    __m512 v;
+    if (f32) {
+        v = _mm512_maskz_loadu_ps(k, (const float *)x + d);
+    } else {
+        __m128i bytes = _mm_maskz_loadu_epi8(k, (const uint8_t *)x + d);
+        v = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
+    }
+    return _mm512_sub_ps(v, _mm512_maskz_loadu_ps(k, shift + d));
+}
+
+/* a folded to 8 lanes: lane i = a[i] + a[i + 8]. */
+INLINE __m256 fold(__m512 a)
+{
+    return _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1));
+}
+
+/* The 8 lane sums of a[0..8) as one vector (as kernel_avx2.c's sum8x8, after a fold). */
+INLINE __m256 sum16x8(const __m512 *a)
+{
+    __m256 h01 = _mm256_hadd_ps(fold(a[0]), fold(a[1]));
+    __m256 h23 = _mm256_hadd_ps(fold(a[2]), fold(a[3]));
+    __m256 h45 = _mm256_hadd_ps(fold(a[4]), fold(a[5]));
+    __m256 h67 = _mm256_hadd_ps(fold(a[6]), fold(a[7]));
+    __m256 q0 = _mm256_hadd_ps(h01, h23);
+    __m256 q1 = _mm256_hadd_ps(h45, h67);
+    __m256 lo = _mm256_permute2f128_ps(q0, q1, 0x20);
+    __m256 hi = _mm256_permute2f128_ps(q0, q1, 0x31);
+    return _mm256_add_ps(lo, hi);
+}
+
+/* a[j] += t·W[j·FWD_CHUNK + d ..] for features d .. d+16 (those in mask k). */
+INLINE void forward_step(const void *x, size_t d, const float *shift, const float *W,
+                         __mmask16 k, __m512 *a, const int w, const int f32)
+{
+    __m512 t = centered16(x, d, shift, k, f32);
+#pragma GCC unroll 16
+    for (int j = 0; j < w; j++) {
+        a[j] = _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(k, W + (size_t)j * FWD_CHUNK + d), a[j]);
+    }
+}
+
+/* S[0..w) += Σ_{d<n} t_d·W[j·FWD_CHUNK + d] over one chunk of a row (n <= FWD_CHUNK,
+ * any n), prefetching the row's next chunk. */
+INLINE void forward_chunk(const void *x, const void *next, const float *shift, const float *W,
+                          size_t n, float *S, const int w, const int f32)
+{
+    size_t bytes = f32 ? 4 * n : n;
+    for (size_t d = 0; next && d < bytes; d += 64) {
+        _mm_prefetch((const char *)next + d, _MM_HINT_T1);
+    }
+    __m512 a[CB];
+#pragma GCC unroll 16
+    for (int j = 0; j < w; j++) {
+        a[j] = _mm512_setzero_ps();
+    }
+    size_t d = 0;
+    for (; d + 16 <= n; d += 16) {
+        forward_step(x, d, shift, W, (__mmask16)0xFFFF, a, w, f32);
+    }
+    if (d < n) {
+        forward_step(x, d, shift, W, lanes(n - d), a, w, f32);
+    }
+    int j = 0;
+#pragma GCC unroll 2
+    for (; j + 8 <= w; j += 8) {
+        _mm256_storeu_ps(S + j, _mm256_add_ps(_mm256_loadu_ps(S + j), sum16x8(a + j)));
+    }
+#pragma GCC unroll 16
+    for (; j < w; j++) {
+        S[j] += _mm512_reduce_add_ps(a[j]);
+    }
+}
+
+#define FWD_CASE(w, f32) \
+    case w: forward_chunk(x, next, shift, W, n, S, w, f32); break
+#define FWD_CASES(f32)                                                                     \
+    FWD_CASE(1, f32); FWD_CASE(2, f32); FWD_CASE(3, f32); FWD_CASE(4, f32);                \
+    FWD_CASE(5, f32); FWD_CASE(6, f32); FWD_CASE(7, f32); FWD_CASE(8, f32);                \
+    FWD_CASE(9, f32); FWD_CASE(10, f32); FWD_CASE(11, f32); FWD_CASE(12, f32);             \
+    FWD_CASE(13, f32); FWD_CASE(14, f32); FWD_CASE(15, f32); FWD_CASE(16, f32)
+
+TARGET static void forward_chunk_u8(const void *x, const void *next, const float *shift,
+                                    const float *W, size_t n, float *S, int w)
+{
+    switch (w) { FWD_CASES(0); default: break; }
+}
+
+TARGET static void forward_chunk_f32(const void *x, const void *next, const float *shift,
+                                     const float *W, size_t n, float *S, int w)
+{
+    switch (w) { FWD_CASES(1); default: break; }
+}
+
+TARGET static void avx512_forward(const lt_kblock *b, float *S)
+{
+    const void *const *rows = b->rows;
+    int f32 = b->dtype == LT_DTYPE_F32;
+    size_t D = b->D, C = b->C, esize = f32 ? 4 : 1;
+    memset(S, 0, b->nb * C * sizeof *S);
+    for (size_t r = 0; r < b->nb; r++) {
+        for (size_t d = 0; d < FWD_CHUNK * esize && d < D * esize; d += 64) {
+            _mm_prefetch((const char *)rows[r] + d, _MM_HINT_T1);
+        }
+    }
+    size_t nq = lt_kernel_class_blocks(C, CB);
+    for (size_t q = 0; q < nq; q++) {
+        size_t c0 = lt_kernel_class_lo(C, CB, q), w = lt_kernel_class_lo(C, CB, q + 1) - c0;
+        const float *Wb = b->Wt + c0 * lt_kernel_chunked(b->ld, FWD_CHUNK);
+        for (size_t k0 = 0; k0 < D; k0 += FWD_CHUNK) {
+            size_t n = D - k0 < FWD_CHUNK ? D - k0 : FWD_CHUNK;
+            for (size_t r = 0; r < b->nb; r++) {
+                const char *x = (const char *)rows[r] + k0 * esize;
+                const void *next = k0 + n < D ? x + n * esize : NULL;
+                (f32 ? forward_chunk_f32 : forward_chunk_u8)(x, next, b->shift + k0, Wb + k0 * w,
+                                                              n, S + r * C + c0, (int)w);
+            }
+        }
+    }
+}
+
+/* dWt[h..h+m)[d..d+16·V) += Σ_r dS[r][h+j]·t_r[...]: V vectors of features by m
+ * classes, through masks k0 and k1 when `masked` (the row's last features). */
+INLINE void backward_tile(const lt_kblock *b, const void *const *rows, const float *dS,
+                          float *dWt, size_t d, size_t h, __mmask16 k0, __mmask16 k1, const int m,
+                          const int V, const int masked, const int f32)
+{
+    if (!masked) {
+        k0 = k1 = (__mmask16)0xFFFF;
+    }
+    __m512 a[BT], e[BT]; /* two 1-D arrays: GCC keeps a 2-D one in memory */
+#pragma GCC unroll 16
+    for (int k = 0; k < m; k++) {
+        a[k] = _mm512_setzero_ps();
+        e[k] = a[k];
+    }
+    for (size_t r = 0; r < b->nb; r++) {
+        __m512 t = centered16(rows[r], d, b->shift, k0, f32);
+        __m512 u = V == 2 ? centered16(rows[r], d + 16, b->shift, k1, f32) : t;
+        const float *g = dS + r * b->C + h;
+#pragma GCC unroll 16
+        for (int k = 0; k < m; k++) {
+            __m512 v = _mm512_set1_ps(g[k]);
+            a[k] = _mm512_fmadd_ps(t, v, a[k]);
+            if (V == 2) {
+                e[k] = _mm512_fmadd_ps(u, v, e[k]);
+            }
+        }
+    }
+#pragma GCC unroll 16
+    for (int k = 0; k < m; k++) {
+        for (int half = 0; half < V; half++) {
+            float *w = dWt + (h + (size_t)k) * b->ld + d + 16 * (size_t)half;
+            __mmask16 mk = half ? k1 : k0;
+            __m512 v = half ? e[k] : a[k];
+            v = b->accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(mk, w), v) : v;
+            _mm512_mask_storeu_ps(w, mk, v);
+        }
+    }
+}
+
+#define BWD_CASE(m, V, mk, f32) \
+    case m: backward_tile(b, rows, dS, dWt, d, h, k0, k1, m, V, mk, f32); break
+#define BWD_TILES(V, mk, f32)                                                             \
+    BWD_CASE(1, V, mk, f32); BWD_CASE(2, V, mk, f32); BWD_CASE(3, V, mk, f32);            \
+    BWD_CASE(4, V, mk, f32); BWD_CASE(5, V, mk, f32); BWD_CASE(6, V, mk, f32);            \
+    BWD_CASE(7, V, mk, f32); BWD_CASE(8, V, mk, f32)
+
+/* The tiles of features [d, d + 16·V), all classes; k1 = 0 when V = 2 and all 32
+ * features are there (no mask). */
+TARGET static void backward_u8(const lt_kblock *b, const void *const *rows, const float *dS,
+                               float *dWt, size_t d, __mmask16 k0, __mmask16 k1, int V)
+{
+    for (size_t h = 0; h < b->C; h += BT) {
+        int m = b->C - h < BT ? (int)(b->C - h) : BT;
+        if (V == 2 && !k1) {
+            switch (m) { BWD_TILES(2, 0, 0); default: break; }
+        } else if (V == 2) {
+            switch (m) { BWD_TILES(2, 1, 0); default: break; }
+        } else {
+            switch (m) { BWD_TILES(1, 1, 0); default: break; }
+        }
+    }
+}
+
+TARGET static void backward_f32(const lt_kblock *b, const void *const *rows, const float *dS,
+                                float *dWt, size_t d, __mmask16 k0, __mmask16 k1, int V)
+{
+    for (size_t h = 0; h < b->C; h += BT) {
+        int m = b->C - h < BT ? (int)(b->C - h) : BT;
+        if (V == 2 && !k1) {
+            switch (m) { BWD_TILES(2, 0, 1); default: break; }
+        } else if (V == 2) {
+            switch (m) { BWD_TILES(2, 1, 1); default: break; }
+        } else {
+            switch (m) { BWD_TILES(1, 1, 1); default: break; }
+        }
+    }
+}
+
+TARGET static void avx512_backward(const lt_kblock *b, const float *dS, float *dWt)
+{
+    const void *const *rows = b->rows;
+    int f32 = b->dtype == LT_DTYPE_F32;
+    size_t d = 0;
+    for (; d + 32 <= b->D; d += 32) {
+        (f32 ? backward_f32 : backward_u8)(b, rows, dS, dWt, d, 0xFFFF, 0, 2);
+    }
+    if (d < b->D) {
+        size_t left = b->D - d;
+        int V = left > 16 ? 2 : 1;
+        __mmask16 k0 = lanes(left), k1 = V == 2 ? lanes(left - 16) : 0xFFFF;
+        (f32 ? backward_f32 : backward_u8)(b, rows, dS, dWt, d, k0, k1, V);
+    }
+}
+
+TARGET static void avx512_pack(const float *W, const float *scale, size_t C, size_t ld, size_t lo,
+                               size_t hi, float *Wt)
+{
+    lt_kernel_pack_blocks_avx2(W, scale, C, ld, CB, FWD_CHUNK, lo, hi, Wt);
+}
+
+const struct lt_kernel_impl lt_kernel_avx512_impl = {
+    "avx512", 64, LT_KERNEL_SHARES, avx512_available, avx512_supports, avx512_scratch,
+    avx512_wt_floats, avx512_forward, avx512_backward, avx512_pack, lt_kernel_unpack_avx2,
+};
+
+#else /* not x86-64 with GCC or Clang: never available */
+
+static int avx512_available(void)
+{
+    return 0;
+}
+
+const struct lt_kernel_impl lt_kernel_avx512_impl = {
+    "avx512", 64, 1, avx512_available, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+};
+
+#endif

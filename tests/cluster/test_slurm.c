@@ -1,0 +1,354 @@
+/* test_slurm.c — scripts/sweep --slurm --submit --wait on a real one-node Slurm cluster
+ * (scripts/slurm_local.sh): a sweep on the committed sample whose array has one task
+ * cancelled with scancel while its trial trains, then resubmitted; the leaderboard, the
+ * resumed trial (the same weights.npy as a run never stopped), and the errors once the
+ * cluster is down. `make test-slurm` runs it from the repository root, against
+ * ./lintrain, with LINTRAIN_SLURM_DIR and LINTRAIN_SLURM_PORT naming the test's own
+ * cluster; the setup starts the cluster, the last test stops it (and make stops it
+ * whatever happens). Not part of make test: it needs Slurm and munge, and root. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+/* Epochs of every trial: 3 on the sample take 0.1 s, too short to cancel a task while
+ * it trains; 150 take a few seconds. */
+#define EPOCHS 150
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)
+#define TRIALS 4
+
+static char cluster_dir[4096];
+
+static void put(const char *name, const char *text)
+{
+    char *path = tu_join(tu_tmp, name);
+    tu_write_file(path, text, strlen(text));
+    free(path);
+}
+
+/* Runs scripts/slurm_local.sh CMD; its exit status (output in *out when out is given). */
+static int slurm_local(const char *cmd, char **out)
+{
+    char *text = NULL;
+    int rc = tu_runf(&text, "scripts/slurm_local.sh %s", cmd);
+    if (out) {
+        *out = text;
+    } else {
+        free(text);
+    }
+    return rc;
+}
+
+static int setup(void **state)
+{
+    tu_setup_tmp(state);
+    const char *dir = getenv("LINTRAIN_SLURM_DIR");
+    char cwd[2048];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(cluster_dir, sizeof cluster_dir, "%s", dir ? dir : "");
+    if (!dir) {
+        snprintf(cluster_dir, sizeof cluster_dir, "%s/build/test-slurm", cwd);
+        setenv("LINTRAIN_SLURM_DIR", cluster_dir, 1);
+    }
+    char conf[4200];
+    snprintf(conf, sizeof conf, "%s/slurm.conf", cluster_dir);
+    setenv("SLURM_CONF", conf, 1);
+    char *out = NULL;
+    int rc = slurm_local("start", &out);
+    if (rc != 0) {
+        fprintf(stderr, "scripts/slurm_local.sh start exited %d:\n%s", rc, out);
+    }
+    free(out);
+    const char *base = "{\"data\": {\"dir\": \"data/cifar-10-sample\", \"val_size\": 200},\n"
+                       " \"train\": {\"epochs\": " TEXT(EPOCHS) ", \"batch_size\": 100, "
+                       "\"log_every\": 0}}\n";
+    put("base.json", base);
+    put("spec.json", "{\"grid\": {\"optimizer.lr\": [1e-7, 1e-6],\n"
+                     "          \"regularization.lambda\": [10, 1000]}}\n");
+    return rc == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    slurm_local("stop", NULL);
+    return tu_teardown_tmp(state);
+}
+
+/* The sweep command on tu_tmp's base and spec into tu_tmp/sw, with extra options. */
+static void sweep_cmd(char *buf, size_t cap, const char *extra)
+{
+    snprintf(buf, cap, "scripts/sweep --config '%s/base.json' --spec '%s/spec.json' "
+             "--out '%s/sw' %s", tu_tmp, tu_tmp, tu_tmp, extra);
+}
+
+/* Line k (0-based) of tu_tmp/sw/slurm_trials.txt, the trial of array task k, in buf. */
+static int task_trial(int k, char *buf, size_t cap)
+{
+    char *path = tu_path_in("sw", "slurm_trials.txt");
+    char *text = tu_read_file(path, NULL);
+    free(path);
+    int found = 0;
+    char *line = text;
+    for (int i = 0; text && line && *line; i++) {
+        char *nl = strchr(line, '\n');
+        if (i == k) {
+            snprintf(buf, cap, "%.*s", nl ? (int)(nl - line) : (int)strlen(line), line);
+            found = 1;
+            break;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    return found;
+}
+
+/* Epoch lines in trial/metrics.jsonl (0 when there is none yet). */
+static int epochs_done(const char *trial)
+{
+    char *path = tu_join(trial, "metrics.jsonl");
+    char *text = tu_read_file(path, NULL);
+    free(path);
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, "\"type\":\"epoch\"")) != NULL; p++) {
+        n++;
+    }
+    free(text);
+    return n;
+}
+
+static int exists(const char *dir, const char *file)
+{
+    char *path = tu_join(dir, file);
+    struct stat st;
+    int ok = stat(path, &st) == 0;
+    free(path);
+    return ok;
+}
+
+/* Waits for a running array task whose trial has checkpointed but has at least half its
+ * epochs to go, and cancels it with scancel. The trial's folder goes to trial; the
+ * task ("JOB_K") to task. Gives up after two minutes. */
+static void cancel_a_training_task(char *trial, size_t cap, char *task, size_t task_cap)
+{
+    for (int tries = 0; tries < 2400; tries++) {
+        char *out = NULL;
+        tu_runf(&out, "squeue -h -r -t RUNNING -o '%%F %%K' 2>/dev/null");
+        long job = 0;
+        int k = -1, used = 0;
+        for (const char *p = out; p && sscanf(p, "%ld %d%n", &job, &k, &used) == 2; p += used) {
+            if (task_trial(k, trial, cap) && exists(trial, "checkpoint.bin")
+                && !exists(trial, "summary.json") && epochs_done(trial) <= EPOCHS / 2) {
+                snprintf(task, task_cap, "%ld_%d", job, k);
+                free(out);
+                assert_int_equal(tu_runf(NULL, "scancel %s", task), 0);
+                return;
+            }
+        }
+        free(out);
+        struct timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    fail_msg("no array task was seen training within two minutes");
+}
+
+/* The row of leaderboard.md for the trial (its folder's last part), malloc'ed. */
+static char *board_row(const char *trial)
+{
+    char *path = tu_path_in("sw", "leaderboard.md");
+    char *text = tu_read_file(path, NULL);
+    free(path);
+    assert_non_null(text);
+    char key[64];
+    snprintf(key, sizeof key, "`%s`", strrchr(trial, '/') + 1);
+    char *row = strstr(text, key);
+    assert_non_null(row);
+    char *end = strchr(row, '\n');
+    char *copy = strndup(row, end ? (size_t)(end - row) : strlen(row));
+    free(text);
+    return copy;
+}
+
+static long long mtime_ns(const char *dir, const char *file)
+{
+    char *path = tu_join(dir, file);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    free(path);
+    return (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
+
+/* The cancelled trial, resubmitted, goes on from its checkpoint: its log shows
+ * --resume, it ends with every epoch logged once, and its weights are those of the same
+ * config trained here without a stop. */
+static void check_resumed(const char *trial, int epochs_before)
+{
+    char *log_path = tu_join(trial, "log.txt");
+    char *log = tu_read_file(log_path, NULL);
+    free(log_path);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "--resume"));
+    assert_null(strstr(log, "--force"));
+    free(log);
+    assert_true(epochs_before >= 1 && epochs_before < EPOCHS);
+    assert_int_equal(epochs_done(trial), EPOCHS);
+    assert_int_equal(tu_runf(NULL, "./lintrain --config '%s/trial_config.json' --out '%s/ref' "
+                             "--quiet --set train.threads=1", trial, tu_tmp), 0);
+    char *resumed = tu_join(trial, "weights.npy");
+    char *ref = tu_path_in("ref", "weights.npy");
+    assert_true(tu_same_file(resumed, ref));
+    free(resumed);
+    free(ref);
+}
+
+/* The first submission, with one task cancelled while it trains: the sweep exits 0,
+ * naming the task that ended CANCELLED, and ranks the three others. */
+static void submit_and_cancel(char *trial, size_t cap)
+{
+    char cmd[8192], task[64], log[4200], redirect[4300];
+    snprintf(log, sizeof log, "%s/first.log", tu_tmp);
+    snprintf(redirect, sizeof redirect, "--slurm --submit --wait > '%s' 2>&1", log);
+    sweep_cmd(cmd, sizeof cmd, redirect);
+    char full[8300];
+    snprintf(full, sizeof full, "exec %s", cmd);
+    int pid = tu_start(full);
+    cancel_a_training_task(trial, cap, task, sizeof task);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char *out = tu_read_file(log, NULL);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fail_msg("the first sweep failed:\n%s", out);
+    }
+    char expect[256];
+    snprintf(expect, sizeof expect, "killed        Slurm array task %s ended CANCELLED", task);
+    assert_non_null(strstr(out, expect));
+    assert_non_null(strstr(out, "4 trials (1 killed, 3 ok)"));
+    free(out);
+    char *row = board_row(trial);
+    assert_non_null(strstr(row, "| killed |"));
+    free(row);
+}
+
+/* 4 trials submitted and waited for; one task cancelled with scancel while its trial
+ * trains: the sweep records it as killed and ranks the 3 others. Submitted again, only
+ * that trial runs, from its checkpoint, and the leaderboard has 4 ok trials. */
+static void test_cancel_and_resubmit(void **state)
+{
+    (void)state;
+    static char trial[4096], others[TRIALS][4096];
+    submit_and_cancel(trial, sizeof trial);
+    /* lintrain got SIGTERM: it checkpointed and stopped before its last epoch. */
+    assert_true(exists(trial, "checkpoint.bin"));
+    assert_false(exists(trial, "summary.json"));
+    int epochs_before = epochs_done(trial);
+    long long mtimes[TRIALS];
+    for (int k = 0; k < TRIALS; k++) {
+        assert_true(task_trial(k, others[k], sizeof others[k]));
+        mtimes[k] = strcmp(others[k], trial) ? mtime_ns(others[k], "summary.json") : 0;
+    }
+
+    char cmd[8192];
+    sweep_cmd(cmd, sizeof cmd, "--slurm --submit --wait");
+    char *again = NULL;
+    int rc = tu_run(cmd, &again);
+    if (rc != 0) {
+        fail_msg("the resubmitted sweep exited %d:\n%s", rc, again);
+    }
+    assert_non_null(strstr(again, "3 complete, 1 to run"));
+    assert_non_null(strstr(again, "(1 trial)"));
+    assert_non_null(strstr(again, "4 trials (4 ok)"));
+    free(again);
+    check_resumed(trial, epochs_before);
+    int unchanged = 0;   /* the three finished trials were not run again */
+    for (int k = 0; k < TRIALS; k++) {
+        if (mtimes[k] != 0) {
+            assert_true(mtime_ns(others[k], "summary.json") == mtimes[k]);
+            unchanged++;
+        }
+    }
+    assert_int_equal(unchanged, TRIALS - 1);
+}
+
+/* How many processes (this one left out) hold text in /proc/PID/<file> (cmdline or
+ * environ: NUL-separated strings). */
+static int processes_with(const char *file, const char *text)
+{
+    DIR *proc = opendir("/proc");
+    assert_non_null(proc);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(proc)) != NULL) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0 || pid == (long)getpid()) {
+            continue;
+        }
+        char path[300];
+        snprintf(path, sizeof path, "/proc/%ld/%s", pid, file);
+        size_t len = 0;
+        char *data = tu_read_file(path, &len);
+        for (size_t i = 0; data && i < len; i++) {
+            data[i] = data[i] ? data[i] : '\n';
+        }
+        n += data && strstr(data, text);
+        free(data);
+    }
+    closedir(proc);
+    return n;
+}
+
+/* Once the cluster is stopped: nothing of it runs, and --submit fails (exit 1) saying
+ * how to start one, before writing anything. */
+static void test_cluster_down(void **state)
+{
+    (void)state;
+    char text[4300];
+    snprintf(text, sizeof text, "LINTRAIN_SLURM_CLUSTER=%s\n", cluster_dir);
+    assert_true(processes_with("environ", text) >= 3);   /* munged, slurmctld, slurmd */
+    char *out = NULL;
+    assert_int_equal(slurm_local("stop", &out), 0);
+    free(out);
+    assert_int_equal(slurm_local("status", &out), 3);
+    assert_non_null(strstr(out, "slurmctld not running"));
+    assert_null(strstr(out, "still running"));
+    free(out);
+    /* No daemon (their command lines name the key or slurm.conf) and no slurmstepd
+     * (it has the daemons' environment, marked with the cluster's folder). */
+    snprintf(text, sizeof text, "%s/slurm.conf", cluster_dir);
+    assert_int_equal(processes_with("cmdline", text), 0);
+    snprintf(text, sizeof text, "%s/munge/munge.key", cluster_dir);
+    assert_int_equal(processes_with("cmdline", text), 0);
+    snprintf(text, sizeof text, "LINTRAIN_SLURM_CLUSTER=%s\n", cluster_dir);
+    assert_int_equal(processes_with("environ", text), 0);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "scripts/sweep --config '%s/base.json' --spec '%s/spec.json' "
+             "--out '%s/down' --slurm --submit --wait", tu_tmp, tu_tmp, tu_tmp);
+    assert_int_equal(tu_run(cmd, &out), 1);
+    assert_non_null(strstr(out, "no Slurm cluster answers"));
+    assert_non_null(strstr(out, "scripts/slurm_local.sh start"));
+    free(out);
+    char *down = tu_path_in("down", NULL);
+    struct stat st;
+    assert_int_not_equal(stat(down, &st), 0);
+    free(down);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cancel_and_resubmit),
+        cmocka_unit_test(test_cluster_down),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
