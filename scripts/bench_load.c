@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lintrain/featcache.h"
 #include "lintrain/npyset.h"
 
 #define ROWS 49000
@@ -101,8 +102,9 @@ static int write_files(const char *dir)
     return bad;
 }
 
-/* The floor: read() of the whole file into one fresh buffer, 64 MB at a time. */
-static int raw_read(const char *path)
+/* The floor: read() of the whole file into one fresh buffer, 64 MB at a time; with
+ * sum, the feature cache's blob checksum over it too (what opening an entry costs). */
+static int raw_read(const char *path, int sum)
 {
     struct stat st;
     int fd = open(path, O_RDONLY);
@@ -121,8 +123,28 @@ static int raw_read(const char *path)
     }
     close(fd);
     int ok = buf && have == (size_t)st.st_size;
+    if (ok && sum) {
+        lt_featcache_sum s;
+        char hex[LT_FEATCACHE_SUM_HEX];
+        lt_featcache_sum_init(&s);
+        lt_featcache_sum_update(&s, buf, have);
+        lt_featcache_sum_hex(&s, hex);
+        ok = hex[0] != '\0';
+    }
     free(buf);
     return ok ? 0 : 1;
+}
+
+static int raw_read_only(const char *x, const char *y)
+{
+    (void)y;
+    return raw_read(x, 0);
+}
+
+static int raw_read_sum(const char *x, const char *y)
+{
+    (void)y;
+    return raw_read(x, 1);
 }
 
 static int npy_load(const char *x, const char *y)
@@ -140,7 +162,9 @@ static int npy_load(const char *x, const char *y)
 
 /* Runs one load in a child: its wall and CPU (user + system) seconds, its peak RSS
  * in KB. */
-static int in_child(const char *x, const char *y, double *seconds, long *rss_kb)
+typedef int (*job_fn)(const char *x, const char *y);
+
+static int in_child(job_fn job, const char *x, const char *y, double *seconds, long *rss_kb)
 {
     fflush(NULL);
     double t0 = now();
@@ -149,7 +173,7 @@ static int in_child(const char *x, const char *y, double *seconds, long *rss_kb)
         return 1;
     }
     if (pid == 0) {
-        _exit(y ? npy_load(x, y) : raw_read(x));
+        _exit(job(x, y));
     }
     int status;
     struct rusage ru;
@@ -171,15 +195,16 @@ static int cmp_double(const void *a, const void *b)
 
 /* One row of the table: median wall and CPU seconds over rounds (after a warm-up),
  * GB/s of the float32 data (1.254 GB) by each, peak RSS against the data. */
-static int row(FILE *out, const char *what, const char *x, const char *y, int rounds)
+static int row(FILE *out, const char *what, job_fn job, const char *x, const char *y,
+               int rounds)
 {
     double wall[16], cpu[16], s[2];
     long rss = 0, r;
-    if (in_child(x, y, s, &r) != 0) {
+    if (in_child(job, x, y, s, &r) != 0) {
         return 1;
     }
     for (int k = 0; k < rounds; k++) {
-        if (in_child(x, y, s, &r) != 0) {
+        if (in_child(job, x, y, s, &r) != 0) {
             return 1;
         }
         wall[k] = s[0];
@@ -207,10 +232,13 @@ static int table(FILE *out, const char *dir, const char *cmd, int rounds)
             rounds);
     fprintf(out, "| what | wall s | GB/s (wall) | CPU s | GB/s (CPU) | data MB | peak RSS MB | "
             "RSS over data |\n|---|---|---|---|---|---|---|---|\n");
-    return row(out, "read() of the float32 file into one buffer (the floor)", p32, NULL,
-               rounds) ||
-           row(out, "lt_npyset_load, X float32 (N, D) + y int64", p32, py, rounds) ||
-           row(out, "lt_npyset_load, X float64 converted to float32", p64, py, rounds);
+    return row(out, "read() of the float32 file into one buffer (the floor)", raw_read_only,
+               p32, NULL, rounds) ||
+           row(out, "the same + the feature cache's blob checksum over it", raw_read_sum, p32,
+               NULL, rounds) ||
+           row(out, "lt_npyset_load, X float32 (N, D) + y int64", npy_load, p32, py, rounds) ||
+           row(out, "lt_npyset_load, X float64 converted to float32", npy_load, p64, py,
+               rounds);
 }
 
 int main(int argc, char **argv)

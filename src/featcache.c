@@ -150,25 +150,32 @@ lt_status lt_featcache_root(char out[LT_PATH_MAX], lt_error *err)
 
 /* ---- opening -------------------------------------------------------------------------- */
 
-/* The SHA-256 of the whole file at path, and its size. */
-static int hash_file(const char *path, char hex[LT_SHA256_HEX], uint64_t *size)
+#define SUM_CHUNK ((size_t)1 << 20) /* bytes read at once: a multiple of 32 */
+
+/* The checksum of the whole file at path, and its size. */
+static int sum_file(const char *path, char hex[LT_FEATCACHE_SUM_HEX], uint64_t *size)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) {
+    unsigned char *buf = malloc(SUM_CHUNK);
+    if (!f || !buf) {
+        if (f) {
+            fclose(f);
+        }
+        free(buf);
         return -1;
     }
-    static unsigned char buf[1 << 16];
-    lt_sha256 h;
-    lt_sha256_init(&h);
+    lt_featcache_sum s;
+    lt_featcache_sum_init(&s);
     size_t got;
-    *size = 0;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
-        lt_sha256_update(&h, buf, got);
-        *size += got;
+    /* fread fills the whole chunk until the end of the file: only the last is short. */
+    while ((got = fread(buf, 1, SUM_CHUNK, f)) > 0) {
+        lt_featcache_sum_update(&s, buf, got);
     }
     int bad = ferror(f);
     fclose(f);
-    lt_sha256_final_hex(&h, hex);
+    free(buf);
+    *size = s.bytes;
+    lt_featcache_sum_hex(&s, hex);
     return bad ? -1 : 0;
 }
 
@@ -176,15 +183,15 @@ static int hash_file(const char *path, char hex[LT_SHA256_HEX], uint64_t *size)
 static const char *check_blob(lt_featcache_entry *e, const cJSON *b, char *why, size_t cap)
 {
     const cJSON *name = cJSON_GetObjectItem(b, "name"), *bytes = cJSON_GetObjectItem(b, "bytes");
-    const cJSON *sum = cJSON_GetObjectItem(b, "sha256");
+    const cJSON *sum = cJSON_GetObjectItem(b, "sum");
     if (!cJSON_IsString(name) || !cJSON_IsNumber(bytes) || !cJSON_IsString(sum) ||
         strlen(name->valuestring) >= sizeof e->names[0] || strchr(name->valuestring, '/')) {
         return "manifest: a malformed blob record";
     }
-    char path[LT_PATH_MAX], hex[LT_SHA256_HEX];
+    char path[LT_PATH_MAX], hex[LT_FEATCACHE_SUM_HEX];
     uint64_t size;
     if (lt_path_join(path, e->dir, name->valuestring, NULL) != LT_OK ||
-        hash_file(path, hex, &size) != 0) {
+        sum_file(path, hex, &size) != 0) {
         snprintf(why, cap, "blob %s: missing or unreadable", name->valuestring);
     } else if ((double)size != bytes->valuedouble) {
         snprintf(why, cap, "blob %s: %llu bytes, the manifest says %.17g", name->valuestring,

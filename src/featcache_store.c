@@ -198,7 +198,7 @@ static int good_name(const char *name)
 lt_status lt_featcache_writer_add(lt_featcache_writer *w, const char *name, const void *bytes,
                                   size_t n, lt_error *err)
 {
-    char path[LT_PATH_MAX], hex[LT_SHA256_HEX];
+    char path[LT_PATH_MAX], hex[LT_FEATCACHE_SUM_HEX];
     if (!good_name(name)) {
         return lt_fail(err, LT_ERR, "feature cache: bad blob name \"%s\"", name);
     }
@@ -214,11 +214,14 @@ lt_status lt_featcache_writer_add(lt_featcache_writer *w, const char *name, cons
     if (!ok) {
         return lt_fail(err, LT_ERR, "%s: cannot write: %s", path, strerror(e));
     }
-    lt_sha256_hex(bytes, n, hex);
+    lt_featcache_sum s;
+    lt_featcache_sum_init(&s);
+    lt_featcache_sum_update(&s, bytes, n);
+    lt_featcache_sum_hex(&s, hex);
     cJSON *b = cJSON_CreateObject();
     if (!b || !cJSON_AddStringToObject(b, "name", name) ||
         !cJSON_AddNumberToObject(b, "bytes", (double)n) ||
-        !cJSON_AddStringToObject(b, "sha256", hex)) {
+        !cJSON_AddStringToObject(b, "sum", hex)) {
         cJSON_Delete(b);
         return lt_fail(err, LT_ERR, "feature cache: out of memory");
     }

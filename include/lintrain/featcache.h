@@ -6,7 +6,8 @@
  * ${XDG_CACHE_HOME:-$HOME/.cache}/lintrain/features.
  *
  * An entry is a folder ROOT/KEY holding named blobs and manifest.json (each blob's size
- * and SHA-256, the key's parts in readable form, the code version, the creation time).
+ * and checksum (featcache_sum.c), the key's parts in readable form, the code version,
+ * the creation time).
  * KEY is the SHA-256 of the key's parts (lt_featcache_key). A writer fills a private
  * folder ROOT/.tmp-KEY-PID and renames it to ROOT/KEY, so a reader sees a whole entry
  * or none. lt_featcache_open checks the manifest against the key and every blob's size
@@ -169,5 +170,19 @@ lt_status lt_featcache_list(const char *root, lt_featcache_info **items, size_t 
  * or several (err says which). */
 lt_status lt_featcache_clear(const char *root, const char *prefix, size_t *removed,
                              size_t *busy, lt_error *err);
+
+/* ---- the blob checksum (featcache_sum.c) --------------------------------------------- */
+
+#define LT_FEATCACHE_SUM_HEX 33 /* 32 hex digits and the NUL */
+
+typedef struct {
+    uint64_t a[4], b[4];  /* the four lanes' running sums and sums of sums */
+    uint64_t bytes;
+} lt_featcache_sum;
+
+void lt_featcache_sum_init(lt_featcache_sum *s);
+/* Adds n bytes; every call but the last must pass a multiple of 32 bytes. */
+void lt_featcache_sum_update(lt_featcache_sum *s, const void *data, size_t n);
+void lt_featcache_sum_hex(const lt_featcache_sum *s, char hex[LT_FEATCACHE_SUM_HEX]);
 
 #endif
