@@ -23,18 +23,8 @@ static int setup(void **state)
     /* The sample, 3 short epochs: every trial takes a fraction of a second. */
     const char *base = "{\"data\": {\"dir\": \"data/cifar-10-sample\", \"val_size\": 200},\n"
                        " \"train\": {\"epochs\": 3, \"batch_size\": 100, \"log_every\": 0}}\n";
-    char *path = tu_join(tu_tmp, "base.json");
-    tu_write_file(path, base, strlen(base));
-    free(path);
+    tu_put("base.json", base);
     return 0;
-}
-
-/* Writes text to tu_tmp/name. */
-static void put(const char *name, const char *text)
-{
-    char *path = tu_join(tu_tmp, name);
-    tu_write_file(path, text, strlen(text));
-    free(path);
 }
 
 /* scripts/sweep with tu_tmp/base.json, tu_tmp/<spec> and the sweep folder tu_tmp/<out>. */
@@ -269,7 +259,7 @@ static void check_random_leaderboard(const char *dir, const char *output)
 static void test_random_sweep(void **state)
 {
     (void)state;
-    put("random.json", RANDOM_SPEC);
+    tu_put("random.json", RANDOM_SPEC);
     char *out = NULL;
     sweep_ok("random.json", "rs", "--jobs 2", &out);
     assert_non_null(strstr(out, "4 trials"));
@@ -292,7 +282,7 @@ static const char *const RUN_FILES[] = {"summary.json", "metrics.jsonl", "weight
 static void test_rerun_retrains_nothing(void **state)
 {
     (void)state;
-    put("random.json", RANDOM_SPEC);
+    tu_put("random.json", RANDOM_SPEC);
     sweep_ok("random.json", "rr", "--jobs 2", NULL);
     csv_table t;
     csv_read("rr", &t);
@@ -366,7 +356,7 @@ static void test_rerun_retrains_nothing(void **state)
 static void test_blown_up_trial_diverged(void **state)
 {
     (void)state;
-    put("blowup.json", "{\"grid\": {\"optimizer.lr\": [1e-7, 1e-2], "
+    tu_put("blowup.json", "{\"grid\": {\"optimizer.lr\": [1e-7, 1e-2], "
                        "\"regularization.lambda\": [100]}, \"metric\": \"val_data_loss\", "
                        "\"mode\": \"min\"}\n");
     char *out = NULL;
@@ -394,7 +384,7 @@ static void test_blown_up_trial_diverged(void **state)
 static void test_broken_trials(void **state)
 {
     (void)state;
-    put("broken.json", "{\"grid\": {\"optimizer.lr\": [3e-7, 1e30, 1e-6]}}\n");
+    tu_put("broken.json", "{\"grid\": {\"optimizer.lr\": [3e-7, 1e30, 1e-6]}}\n");
     char *out = NULL;
     sweep_ok("broken.json", "bt", "--jobs 2", &out);
     free(out);
@@ -422,7 +412,7 @@ static void test_broken_trials(void **state)
 static void test_slurm_script(void **state)
 {
     (void)state;
-    put("slurm.json", "{\"grid\": {\"regularization.lambda\": [10, 100, 1000]},\n"
+    tu_put("slurm.json", "{\"grid\": {\"regularization.lambda\": [10, 100, 1000]},\n"
                       " \"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-6]}},\n"
                       " \"trials\": 2, \"seed\": 3}\n");
     char *out = NULL;
@@ -500,7 +490,7 @@ static void test_slurm_script(void **state)
 static void test_draws(void **state)
 {
     (void)state;
-    put("draws.json", "{\"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-6, 1e-2]},\n"
+    tu_put("draws.json", "{\"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-6, 1e-2]},\n"
                       "  \"regularization.lambda\": {\"uniform\": [0, 1e-2]},\n"
                       "  \"train.batch_size\": {\"int_uniform\": [1, 3]},\n"
                       "  \"model.loss\": {\"choice\": [\"svm\", \"softmax\"]}},\n"
@@ -548,10 +538,10 @@ static void test_draws(void **state)
 static void test_growing_sweep_keeps_trials(void **state)
 {
     (void)state;
-    put("small.json", "{\"grid\": {\"regularization.lambda\": [10, 100]},\n"
+    tu_put("small.json", "{\"grid\": {\"regularization.lambda\": [10, 100]},\n"
                       " \"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-6]}},\n"
                       " \"trials\": 2}\n");
-    put("large.json", "{\"grid\": {\"regularization.lambda\": [10, 100, 1000]},\n"
+    tu_put("large.json", "{\"grid\": {\"regularization.lambda\": [10, 100, 1000]},\n"
                       " \"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-6]}},\n"
                       " \"trials\": 3}\n");
     sweep_ok("small.json", "g", "--slurm", NULL);
@@ -609,7 +599,7 @@ static void test_spec_errors(void **state)
         {"{\"grid\": {\"optimizer.lr\": [1]},}", "invalid JSON at line 1"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        put("bad.json", cases[i].spec);
+        tu_put("bad.json", cases[i].spec);
         char *out = NULL;
         int rc = sweep("bad.json", "bad", "--slurm", &out);
         if (rc != 2 || !strstr(out, cases[i].expect)) {
@@ -622,7 +612,7 @@ static void test_spec_errors(void **state)
         assert_false(access(path, F_OK) == 0);
     }
     /* A key path through a value that is not a section: found before writing. */
-    put("bad.json", "{\"grid\": {\"data.dir.kind\": [1]}}");
+    tu_put("bad.json", "{\"grid\": {\"data.dir.kind\": [1]}}");
     char *out = NULL;
     assert_int_equal(sweep("bad.json", "bad", "", &out), 2);
     assert_non_null(strstr(out, "data.dir is not a section"));

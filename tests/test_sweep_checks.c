@@ -23,18 +23,11 @@ static const char SPEC[] =
     "{\"grid\": {\"regularization.lambda\": [10, 100]},\n"
     " \"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-6]}}, \"trials\": 2}\n";
 
-static void put(const char *name, const char *text)
-{
-    char *path = tu_join(tu_tmp, name);
-    tu_write_file(path, text, strlen(text));
-    free(path);
-}
-
 static int setup(void **state)
 {
     tu_setup_tmp(state);
-    put("base.json", BASE);
-    put("spec.json", SPEC);
+    tu_put("base.json", BASE);
+    tu_put("spec.json", SPEC);
     return 0;
 }
 
@@ -130,14 +123,14 @@ static void test_set_as_lintrain_reads_it(void **state)
 static void test_trial_configs_checked(void **state)
 {
     (void)state;
-    put("typo.json", "{\"random\": {\"optimizer.lrr\": {\"log_uniform\": [1e-7, 1e-6]}},"
+    tu_put("typo.json", "{\"random\": {\"optimizer.lrr\": {\"log_uniform\": [1e-7, 1e-6]}},"
                      " \"trials\": 20}");
     free(expect(2, "typo.json", "c1", "",
                 "unknown key \"optimizer.lrr\" (did you mean \"optimizer.lr\"?)", NULL));
-    put("neg.json", "{\"grid\": {\"optimizer.lr\": [3e-7, -1, 1e-6]}}");
+    tu_put("neg.json", "{\"grid\": {\"optimizer.lr\": [3e-7, -1, 1e-6]}}");
     free(expect(2, "neg.json", "c1", "", "optimizer.lr=-1: optimizer.lr: must be > 0, got -1",
                 "(1 of 3 configs checked refused)", NULL));
-    put("range.json", "{\"random\": {\"optimizer.lr\": {\"uniform\": [-1, 1e-6]}},"
+    tu_put("range.json", "{\"random\": {\"optimizer.lr\": {\"uniform\": [-1, 1e-6]}},"
                       " \"trials\": 5}");
     free(expect(2, "range.json", "c1", "--slurm", "optimizer.lr=-1 (a corner", NULL));
     /* A --set typo too: every trial is refused, and one line says so. */
@@ -176,7 +169,7 @@ static void test_rerun_guard(void **state)
     free(expect(0, "spec.json", "g", "--slurm", "4 trials", NULL));
     char *path = tu_path_in("g", "sweep.json");
     char *before = tu_read_file(path, NULL);
-    put("s.json", "{\"grid\": {\"regularization.lambda\": [10, 1000]},\n"
+    tu_put("s.json", "{\"grid\": {\"regularization.lambda\": [10, 1000]},\n"
                   " \"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-6]}},"
                   " \"trials\": 2, \"seed\": 1}\n");
     free(expect(2, "s.json", "g", "--slurm", "holds a sweep of another spec",
@@ -184,15 +177,15 @@ static void test_rerun_guard(void **state)
                 "spec seed: was 0, now 1", NULL));
     free(expect(2, "spec.json", "g", "--slurm --set train.epochs=2",
                 "--set train.epochs: was absent, now 2", NULL));
-    put("base.json", "{\"data\": {\"dir\": \"data/cifar-10-sample\", \"val_size\": 200},\n"
+    tu_put("base.json", "{\"data\": {\"dir\": \"data/cifar-10-sample\", \"val_size\": 200},\n"
                      " \"train\": {\"epochs\": 4, \"batch_size\": 100, \"log_every\": 0}}\n");
     free(expect(2, "spec.json", "g", "--slurm", "base config train.epochs: was 3, now 4", NULL));
-    put("base.json", BASE);
+    tu_put("base.json", BASE);
     char *after = tu_read_file(path, NULL);
     assert_string_equal(before, after);
     free(after);
 
-    put("more.json", "{\"grid\": {\"regularization.lambda\": [1000, 10, 100]},\n"
+    tu_put("more.json", "{\"grid\": {\"regularization.lambda\": [1000, 10, 100]},\n"
                      " \"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-6]}},"
                      " \"trials\": 3, \"metric\": \"val_data_loss\", \"mode\": \"min\"}\n");
     free(expect(0, "more.json", "g", "--slurm", "9 trials",
@@ -261,7 +254,7 @@ static void test_sweep_png(void **state)
                              tu_tmp, id),
                      0);
     free(out);
-    put("spy", "#!/bin/sh\nd=$(dirname \"$0\")/spied\nmkdir -p \"$d\"\n"
+    tu_put("spy", "#!/bin/sh\nd=$(dirname \"$0\")/spied\nmkdir -p \"$d\"\n"
                "tee \"$d/plot.gp\" | gnuplot || exit 1\n"
                "for f in $(grep -o \"/[^' ]*sweep-plot-[^/]*/[a-z_]*\\.tsv\" \"$d/plot.gp\"); do "
                "cp \"$f\" \"$d/\"; done\n");

@@ -29,17 +29,8 @@ static int setup(void **state)
     tu_setup_tmp(state);
     const char *base = "{\"data\": {\"dir\": \"data/cifar-10-sample\", \"val_size\": 200},\n"
                        " \"train\": {\"epochs\": 8, \"batch_size\": 100, \"log_every\": 0}}\n";
-    char *path = tu_join(tu_tmp, "base.json");
-    tu_write_file(path, base, strlen(base));
-    free(path);
+    tu_put("base.json", base);
     return 0;
-}
-
-static void put(const char *name, const char *text)
-{
-    char *path = tu_join(tu_tmp, name);
-    tu_write_file(path, text, strlen(text));
-    free(path);
 }
 
 /* Writes tu_tmp/<name>: the spec {body extra}. */
@@ -47,7 +38,7 @@ static void put_spec(const char *name, const char *body, const char *extra)
 {
     char text[2048];
     snprintf(text, sizeof text, "{%s%s}\n", body, extra);
-    put(name, text);
+    tu_put(name, text);
 }
 
 /* The command line of a sweep of tu_tmp/<base>, tu_tmp/<spec> into tu_tmp/<out>. */
@@ -251,8 +242,8 @@ static void check_rerun_and_resume(void)
 static void test_tpe_asha_against_random(void **state)
 {
     (void)state;
-    put("tpe.json", TPE_SPEC);
-    put("random.json", RANDOM_SPEC);
+    tu_put("tpe.json", TPE_SPEC);
+    tu_put("random.json", RANDOM_SPEC);
     run_sweep("tpe.json", "tpe", "--jobs 1", 0, NULL);
     run_sweep("random.json", "rnd", "--jobs 1", 0, NULL);
     lb_row t[MAX_TRIALS], r[MAX_TRIALS];
@@ -324,8 +315,8 @@ static void test_pruner_keeps_random_trials(void **state)
     cJSON_Delete(a);
     cJSON_Delete(b);
     cJSON_Delete(c);
-    put("grid.json", "{\"grid\": {\"optimizer.lr\": [1e-7, 1e-6]}, \"sampler\": \"grid\"}\n");
-    put("grid0.json", "{\"grid\": {\"optimizer.lr\": [1e-7, 1e-6]}}\n");
+    tu_put("grid.json", "{\"grid\": {\"optimizer.lr\": [1e-7, 1e-6]}, \"sampler\": \"grid\"}\n");
+    tu_put("grid0.json", "{\"grid\": {\"optimizer.lr\": [1e-7, 1e-6]}}\n");
     run_sweep("grid.json", "grid", "--slurm", 0, NULL);
     run_sweep("grid0.json", "grid0", "--slurm", 0, NULL);
     ta = manifest_trials("grid", &a);
@@ -340,7 +331,7 @@ static void test_pruner_keeps_random_trials(void **state)
 static void test_storage_url(void **state)
 {
     (void)state;
-    put("small.json", "{\"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-5]}},\n"
+    tu_put("small.json", "{\"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-5]}},\n"
                       " \"trials\": 3, \"sampler\": \"tpe\"}\n");
     char extra[4096], *out = NULL;
     snprintf(extra, sizeof extra, "--jobs 1 --storage 'sqlite:///%s/study.db'", tu_tmp);
@@ -436,7 +427,7 @@ static void interrupt_and_rerun(const char *spec, const char *dir, int n_trials)
 static void test_ctrl_c_then_rerun(void **state)
 {
     (void)state;
-    put("base40.json", "{\"data\": {\"dir\": \"data/cifar-10-sample\", \"val_size\": 200},\n"
+    tu_put("base40.json", "{\"data\": {\"dir\": \"data/cifar-10-sample\", \"val_size\": 200},\n"
                        " \"train\": {\"epochs\": 40, \"batch_size\": 100, \"log_every\": 0}}\n");
     const char *space = "\"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-5]}}, "
                         "\"trials\": 3, \"seed\": 1";
@@ -472,7 +463,7 @@ static void test_optuna_spec_errors(void **state)
         {"{" LR "\"pruner\": \"median\", \"metric\": \"test_acc\"}", "epoch lines"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        put("bad.json", cases[i].spec);
+        tu_put("bad.json", cases[i].spec);
         char cmd[8192], *out = NULL;
         sweep_cmd(cmd, sizeof cmd, "base.json", "bad.json", "bad", "");
         int rc = tu_run(cmd, &out);
@@ -483,7 +474,7 @@ static void test_optuna_spec_errors(void **state)
         free(out);
         assert_false(tu_exists_in("bad", NULL));
     }
-    put("bad.json", "{" LR "\"sampler\": \"tpe\"}");
+    tu_put("bad.json", "{" LR "\"sampler\": \"tpe\"}");
     char cmd[8192], *out = NULL;
     sweep_cmd(cmd, sizeof cmd, "base.json", "bad.json", "bad", "--slurm");
     assert_int_equal(tu_run(cmd, &out), 2);

@@ -291,3 +291,10 @@ const char *tu_line_type(const void *line)
     assert_true(cJSON_IsString(t));
     return t->valuestring;
 }
+
+void tu_put(const char *name, const char *text)
+{
+    char *path = tu_join(tu_tmp, name);
+    tu_write_file(path, text, strlen(text));
+    free(path);
+}

@@ -15,6 +15,9 @@ void tu_rmtree(const char *path);
 /* Writes n bytes to path, replacing it. Aborts the test on failure. */
 void tu_write_file(const char *path, const void *data, size_t n);
 
+/* Writes text to tu_tmp/name. */
+void tu_put(const char *name, const char *text);
+
 /* Whether the files at paths a and b hold the same bytes (both must be readable). */
 int tu_same_file(const char *a, const char *b);
 
