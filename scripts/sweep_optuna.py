@@ -58,6 +58,11 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 REEXEC = "LINTRAIN_SWEEP_REEXEC"
 # How often a worker looks at a running trial's metrics.jsonl, in seconds.
 POLL = 0.01
+# A worker in a Slurm array task passes a signal on to its lintrain only when lintrain
+# still runs this many seconds later: Slurm (scancel, a time limit) signals every
+# process of the task, lintrain too, and a second SIGTERM would kill lintrain in its
+# checkpoint instead of letting it finish it.
+SLURM_GRACE = 3.0
 
 
 # ---- Optuna itself -------------------------------------------------------------------------
@@ -76,6 +81,9 @@ def import_optuna():
             os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON] + sys.argv)
         raise sl.Failure(f"Optuna is not installed for {sys.executable} (Debian: "
                          "apt-get install python3-optuna; make deps installs it)") from None
+    # Imported: processes started from here (a Slurm array submitted with this
+    # environment) may start themselves again under Debian's python3 when they need to.
+    os.environ.pop(REEXEC, None)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     return optuna
@@ -333,13 +341,20 @@ def record_trial(sweep_dir, values):
     return tid
 
 
-def work_left(trials, spec):
-    """Whether a worker has a trial to take: an enqueued one, or (tpe) a new draw while
-    fewer than "trials" were drawn (retries of unfinished trials are not new draws)."""
-    if any(t.state.name == "WAITING" for t in trials):
-        return True
+def trials_left(trials, spec):
+    """How many trials the workers have still to take: the enqueued ones, and (tpe) the
+    new draws while fewer than "trials" were drawn (retries of unfinished trials are not
+    new draws)."""
+    waiting = sum(1 for t in trials if t.state.name == "WAITING")
+    if spec.get("sampler") != "tpe":
+        return waiting
     drawn = sum(1 for t in trials if not t.user_attrs.get("retry"))
-    return spec.get("sampler") == "tpe" and drawn < spec["trials"]
+    return waiting + max(0, spec["trials"] - drawn)
+
+
+def work_left(trials, spec):
+    """Whether a worker has a trial to take."""
+    return trials_left(trials, spec) > 0
 
 
 def next_trial(optuna, study, sweep_dir, spec):
@@ -360,7 +375,15 @@ def next_trial(optuna, study, sweep_dir, spec):
                 values[key] = suggest(trial, key, dist)
             tid = record_trial(sweep_dir, values)
             trial.set_user_attr("trial", tid)
+        if slurm_task():
+            trial.set_user_attr("slurm_task", slurm_task())
         return trial, tid
+
+
+def slurm_task():
+    """JOB_TASK of the Slurm array task this worker is, or None outside an array."""
+    job, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    return f"{job}_{task}" if job and task else None
 
 
 # ---- following a running lintrain ----------------------------------------------------------
@@ -429,13 +452,20 @@ class Interrupt:
 
     def __init__(self):
         self.signal = None
+        self.at = None  # when it came (time.monotonic())
 
     def install(self):
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self.on_signal)
 
     def on_signal(self, sig, frame):  # pylint: disable=unused-argument
-        self.signal = sig
+        self.signal, self.at = sig, time.monotonic()
+
+    def to_forward(self):
+        """Whether to pass the signal on to lintrain now (see SLURM_GRACE)."""
+        if not self.signal:
+            return False
+        return not slurm_task() or time.monotonic() - self.at >= SLURM_GRACE
 
 
 def die_with_worker():
@@ -464,7 +494,7 @@ def run_lintrain(cmd, log, follower, stop):
                 proc.send_signal(signal.SIGTERM)
         if done:
             return proc.returncode, pruned
-        if stop.signal and not signalled and not pruned:
+        if stop.to_forward() and not signalled and not pruned:
             proc.send_signal(stop.signal)
             signalled = True
         time.sleep(POLL)
@@ -573,6 +603,8 @@ def worker(sweep_dir, threads, lintrain, storage_url):
                 os.path.join(folder, "status.json")) or {})
             print(f"{tid}  complete ({status}), reported to the study", flush=True)
         else:
+            task = slurm_task()
+            print(f"{tid}  running" + (f" (Slurm array task {task})" if task else ""), flush=True)
             status = run_trial(folder, follower, stop, threads, lintrain)["status"]
         if stop.signal and status not in sl.FINISHED + ("pruned",):
             trial.set_user_attr("status", "interrupted")
@@ -584,19 +616,34 @@ def worker(sweep_dir, threads, lintrain, storage_url):
 
 # ---- the coordinator ------------------------------------------------------------------------
 
+def sweep_study(args, manifest):
+    """The study of the sweep folder args.out (at args.storage when given)."""
+    spec = manifest["spec"]
+    return open_study(import_optuna(), args.out, args.storage, spec,
+                      fixed_epochs(manifest.get("trial_base", manifest["base"]), spec))
+
+
+def prepare_study(args, manifest):
+    """Opens (or makes) the study of a prepared sweep folder and puts back what a stopped
+    run left: only while no worker of the sweep is alive. Returns (the trials queued,
+    the trials left to take)."""
+    out, spec = args.out, manifest["spec"]
+    if not args.storage:
+        clear_stale_lock(out)
+    study = sweep_study(args, manifest)
+    expected = [] if spec.get("sampler") == "tpe" else [t["id"] for t in manifest["trials"]]
+    with StudyLock(out):
+        n = put_back(study, out, expected)
+        left = trials_left(study.get_trials(deepcopy=False), spec)
+    return n, left
+
+
 def run(args, manifest, lintrain):
     """Runs the Optuna sweep of a prepared sweep folder: puts back what a stopped run
     left, starts the workers and waits for them. Returns the number of epochs the
     trials ran, or None when the sweep was stopped by a signal."""
-    optuna = import_optuna()
-    out, spec = args.out, manifest["spec"]
-    if not args.storage:
-        clear_stale_lock(out)
-    study = open_study(optuna, out, args.storage, spec, fixed_epochs(manifest.get("trial_base", manifest["base"]), spec))
-    expected = [] if spec.get("sampler") == "tpe" else [t["id"] for t in manifest["trials"]]
-    with StudyLock(out):
-        n = put_back(study, out, expected)
-        left = work_left(study.get_trials(deepcopy=False), spec)
+    out = args.out
+    n, left = prepare_study(args, manifest)
     if not left:
         print("sweep: the study has every trial's result: nothing to run")
         return epochs_run(out)

@@ -8,8 +8,13 @@
                              gets a status.json saying how it ended. The sweep then writes
                              the leaderboard, as a local sweep does.
 
+With an Optuna spec (a tpe sampler or a pruner) each array task is instead a worker
+(scripts/sweep --worker DIR) that asks the shared study for trials until the budget is
+spent; --jobs J gives the array J tasks. What a stopped array left unfinished in the
+study is put back here, before the array is written, while none of its workers lives.
+
 Slurm does the scheduling; this module only writes the script and calls sbatch, sinfo,
-squeue and scontrol. Python 3 standard library only.
+squeue and scontrol. Python 3 standard library (Optuna through sweep_optuna).
 """
 
 import datetime
@@ -21,6 +26,7 @@ import subprocess
 import sys
 import time
 
+import sweep_optuna
 import sweeplib
 from sweeplib import Failure, UsageError
 
@@ -35,6 +41,10 @@ DEFAULT_CONF = "/etc/slurm/slurm.conf"
 CONFIGLESS_CONF = "/run/slurm/conf/slurm.conf"
 # Node states (sinfo %t) in which a node takes jobs.
 USABLE_NODE_STATES = ("idle", "mix", "alloc", "comp")
+# Array tasks (workers) of an Optuna sweep when --jobs is not given, fewer when fewer
+# trials are left: TPE and the pruners decide from the trials that have reported, and a
+# budget whose trials all start at once leaves them nothing to decide from.
+DEFAULT_WORKERS = 4
 
 SBATCH = """#!/bin/bash
 # A Slurm job array that runs the pending trials of the sweep {out}, one trial per
@@ -57,6 +67,31 @@ trial=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {pending})
 [ -n "$trial" ] || {{ echo "no trial for array task $SLURM_ARRAY_TASK_ID in {pending}" >&2; exit 1; }}
 exec {sweep} --trial "$trial" --threads "${{SLURM_CPUS_PER_TASK:-1}}" --lintrain {lintrain}
 """
+
+SBATCH_WORKERS = """#!/bin/bash
+# A Slurm job array of {workers} of the Optuna sweep {out}: each task asks the
+# study for a trial, runs it, and again until the budget is spent (a task that starts
+# when nothing is left exits at once). The study: {storage}
+# Write and submit this file with
+#     scripts/sweep ... --slurm --submit
+# which first puts back in the study the trials that a stopped array left unfinished
+# (they resume from their checkpoints): sbatch this file again after an array was
+# cancelled and those trials stay out. Options given to sbatch override these lines,
+# e.g. --cpus-per-task=4 (each trial gets that many OpenBLAS threads). When it is done:
+#     {leaderboard} {out_q}
+#SBATCH --job-name=lintrain-sweep
+#SBATCH --array=0-{last}
+#SBATCH --cpus-per-task=1
+#SBATCH --mem=2G
+#SBATCH --output={logs}/%A_%a.out
+set -euo pipefail
+cd {cwd}
+exec {sweep} --worker {out_q} --threads "${{SLURM_CPUS_PER_TASK:-1}}" --lintrain {lintrain}{storage_opt}
+"""
+
+
+def plural(n, noun):
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def quoted_abspath(path):
@@ -85,6 +120,30 @@ def write_slurm(args, pending, lintrain):
     return script
 
 
+def write_workers(args, tasks, lintrain):
+    """Writes DIR/sweep.sbatch, an array of tasks workers; returns the script's path."""
+    out = args.out
+    logs = os.path.join(out, "slurm")
+    os.makedirs(logs, exist_ok=True)
+    stale = os.path.join(out, "slurm_trials.txt")  # a grid array's, if the spec was one
+    if os.path.exists(stale):
+        os.remove(stale)
+    script = os.path.join(out, "sweep.sbatch")
+    q = quoted_abspath
+    storage = args.storage or os.path.join(os.path.abspath(out), sweep_optuna.JOURNAL)
+    sweeplib.write_atomic(script, SBATCH_WORKERS.format(
+        workers=plural(tasks, "worker"), out=os.path.abspath(out), out_q=q(out), storage=storage,
+        leaderboard=q(os.path.join(sweeplib.SCRIPTS, "leaderboard")), last=tasks - 1,
+        logs=q(logs), cwd=q(os.getcwd()), sweep=q(os.path.join(sweeplib.SCRIPTS, "sweep")),
+        lintrain=shlex.quote(lintrain),
+        storage_opt=f" --storage {shlex.quote(args.storage)}" if args.storage else ""))
+    os.chmod(script, 0o755)
+    if not args.submit:
+        print(f"sweep: {script}: a job array of {plural(tasks, 'worker')}; "
+              f"submit it once with sbatch {script}, then run scripts/leaderboard {out}")
+    return script
+
+
 # ---- talking to the cluster ----------------------------------------------------------
 
 def slurm(argv):
@@ -108,12 +167,19 @@ def check_options(args):
         raise UsageError("--wait: needs --slurm --submit")
 
 
+def configured():
+    """Whether Slurm's commands have a slurm.conf to read (without one they retry for a
+    minute before they fail)."""
+    conf = os.environ.get("SLURM_CONF") or DEFAULT_CONF
+    return os.path.isfile(conf) or os.path.isfile(CONFIGLESS_CONF)
+
+
 def check_cluster():
     """Fails unless sbatch is installed, a controller answers and a node takes jobs."""
     if not shutil.which("sbatch"):
         raise Failure("sbatch not found: Slurm's commands are not installed here; " + LOCAL_HINT)
     conf = os.environ.get("SLURM_CONF") or DEFAULT_CONF
-    if not os.path.isfile(conf) and not os.path.isfile(CONFIGLESS_CONF):
+    if not configured():
         # Slurm's commands would retry for a minute before saying so.
         raise Failure(f"no Slurm configuration: {conf} does not exist"
                       f"{'' if os.environ.get('SLURM_CONF') else ' and SLURM_CONF is not set'}; "
@@ -151,17 +217,20 @@ def refuse_if_running(out):
                           f"(scancel {earlier['job']}), then run this again")
 
 
-def submit(script, out, count):
+def submit(script, out, count, what=None):
+    """sbatch script (an array of count tasks, each a trial, or what they are)."""
     rc, stdout, err = slurm(["sbatch", "--parsable", script])
     job = stdout.strip().split(";")[0]
     if rc != 0 or not job.isdigit():
         raise Failure(f"sbatch {script}: {err or f'exit {rc}'}")
     job = int(job)
-    sweeplib.write_atomic(job_file(out), sweeplib.dumps(
-        {"job": job, "tasks": count, "trials": os.path.join(out, "slurm_trials.txt"),
-         "submitted": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}))
-    trials = f"{count} trial{'s' if count > 1 else ''}"
-    print(f"sweep: submitted job array {job} ({trials}): squeue -j {job} shows it, "
+    record = {"job": job, "tasks": count}
+    if what is None:
+        record["trials"] = os.path.join(out, "slurm_trials.txt")
+    record["submitted"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    sweeplib.write_atomic(job_file(out), sweeplib.dumps(record))
+    what = what or plural(count, "trial")
+    print(f"sweep: submitted job array {job} ({what}): squeue -j {job} shows it, "
           f"scancel {job} cancels it", flush=True)
     return job
 
@@ -207,14 +276,60 @@ def record_ended(job, pending):
         if state == "COMPLETED" or task >= len(pending):
             continue
         trial = pending[task]
-        status_path = os.path.join(trial, "status.json")
-        if sweeplib.is_complete(trial) or os.path.exists(status_path):
+        if sweeplib.is_complete(trial) or os.path.exists(os.path.join(trial, "status.json")):
             continue
-        error = f"Slurm array task {job}_{task} ended {state}"
-        sweeplib.write_atomic(status_path, sweeplib.dumps(
-            {"id": os.path.basename(trial), "status": "killed", "exit": None, "error": error,
-             "slurm_job": f"{job}_{task}"}))
-        print(f"{os.path.basename(trial)}  killed        {error}")
+        record_killed(trial, f"{job}_{task}", state)
+
+
+def record_killed(folder, task, state):
+    """Records in folder/status.json that its trial's array task ended in state."""
+    status_path = os.path.join(folder, "status.json")
+    record = sweeplib.read_json_or_none(status_path)
+    record = record if isinstance(record, dict) else {"id": os.path.basename(folder), "exit": None}
+    error = f"Slurm array task {task} ended {state}"
+    record.update({"status": "killed", "error": error, "slurm_job": task})
+    sweeplib.write_atomic(status_path, sweeplib.dumps(record))
+    print(f"{os.path.basename(folder)}  killed        {error}")
+
+
+def record_ended_workers(args, manifest, job):
+    """Gives a status.json to each trial that a worker of the array was running when
+    its task ended otherwise than by finishing (cancelled, timed out, node lost): the
+    worker stopped by a signal recorded it as killed, one killed outright could not."""
+    states = task_states(job)
+    for t in sweep_optuna.sweep_study(args, manifest).get_trials(deepcopy=False):
+        task, tid = t.user_attrs.get("slurm_task", ""), t.user_attrs.get("trial")
+        if (not tid or task.split("_")[0] != str(job) or t.state.name not in ("RUNNING", "FAIL")
+                or t.user_attrs.get("status") not in (None, "interrupted")):
+            continue
+        folder = os.path.join(args.out, "trials", tid)
+        if not sweeplib.is_complete(folder):
+            record_killed(folder, task, states.get(int(task.split("_")[1]), "UNKNOWN"))
+
+
+def run_workers(args, manifest, lintrain):
+    """--slurm with an Optuna spec: puts back what a stopped array left (refusing while
+    an array of the sweep is queued or running) and writes an array of workers; with
+    --submit submits it, with --wait waits for it to end."""
+    if args.submit or (os.path.exists(job_file(args.out)) and shutil.which("squeue")
+                       and configured()):
+        refuse_if_running(args.out)
+    queued, left = sweep_optuna.prepare_study(args, manifest)
+    if not left:
+        print("sweep: the study has every trial's result: nothing to submit")
+        return
+    tasks = min(args.jobs or DEFAULT_WORKERS, left)
+    print(f"sweep: Optuna study {sweep_optuna.STUDY} in "
+          f"{args.storage or os.path.join(args.out, sweep_optuna.JOURNAL)}: "
+          f"{plural(queued, 'trial')} queued, {left} to run", flush=True)
+    script = write_workers(args, tasks, lintrain)
+    if not args.submit:
+        return
+    job = submit(script, args.out, tasks, f"{plural(tasks, 'worker')} for {plural(left, 'trial')}")
+    if args.wait:
+        wait(job, args.out)
+        record_ended_workers(args, manifest, job)
+        print(f"sweep: the trials' folders hold {sweep_optuna.epochs_run(args.out)} epochs")
 
 
 def run(args, pending, lintrain):

@@ -521,8 +521,6 @@ def prepare(args, lintrain):
     swept = [(k, "grid") for k in spec["grid"]] + [(k, "random") for k in spec["random"]]
     with_sets = sweep_checks.apply_sets(base, args.set, swept, RESERVED, set_path, UsageError)
     optuna = sweep_optuna.uses_optuna(spec)
-    if optuna and args.slurm:
-        raise UsageError("--slurm: the job array runs grid and random specs without a pruner")
     tpe = spec.get("sampler") == "tpe"
     planned = [] if tpe else expand(spec)  # tpe: the workers draw the trials
     trials, configs = [], {}
@@ -617,6 +615,9 @@ def sweep(args):
     budget = manifest["spec"]["trials"] if manifest["spec"].get("sampler") == "tpe" else None
     print(f"sweep: {len(dirs)} trials in {args.out}" + (f" (of {budget} for TPE)" if budget else "")
           + f": {len(dirs) - len(pending)} complete, {len(pending)} to run", flush=True)
+    if sweep_optuna.uses_optuna(manifest["spec"]) and args.slurm:
+        sweep_slurm.run_workers(args, manifest, lintrain)  # an array of workers
+        return leaderboard(args.out) if args.wait else 0
     if sweep_optuna.uses_optuna(manifest["spec"]):
         epochs = sweep_optuna.run(args, manifest, lintrain)
         if epochs is None:
@@ -652,7 +653,8 @@ def sweep_main(argv=None):
     p.add_argument("--spec", metavar="SPEC", help="the sweep spec (JSON): grid, random, trials, seed, metric, mode")
     p.add_argument("--out", metavar="DIR", help="the sweep folder")
     p.add_argument("--jobs", "-j", type=int, metavar="J", help="trials at a time (default: the number of cores); "
-                   "with --slurm, the array's limit of running tasks")
+                   "with --slurm, the array's limit of running tasks "
+                   "(with Optuna: its workers, default 4)")
     p.add_argument("--slurm", action="store_true", help="write DIR/sweep.sbatch instead of running")
     p.add_argument("--submit", action="store_true", help="with --slurm: submit the array with sbatch")
     p.add_argument("--wait", action="store_true", help="with --submit: wait for the array to end, "

@@ -2,7 +2,8 @@
  * the committed sample: a TPE + ASHA sweep against the random sweep of the same space
  * (pruned trials, epochs saved, best validation accuracy), pruned trials in status.json
  * and the leaderboard, a pruned trial's folder resumed by lintrain, a pruner on a random
- * spec (the same trials), --storage, Ctrl-C and a rerun, and the spec's errors.
+ * spec (the same trials), --storage, Ctrl-C and a rerun, the spec's errors, and the
+ * Slurm array of workers that --slurm writes (its tasks run by hand, as Slurm would).
  * One worker (--jobs 1) where decisions must repeat: the pruner then sees the trials in
  * one order. Runs from the repository root (make test does), against ./lintrain. */
 #include <math.h>
@@ -70,63 +71,12 @@ static void run_sweep(const char *spec, const char *out, const char *extra, int 
 
 #define MAX_TRIALS 32
 
-typedef struct {
-    char trial[32], status[16];
-    double val_acc; /* NAN when the cell is empty */
-    int epochs;     /* -1 when empty */
-} lb_row;
-
-/* Splits line at commas in place (the cells these tests read hold no quotes). */
-static int split(char *line, char **cells, int cap)
-{
-    int n = 0;
-    assert_null(strchr(line, '"'));
-    for (char *p = line; n < cap;) {
-        cells[n++] = p;
-        char *c = strchr(p, ',');
-        if (!c) {
-            break;
-        }
-        *c = '\0';
-        p = c + 1;
-    }
-    return n;
-}
-
-static int column(char **header, int n, const char *name)
-{
-    for (int i = 0; i < n; i++) {
-        if (strcmp(header[i], name) == 0) {
-            return i;
-        }
-    }
-    fail_msg("leaderboard.csv: no column %s", name);
-    return -1;
-}
+typedef tu_board_row lb_row;
 
 /* The rows of tu_tmp/<dir>/leaderboard.csv, in rank order; returns their number. */
 static int read_leaderboard(const char *dir, lb_row *rows)
 {
-    char *path = tu_path_in(dir, "leaderboard.csv");
-    char *text = tu_read_file(path, NULL);
-    assert_non_null(text);
-    free(path);
-    char *save = NULL, *header[64], *cells[64];
-    int nh = split(strtok_r(text, "\n", &save), header, 64);
-    int ct = column(header, nh, "trial"), cs = column(header, nh, "status");
-    int cv = column(header, nh, "val_acc"), ce = column(header, nh, "epochs");
-    int n = 0;
-    for (char *line; (line = strtok_r(NULL, "\n", &save));) {
-        assert_true(n < MAX_TRIALS);
-        assert_int_equal(split(line, cells, 64), nh);
-        snprintf(rows[n].trial, sizeof rows[n].trial, "%s", cells[ct]);
-        snprintf(rows[n].status, sizeof rows[n].status, "%s", cells[cs]);
-        rows[n].val_acc = *cells[cv] ? strtod(cells[cv], NULL) : NAN;
-        rows[n].epochs = *cells[ce] ? atoi(cells[ce]) : -1;
-        n++;
-    }
-    free(text);
-    return n;
+    return tu_read_board(dir, rows, MAX_TRIALS);
 }
 
 /* tu_load_json of tu_tmp/<dir>/trials/<trial>/<file>. */
@@ -474,33 +424,110 @@ static void test_optuna_spec_errors(void **state)
         free(out);
         assert_false(tu_exists_in("bad", NULL));
     }
-    tu_put("bad.json", "{" LR "\"sampler\": \"tpe\"}");
-    char cmd[8192], *out = NULL;
-    sweep_cmd(cmd, sizeof cmd, "base.json", "bad.json", "bad", "--slurm");
-    assert_int_equal(tu_run(cmd, &out), 2);
-    assert_non_null(strstr(out, "--slurm"));
-    free(out);
-    assert_false(tu_exists_in("bad", NULL));
 #undef LR
 }
 
-/* The Optuna specs of configs/sweeps/ pass the spec's checks: what stops them is only
- * --slurm, which takes grid and random specs without a pruner. */
+/* tu_tmp/<dir>/sweep.sbatch holds text. */
+static int sbatch_has(const char *dir, const char *text)
+{
+    char *path = tu_path_in(dir, "sweep.sbatch");
+    char *script = tu_read_file(path, NULL);
+    free(path);
+    int has = script && strstr(script, text);
+    free(script);
+    return has;
+}
+
+/* The Optuna specs of configs/sweeps/ pass the spec's checks, and --slurm writes for
+ * each an array of 4 workers (the default) on the study in the sweep folder; TPE has
+ * drawn nothing yet. */
 static void test_shipped_specs(void **state)
 {
     (void)state;
     static const char *const specs[] = {"cs231n_softmax_tpe.json", "softmax_5k_tpe_asha.json"};
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
-        char *out = NULL;
+        char *out = NULL, dir[64];
+        snprintf(dir, sizeof dir, "shipped%zu", i);
         int rc = tu_runf(&out,
                          "scripts/sweep --config configs/softmax_sgd.json --spec "
-                         "configs/sweeps/%s --out '%s/shipped%zu' --slurm",
-                         specs[i], tu_tmp, i);
-        if (rc != 2 || !strstr(out, "sweep: --slurm: the job array runs grid and random")) {
+                         "configs/sweeps/%s --out '%s/%s' --slurm",
+                         specs[i], tu_tmp, dir);
+        if (rc != 0 || !strstr(out, "a job array of 4 workers")) {
             fail_msg("%s: exit %d:\n%s", specs[i], rc, out);
         }
         free(out);
+        assert_true(sbatch_has(dir, "#SBATCH --array=0-3\n"));
+        assert_true(sbatch_has(dir, "/scripts/sweep --worker "));
+        assert_true(tu_exists_in(dir, "study.journal"));
+        cJSON *m;
+        assert_int_equal(cJSON_GetArraySize(manifest_trials(dir, &m)), 0);
+        cJSON_Delete(m);
     }
+}
+
+/* Runs array task k of tu_tmp/<dir>/sweep.sbatch as Slurm would (of job 7), in the
+ * background; returns its pid. */
+static pid_t start_task(const char *dir, int k)
+{
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "SLURM_ARRAY_JOB_ID=7 SLURM_ARRAY_TASK_ID=%d exec bash "
+             "'%s/%s/sweep.sbatch' > '%s/%s/task%d.out' 2>&1", k, tu_tmp, dir, tu_tmp, dir, k);
+    return tu_start(cmd);
+}
+
+/* --slurm with an Optuna spec writes an array of workers: --jobs of them, fewer when
+ * fewer trials are left (3 for a TPE budget of 3), --storage passed on; a pruner on a
+ * random spec queues its trials. The 3 tasks, run by hand at once, share the study: they
+ * spend the budget once, each trial ok or pruned, and --slurm again has nothing to
+ * submit. */
+static void test_slurm_array_of_workers(void **state)
+{
+    (void)state;
+    tu_put("w_tpe.json", "{\"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-5]}},\n"
+                      " \"trials\": 3, \"sampler\": \"tpe\", \"pruner\": \"median\"}\n");
+    tu_put("w_median.json", "{\"random\": {\"optimizer.lr\": {\"log_uniform\": [1e-7, 1e-5]}},\n"
+                         " \"trials\": 6, \"pruner\": \"median\"}\n");
+    char *out = NULL, extra[4200];
+    run_sweep("w_median.json", "w_median", "--slurm", 0, &out);
+    assert_non_null(strstr(out, "6 trials queued, 6 to run"));
+    free(out);
+    assert_true(sbatch_has("w_median", "#SBATCH --array=0-3\n"));
+    snprintf(extra, sizeof extra, "--slurm --jobs 2 --storage 'sqlite:///%s/w.db'", tu_tmp);
+    run_sweep("w_tpe.json", "w_db", extra, 0, NULL);
+    assert_true(sbatch_has("w_db", "#SBATCH --array=0-1\n"));
+    assert_true(sbatch_has("w_db", " --storage sqlite:///"));
+    run_sweep("w_tpe.json", "w", "--slurm --jobs 5", 0, NULL);
+    assert_true(sbatch_has("w", "#SBATCH --array=0-2\n"));
+    pid_t pids[3];
+    for (int k = 0; k < 3; k++) {
+        pids[k] = start_task("w", k);
+    }
+    int taken = 0; /* trials the tasks took: each once */
+    for (int k = 0; k < 3; k++) {
+        int status;
+        assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        char rel[32], mark[64];
+        snprintf(rel, sizeof rel, "task%d.out", k);
+        snprintf(mark, sizeof mark, "  running (Slurm array task 7_%d)\n", k);
+        char *path = tu_path_in("w", rel), *text = tu_read_file(path, NULL);
+        for (const char *p = text; p && (p = strstr(p, mark)) != NULL; p++) {
+            taken++;
+        }
+        free(path);
+        free(text);
+    }
+    assert_int_equal(taken, 3);
+    assert_int_equal(tu_runf(&out, "scripts/leaderboard '%s/w'", tu_tmp), 0);
+    free(out);
+    lb_row rows[MAX_TRIALS];
+    assert_int_equal(read_leaderboard("w", rows), 3);
+    for (int i = 0; i < 3; i++) {
+        assert_true(strcmp(rows[i].status, "ok") == 0 || strcmp(rows[i].status, "pruned") == 0);
+    }
+    run_sweep("w_tpe.json", "w", "--slurm", 0, &out);
+    assert_non_null(strstr(out, "nothing to submit"));
+    free(out);
 }
 
 int main(void)
@@ -508,6 +535,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_optuna_spec_errors),
         cmocka_unit_test(test_shipped_specs),
+        cmocka_unit_test(test_slurm_array_of_workers),
         cmocka_unit_test(test_tpe_asha_against_random),
         cmocka_unit_test(test_pruner_keeps_random_trials),
         cmocka_unit_test(test_storage_url),

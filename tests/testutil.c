@@ -298,3 +298,52 @@ void tu_put(const char *name, const char *text)
     tu_write_file(path, text, strlen(text));
     free(path);
 }
+
+/* Splits line at its commas in place; returns the number of cells (at most cap). */
+static int board_cells(char *line, char **cells, int cap)
+{
+    int n = 0;
+    assert_null(strchr(line, '"'));
+    for (char *p = line; p && n < cap; n++) {
+        cells[n] = p;
+        p = strchr(p, ',');
+        p = p ? (*p = '\0', p + 1) : NULL;
+    }
+    return n;
+}
+
+static int board_column(char **header, int n, const char *name)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcmp(header[i], name) == 0) {
+            return i;
+        }
+    }
+    fail_msg("leaderboard.csv: no column %s", name);
+    return -1;
+}
+
+int tu_read_board(const char *dir, tu_board_row *rows, int cap)
+{
+    char *path = tu_path_in(dir, "leaderboard.csv");
+    char *text = tu_read_file(path, NULL);
+    if (!text) {
+        fail_msg("%s: missing", path);
+    }
+    free(path);
+    char *save = NULL, *header[64], *cells[64];
+    int nh = board_cells(strtok_r(text, "\n", &save), header, 64);
+    int ct = board_column(header, nh, "trial"), cs = board_column(header, nh, "status");
+    int cv = board_column(header, nh, "val_acc"), ce = board_column(header, nh, "epochs");
+    int n = 0;
+    for (char *line; (line = strtok_r(NULL, "\n", &save)) != NULL; n++) {
+        assert_true(n < cap);
+        assert_int_equal(board_cells(line, cells, 64), nh);
+        snprintf(rows[n].trial, sizeof rows[n].trial, "%s", cells[ct]);
+        snprintf(rows[n].status, sizeof rows[n].status, "%s", cells[cs]);
+        rows[n].val_acc = *cells[cv] ? strtod(cells[cv], NULL) : NAN;
+        rows[n].epochs = *cells[ce] ? (int)strtol(cells[ce], NULL, 10) : -1;
+    }
+    free(text);
+    return n;
+}

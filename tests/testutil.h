@@ -87,4 +87,15 @@ void tu_free_lines(void *lines);
 /* The "type" of a metrics.jsonl line ("step", "epoch", "trial"). */
 const char *tu_line_type(const void *line);
 
+/* One row of a sweep's leaderboard.csv (scripts/sweep). */
+typedef struct {
+    char trial[32], status[16];
+    double val_acc; /* NAN when the cell is empty */
+    int epochs;     /* -1 when the cell is empty */
+} tu_board_row;
+
+/* The rows of tu_tmp/dir/leaderboard.csv in rank order, into rows; returns their
+ * number. Fails the test when there are more than cap, or a cell holds a quote. */
+int tu_read_board(const char *dir, tu_board_row *rows, int cap);
+
 #endif
