@@ -293,25 +293,6 @@ static void test_sweep_png(void **state)
     cJSON_Delete(m);
 }
 
-/* A spec that pins data.limit_train (a swept key, which --set may not change) is
- * copied to tu_tmp with the limit cut to the sample's 1,800 training records; spec
- * then names the copy. */
-static void fit_limit_to_sample(char *spec, size_t size)
-{
-    cJSON *json = tu_load_json(spec);
-    cJSON *limit = cJSON_GetObjectItem(cJSON_GetObjectItem(json, "grid"), "data.limit_train");
-    if (limit) {
-        cJSON_ReplaceItemInArray(limit, 0, cJSON_CreateNumber(1000));
-        char *text = cJSON_Print(json);
-        char *copy = tu_join(tu_tmp, "limited_spec.json");
-        tu_write_file(copy, text, strlen(text));
-        snprintf(spec, size, "%s", copy);
-        free(copy);
-        free(text);
-    }
-    cJSON_Delete(json);
-}
-
 /* The specs of configs/sweeps/ are valid (every trial config passes lintrain check, on
  * the sample: the full set may be absent) and expand to the trials the README says. */
 static void test_shipped_specs(void **state)
@@ -330,7 +311,7 @@ static void test_shipped_specs(void **state)
     for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
         char cmd[8192], spec[4096], *out = NULL;
         snprintf(spec, sizeof spec, "configs/sweeps/%s", shipped[i].spec);
-        fit_limit_to_sample(spec, sizeof spec);
+        tu_spec_for_sample(spec, sizeof spec);
         snprintf(cmd, sizeof cmd,
                  "scripts/sweep --config configs/softmax_sgd.json --spec %s "
                  "--out '%s/shipped%zu' --slurm --set data.dir=data/cifar-10-sample "

@@ -446,12 +446,15 @@ static void test_shipped_specs(void **state)
     (void)state;
     static const char *const specs[] = {"cs231n_softmax_tpe.json", "softmax_5k_tpe_asha.json"};
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
-        char *out = NULL, dir[64];
+        char *out = NULL, dir[64], spec[4096];
         snprintf(dir, sizeof dir, "shipped%zu", i);
+        snprintf(spec, sizeof spec, "configs/sweeps/%s", specs[i]);
+        tu_spec_for_sample(spec, sizeof spec); /* the full set may be absent */
         int rc = tu_runf(&out,
-                         "scripts/sweep --config configs/softmax_sgd.json --spec "
-                         "configs/sweeps/%s --out '%s/%s' --slurm",
-                         specs[i], tu_tmp, dir);
+                         "scripts/sweep --config configs/softmax_sgd.json --spec %s --out "
+                         "'%s/%s' --slurm --set data.dir=data/cifar-10-sample "
+                         "--set data.val_size=200",
+                         spec, tu_tmp, dir);
         if (rc != 0 || !strstr(out, "a job array of 4 workers")) {
             fail_msg("%s: exit %d:\n%s", specs[i], rc, out);
         }

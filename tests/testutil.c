@@ -347,3 +347,22 @@ int tu_read_board(const char *dir, tu_board_row *rows, int cap)
     free(text);
     return n;
 }
+
+/* A spec that pins data.limit_train (a swept key, which --set may not change) is
+ * copied to tu_tmp with the limit cut to the sample's 1,800 training records; spec
+ * then names the copy. */
+void tu_spec_for_sample(char *spec, size_t size)
+{
+    cJSON *json = tu_load_json(spec);
+    cJSON *limit = cJSON_GetObjectItem(cJSON_GetObjectItem(json, "grid"), "data.limit_train");
+    if (limit) {
+        cJSON_ReplaceItemInArray(limit, 0, cJSON_CreateNumber(1000));
+        char *text = cJSON_Print(json);
+        char *copy = tu_join(tu_tmp, "limited_spec.json");
+        tu_write_file(copy, text, strlen(text));
+        snprintf(spec, size, "%s", copy);
+        free(copy);
+        free(text);
+    }
+    cJSON_Delete(json);
+}

@@ -15,6 +15,11 @@ void tu_rmtree(const char *path);
 /* Writes n bytes to path, replacing it. Aborts the test on failure. */
 void tu_write_file(const char *path, const void *data, size_t n);
 
+/* A sweep spec that pins data.limit_train (which --set may not change) is copied to
+ * tu_tmp with the limit cut to the committed sample's 1,800 training records; spec
+ * (a path, size bytes) then names the copy. Other specs are left as they are. */
+void tu_spec_for_sample(char *spec, size_t size);
+
 /* Writes text to tu_tmp/name. */
 void tu_put(const char *name, const char *text);
 
