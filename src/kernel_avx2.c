@@ -254,8 +254,8 @@ INLINE void backward_tile(const lt_kblock *b, const void *const *rows, const flo
 TARGET static void backward_u8(const lt_kblock *b, const void *const *rows, const float *dS,
                                float *dWt, size_t d, int V)
 {
-    for (size_t h = 0; h < b->C; h += BT) {
-        int m = b->C - h < BT ? (int)(b->C - h) : BT;
+    for (size_t h = b->c0; h < b->c1; h += BT) {
+        int m = b->c1 - h < BT ? (int)(b->c1 - h) : BT;
         if (V == 2) {
             switch (m) { BWD_TILES(2, 0); default: break; }
         } else {
@@ -267,8 +267,8 @@ TARGET static void backward_u8(const lt_kblock *b, const void *const *rows, cons
 TARGET static void backward_f32(const lt_kblock *b, const void *const *rows, const float *dS,
                                 float *dWt, size_t d, int V)
 {
-    for (size_t h = 0; h < b->C; h += BT) {
-        int m = b->C - h < BT ? (int)(b->C - h) : BT;
+    for (size_t h = b->c0; h < b->c1; h += BT) {
+        int m = b->c1 - h < BT ? (int)(b->c1 - h) : BT;
         if (V == 2) {
             switch (m) { BWD_TILES(2, 1); default: break; }
         } else {
@@ -289,7 +289,7 @@ TARGET static void avx2_backward(const lt_kblock *b, const float *dS, float *dWt
         (f32 ? backward_f32 : backward_u8)(b, rows, dS, dWt, D16, 1);
     }
     for (size_t d = D8; d < D; d++) {
-        for (size_t c = 0; c < C; c++) {
+        for (size_t c = b->c0; c < b->c1; c++) {
             float s = 0.0f;
             for (size_t r = 0; r < b->nb; r++) {
                 s += (feature(rows[r], d, f32) - b->shift[d]) * dS[r * C + c];
@@ -408,8 +408,8 @@ TARGET void lt_kernel_unpack_avx2(const float *const *dWt, size_t nt, const floa
 }
 
 const struct lt_kernel_impl lt_kernel_avx2_impl = {
-    "avx2", 64, LT_KERNEL_SHARES, avx2_available, avx2_supports, avx2_scratch, avx2_wt_floats,
-    avx2_forward, avx2_backward, avx2_pack, lt_kernel_unpack_avx2,
+    "avx2", 64, LT_KERNEL_SHARES, BT, avx2_available, avx2_supports, avx2_scratch,
+    avx2_wt_floats, avx2_forward, avx2_backward, avx2_pack, lt_kernel_unpack_avx2,
 };
 
 #else /* not x86-64 with GCC or Clang: never available */
@@ -419,7 +419,7 @@ static int avx2_available(void)
     return 0;
 }
 
-const struct lt_kernel_impl lt_kernel_avx2_impl = {"avx2", 64, 1, avx2_available, NULL, NULL, NULL,
-                                                   NULL, NULL, NULL, NULL};
+const struct lt_kernel_impl lt_kernel_avx2_impl = {"avx2", 64, 1, 0, avx2_available, NULL, NULL,
+                                                   NULL, NULL, NULL, NULL, NULL};
 
 #endif

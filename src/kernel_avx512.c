@@ -231,8 +231,8 @@ INLINE void backward_tile(const lt_kblock *b, const void *const *rows, const flo
 TARGET static void backward_u8(const lt_kblock *b, const void *const *rows, const float *dS,
                                float *dWt, size_t d, __mmask16 k0, __mmask16 k1, int V)
 {
-    for (size_t h = 0; h < b->C; h += BT) {
-        int m = b->C - h < BT ? (int)(b->C - h) : BT;
+    for (size_t h = b->c0; h < b->c1; h += BT) {
+        int m = b->c1 - h < BT ? (int)(b->c1 - h) : BT;
         if (V == 2 && !k1) {
             switch (m) { BWD_TILES(2, 0, 0); default: break; }
         } else if (V == 2) {
@@ -246,8 +246,8 @@ TARGET static void backward_u8(const lt_kblock *b, const void *const *rows, cons
 TARGET static void backward_f32(const lt_kblock *b, const void *const *rows, const float *dS,
                                 float *dWt, size_t d, __mmask16 k0, __mmask16 k1, int V)
 {
-    for (size_t h = 0; h < b->C; h += BT) {
-        int m = b->C - h < BT ? (int)(b->C - h) : BT;
+    for (size_t h = b->c0; h < b->c1; h += BT) {
+        int m = b->c1 - h < BT ? (int)(b->c1 - h) : BT;
         if (V == 2 && !k1) {
             switch (m) { BWD_TILES(2, 0, 1); default: break; }
         } else if (V == 2) {
@@ -281,7 +281,7 @@ TARGET static void avx512_pack(const float *W, const float *scale, size_t C, siz
 }
 
 const struct lt_kernel_impl lt_kernel_avx512_impl = {
-    "avx512", 64, LT_KERNEL_SHARES, avx512_available, avx512_supports, avx512_scratch,
+    "avx512", 64, LT_KERNEL_SHARES, BT, avx512_available, avx512_supports, avx512_scratch,
     avx512_wt_floats, avx512_forward, avx512_backward, avx512_pack, lt_kernel_unpack_avx2,
 };
 
@@ -293,7 +293,7 @@ static int avx512_available(void)
 }
 
 const struct lt_kernel_impl lt_kernel_avx512_impl = {
-    "avx512", 64, 1, avx512_available, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    "avx512", 64, 1, 0, avx512_available, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
 #endif

@@ -26,6 +26,7 @@ typedef struct {
     size_t nb;                    /* rows in this block, 1..block_rows */
     int accumulate;               /* backward: add to dWt (else overwrite it) */
     float *scratch;               /* the implementation's per-thread workspace */
+    size_t c0, c1;                /* backward: the classes [c0, c1) of dWt (0, C: all) */
 } lt_kblock;
 
 struct lt_kernel_impl {
@@ -33,6 +34,9 @@ struct lt_kernel_impl {
     size_t block_rows;            /* most rows handed over at once (fewer for long rows:
                                    * kernel.c's L2 budget) */
     size_t shares;                /* a call's rows are cut into at most this many */
+    size_t class_tile;            /* classes of a backward tile, when the backward of more
+                                   * than LT_KERNEL_CLASS_SPLIT classes runs by class
+                                   * ranges (kernel.c); 0: always by shares of rows */
     int (*available)(void);       /* 1 when this CPU can run it */
     int (*supports)(size_t C, lt_dtype dtype); /* 1 when it handles C classes of dtype rows */
     /* Floats of scratch a thread needs. */
@@ -41,7 +45,8 @@ struct lt_kernel_impl {
     size_t (*wt_floats)(size_t D, size_t C, size_t ld);
     /* S (nb, C) = Σ_d t_rd·Wt[c][d] (no bias). */
     void (*forward)(const lt_kblock *b, float *S);
-    /* dWt (C, ld) += Σ_r dS[r][c]·t_rd, or = when !b->accumulate. */
+    /* dWt (C, ld) += Σ_r dS[r][c]·t_rd for the classes c in [b->c0, b->c1), or = when
+     * !b->accumulate; each element one chain over the rows in order. */
     void (*backward)(const lt_kblock *b, const float *dS, float *dWt);
     /* Features [lo, hi) of Wt[c][d] = scale[d]·W[d][c], in the implementation's
      * packing (lo a multiple of 8). */
