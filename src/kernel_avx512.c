@@ -21,9 +21,12 @@
 
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
 #define INLINE TARGET static inline __attribute__((always_inline))
-#define CB 16           /* most classes of a forward block */
+#define CB 12           /* most classes of a forward block */
 #define FWD_CHUNK 256   /* features per forward chunk */
 #define BT 8            /* classes of a backward tile */
+#ifndef BWD_AHEAD
+#define BWD_AHEAD 64    /* features ahead the backward fetches rows into L1 */
+#endif
 
 static size_t avx512_wt_floats(size_t D, size_t C, size_t ld)
 {
@@ -89,38 +92,30 @@ INLINE __m256 sum16x8(const __m512 *a)
     return _mm256_add_ps(lo, hi);
 }
 
-/* a[j] += t·W[j·FWD_CHUNK + d ..] for features d .. d+16 (those in mask k). */
-INLINE void forward_step(const void *x, size_t d, const float *shift, const float *W,
-                         __mmask16 k, __m512 *a, const int w, const int f32)
+/* a[j] += t·W[j·FWD_CHUNK + d ..] for features d .. d+16 (those in mask k) of row x,
+ * and e[j] the same for row y when R = 2 (each weight vector loaded once for both). */
+INLINE void forward_step(const void *x, const void *y, size_t d, const float *shift,
+                         const float *W, __mmask16 k, __m512 *a, __m512 *e, const int w,
+                         const int R, const int f32)
 {
     __m512 t = centered16(x, d, shift, k, f32);
+    __m512 u = R == 2 ? centered16(y, d, shift, k, f32) : t;
 #pragma GCC unroll 16
     for (int j = 0; j < w; j++) {
-        a[j] = _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(k, W + (size_t)j * FWD_CHUNK + d), a[j]);
+        __m512 v = _mm512_maskz_loadu_ps(k, W + (size_t)j * FWD_CHUNK + d);
+        if (R == 2) { /* one load for both rows: GCC would fold it into each FMA */
+            __asm__("" : "+v"(v));
+        }
+        a[j] = _mm512_fmadd_ps(t, v, a[j]);
+        if (R == 2) {
+            e[j] = _mm512_fmadd_ps(u, v, e[j]);
+        }
     }
 }
 
-/* S[0..w) += Σ_{d<n} t_d·W[j·FWD_CHUNK + d] over one chunk of a row (n <= FWD_CHUNK,
- * any n), prefetching the row's next chunk. */
-INLINE void forward_chunk(const void *x, const void *next, const float *shift, const float *W,
-                          size_t n, float *S, const int w, const int f32)
+/* S[0..w) += the lane sums of a[0..w). */
+INLINE void forward_reduce(const __m512 *a, float *S, const int w)
 {
-    size_t bytes = f32 ? 4 * n : n;
-    for (size_t d = 0; next && d < bytes; d += 64) {
-        _mm_prefetch((const char *)next + d, _MM_HINT_T1);
-    }
-    __m512 a[CB];
-#pragma GCC unroll 16
-    for (int j = 0; j < w; j++) {
-        a[j] = _mm512_setzero_ps();
-    }
-    size_t d = 0;
-    for (; d + 16 <= n; d += 16) {
-        forward_step(x, d, shift, W, (__mmask16)0xFFFF, a, w, f32);
-    }
-    if (d < n) {
-        forward_step(x, d, shift, W, lanes(n - d), a, w, f32);
-    }
     int j = 0;
 #pragma GCC unroll 2
     for (; j + 8 <= w; j += 8) {
@@ -132,24 +127,67 @@ INLINE void forward_chunk(const void *x, const void *next, const float *shift, c
     }
 }
 
-#define FWD_CASE(w, f32) \
-    case w: forward_chunk(x, next, shift, W, n, S, w, f32); break
-#define FWD_CASES(f32)                                                                     \
-    FWD_CASE(1, f32); FWD_CASE(2, f32); FWD_CASE(3, f32); FWD_CASE(4, f32);                \
-    FWD_CASE(5, f32); FWD_CASE(6, f32); FWD_CASE(7, f32); FWD_CASE(8, f32);                \
-    FWD_CASE(9, f32); FWD_CASE(10, f32); FWD_CASE(11, f32); FWD_CASE(12, f32);             \
-    FWD_CASE(13, f32); FWD_CASE(14, f32); FWD_CASE(15, f32); FWD_CASE(16, f32)
-
-TARGET static void forward_chunk_u8(const void *x, const void *next, const float *shift,
-                                    const float *W, size_t n, float *S, int w)
+/* S[0..w) += Σ_{d<n} t_d·W[j·FWD_CHUNK + d] over one chunk of row x (n <= FWD_CHUNK,
+ * any n), and when R = 2 the same into T for row y; the rows' next chunks (nx, ny, or
+ * NULL) are prefetched meanwhile. */
+INLINE void forward_chunk(const void *x, const void *y, const void *nx, const void *ny,
+                          const float *shift, const float *W, size_t n, float *S, float *T,
+                          const int w, const int R, const int f32)
 {
-    switch (w) { FWD_CASES(0); default: break; }
+    size_t bytes = f32 ? 4 * n : n;
+    for (size_t d = 0; nx && d < bytes; d += 64) {
+        _mm_prefetch((const char *)nx + d, _MM_HINT_T1);
+        if (R == 2) {
+            _mm_prefetch((const char *)ny + d, _MM_HINT_T1);
+        }
+    }
+    __m512 a[CB], e[CB];
+#pragma GCC unroll 16
+    for (int j = 0; j < w; j++) {
+        a[j] = _mm512_setzero_ps();
+        e[j] = a[j];
+    }
+    size_t d = 0;
+    for (; d + 16 <= n; d += 16) {
+        forward_step(x, y, d, shift, W, (__mmask16)0xFFFF, a, e, w, R, f32);
+    }
+    if (d < n) {
+        forward_step(x, y, d, shift, W, lanes(n - d), a, e, w, R, f32);
+    }
+    forward_reduce(a, S, w);
+    if (R == 2) {
+        forward_reduce(e, T, w);
+    }
 }
 
-TARGET static void forward_chunk_f32(const void *x, const void *next, const float *shift,
-                                     const float *W, size_t n, float *S, int w)
+#define FWD_CASE(w, R, f32) \
+    case w: forward_chunk(x, y, nx, ny, shift, W, n, S, T, w, R, f32); break
+#define FWD_CASES(R, f32)                                                                  \
+    FWD_CASE(1, R, f32); FWD_CASE(2, R, f32); FWD_CASE(3, R, f32); FWD_CASE(4, R, f32);    \
+    FWD_CASE(5, R, f32); FWD_CASE(6, R, f32); FWD_CASE(7, R, f32); FWD_CASE(8, R, f32);    \
+    FWD_CASE(9, R, f32); FWD_CASE(10, R, f32); FWD_CASE(11, R, f32); FWD_CASE(12, R, f32)
+
+/* forward_chunk for w classes (1 .. CB) of one row (y NULL) or two, compiled for each. */
+TARGET static void forward_chunk_u8(const void *x, const void *y, const void *nx,
+                                    const void *ny, const float *shift, const float *W,
+                                    size_t n, float *S, float *T, int w)
 {
-    switch (w) { FWD_CASES(1); default: break; }
+    if (y) {
+        switch (w) { FWD_CASES(2, 0); default: break; }
+    } else {
+        switch (w) { FWD_CASES(1, 0); default: break; }
+    }
+}
+
+TARGET static void forward_chunk_f32(const void *x, const void *y, const void *nx,
+                                     const void *ny, const float *shift, const float *W,
+                                     size_t n, float *S, float *T, int w)
+{
+    if (y) {
+        switch (w) { FWD_CASES(2, 1); default: break; }
+    } else {
+        switch (w) { FWD_CASES(1, 1); default: break; }
+    }
 }
 
 TARGET static void avx512_forward(const lt_kblock *b, float *S)
@@ -169,11 +207,14 @@ TARGET static void avx512_forward(const lt_kblock *b, float *S)
         const float *Wb = b->Wt + c0 * lt_kernel_chunked(b->ld, FWD_CHUNK);
         for (size_t k0 = 0; k0 < D; k0 += FWD_CHUNK) {
             size_t n = D - k0 < FWD_CHUNK ? D - k0 : FWD_CHUNK;
-            for (size_t r = 0; r < b->nb; r++) {
+            for (size_t r = 0; r < b->nb; r += 2) {
                 const char *x = (const char *)rows[r] + k0 * esize;
-                const void *next = k0 + n < D ? x + n * esize : NULL;
-                (f32 ? forward_chunk_f32 : forward_chunk_u8)(x, next, b->shift + k0, Wb + k0 * w,
-                                                              n, S + r * C + c0, (int)w);
+                const char *y = r + 1 < b->nb ? (const char *)rows[r + 1] + k0 * esize : NULL;
+                int last = k0 + n >= D;
+                (f32 ? forward_chunk_f32 : forward_chunk_u8)(
+                    x, y, last ? NULL : x + n * esize, last || !y ? NULL : y + n * esize,
+                    b->shift + k0, Wb + k0 * w, n, S + r * C + c0, y ? S + (r + 1) * C + c0 : NULL,
+                    (int)w);
             }
         }
     }
@@ -258,12 +299,25 @@ TARGET static void backward_f32(const lt_kblock *b, const void *const *rows, con
     }
 }
 
+/* Fetches features [d, d + 32) of every row of the block into L1. */
+static inline void backward_prefetch(const lt_kblock *b, size_t d, size_t esize)
+{
+    for (size_t off = d * esize; off < (d + 32) * esize && off < b->D * esize; off += 64) {
+        for (size_t r = 0; r < b->nb; r++) {
+            _mm_prefetch((const char *)b->rows[r] + off, _MM_HINT_T0);
+        }
+    }
+}
+
 TARGET static void avx512_backward(const lt_kblock *b, const float *dS, float *dWt)
 {
     const void *const *rows = b->rows;
     int f32 = b->dtype == LT_DTYPE_F32;
     size_t d = 0;
     for (; d + 32 <= b->D; d += 32) {
+        if (BWD_AHEAD && (f32 || d % 64 == 0)) {
+            backward_prefetch(b, d + BWD_AHEAD, f32 ? 4 : 1);
+        }
         (f32 ? backward_f32 : backward_u8)(b, rows, dS, dWt, d, 0xFFFF, 0, 2);
     }
     if (d < b->D) {
