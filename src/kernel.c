@@ -192,13 +192,13 @@ static size_t rows_of_ld(size_t D, size_t C, size_t ld)
 }
 
 static const struct lt_kernel_impl portable_impl = {
-    "portable", 64, LT_KERNEL_SHARES, 0, always, any_classes, portable_scratch, rows_of_ld,
+    "portable", 64, LT_KERNEL_SHARES, 0, 0, always, any_classes, portable_scratch, rows_of_ld,
     portable_forward, portable_backward, lt_kernel_pack_any, lt_kernel_unpack_any,
 };
 
 /* One share: OpenBLAS threads each product itself. */
 static const struct lt_kernel_impl sgemm_impl = {
-    "sgemm", 1024, 1, 0, always, any_classes, sgemm_scratch, rows_of_ld, sgemm_forward,
+    "sgemm", 1024, 1, 0, 0, always, any_classes, sgemm_scratch, rows_of_ld, sgemm_forward,
     sgemm_backward, lt_kernel_pack_any, lt_kernel_unpack_any,
 };
 
@@ -513,7 +513,7 @@ static void share_job(void *ctx, size_t task, size_t thread)
         float *Sb = k->by_class ? k->rS + (first - c->r0) * C : th->S;
         gather(c->rows, k->D, first, nb, ptr, th->y);
         lt_kblock b = {k->D, C,  k->ld,       k->shift,    k->Wt, c->rows->dtype,
-                       ptr,  nb, first > lo, th->scratch, 0,     C};
+                       ptr,  nb, first > lo, th->scratch, 0,     C, NULL, NULL};
         k->impl->forward(&b, Sb);
         add_bias(Sb, c->m->b, nb, C);
         if (c->scores) {
@@ -543,7 +543,10 @@ static void class_job(void *ctx, size_t task, size_t thread)
     size_t c0 = bt * (tiles * task / T), c1 = bt * (tiles * (task + 1) / T);
     lt_kblock b = {k->D,    C,      k->ld,      k->shift,           k->Wt,
                    c->rows->dtype, k->rrows, c->rn, c->r0 > 0, k->th[thread].scratch,
-                   c0 < C ? c0 : C, c1 < C ? c1 : C};
+                   c0 < C ? c0 : C, c1 < C ? c1 : C, NULL, k->scale};
+    if (k->impl->grad_in_backward && c->r0 + c->rn == c->rows->n) {
+        b.grad = c->grad;
+    }
     k->impl->backward(&b, k->rS, k->sh[0].dWt);
 }
 
@@ -624,7 +627,9 @@ static void run(call *c)
             memset(c->grad, 0, (k->C * k->D + k->C) * sizeof *c->grad);
             return;
         }
-        lt_pool_run(&k->pool, k->pool.n, unpack_job, c);
+        if (!k->by_class || !k->impl->grad_in_backward) {
+            lt_pool_run(&k->pool, k->pool.n, unpack_job, c);
+        }
     }
 }
 

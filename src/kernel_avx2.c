@@ -300,27 +300,6 @@ TARGET static void avx2_backward(const lt_kblock *b, const float *dS, float *dWt
     }
 }
 
-/* Transposes the 8x8 block r[0..8) in place: afterwards r[j][i] is the old r[i][j]. */
-INLINE void transpose8(__m256 *r)
-{
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
 /* The 8 classes [j0, j0 + 8) of block Wb (w classes) for features d .. d+8: W's 8x8
  * tile transposed in registers, scaled. */
 INLINE void pack_tile8(const float *W, const float *scale, size_t C, size_t c0, size_t w,
@@ -330,7 +309,7 @@ INLINE void pack_tile8(const float *W, const float *scale, size_t C, size_t c0, 
     for (size_t i = 0; i < 8; i++) {
         r[i] = _mm256_loadu_ps(W + (d + i) * C + c0 + j0);
     }
-    transpose8(r);
+    lt_kernel_transpose8(r);
     for (size_t j = 0; j < 8; j++) {
         _mm256_storeu_ps(Wb + lt_kernel_wt_at(w, chunk, j0 + j, d), _mm256_mul_ps(r[j], s));
     }
@@ -387,7 +366,7 @@ TARGET void lt_kernel_unpack_avx2(const float *const *dWt, size_t nt, const floa
             }
             float *g = grad + d * C + c0;
             if (w == 8) {
-                transpose8(r);
+                lt_kernel_transpose8(r);
                 for (size_t i = 0; i < 8; i++) {
                     _mm256_storeu_ps(g + C * i, r[i]);
                 }
@@ -408,7 +387,7 @@ TARGET void lt_kernel_unpack_avx2(const float *const *dWt, size_t nt, const floa
 }
 
 const struct lt_kernel_impl lt_kernel_avx2_impl = {
-    "avx2", 64, LT_KERNEL_SHARES, BT, avx2_available, avx2_supports, avx2_scratch,
+    "avx2", 64, LT_KERNEL_SHARES, BT, 0, avx2_available, avx2_supports, avx2_scratch,
     avx2_wt_floats, avx2_forward, avx2_backward, avx2_pack, lt_kernel_unpack_avx2,
 };
 
@@ -419,7 +398,7 @@ static int avx2_available(void)
     return 0;
 }
 
-const struct lt_kernel_impl lt_kernel_avx2_impl = {"avx2", 64, 1, 0, avx2_available, NULL, NULL,
-                                                   NULL, NULL, NULL, NULL, NULL};
+const struct lt_kernel_impl lt_kernel_avx2_impl = {"avx2", 64, 1, 0, 0, avx2_available, NULL,
+                                                   NULL, NULL, NULL, NULL, NULL, NULL};
 
 #endif

@@ -220,6 +220,40 @@ TARGET static void avx512_forward(const lt_kblock *b, float *S)
     }
 }
 
+/* The last round's tile (classes h .. h+m, features d .. d+16·V in masks k0, k1, sums
+ * a and e) written to b->grad as unpack would: grad[d][c] = scale[d]·(dWt[c][d] + sum),
+ * the 8x16 blocks transposed in registers. */
+TARGET static void backward_grad(const lt_kblock *b, const float *dWt, const __m512 *a,
+                                 const __m512 *e, size_t d, size_t h, __mmask16 k0,
+                                 __mmask16 k1, int m, int V)
+{
+    for (int half = 0; half < V; half++) {
+        __mmask16 mk = half ? k1 : k0;
+        size_t dd = d + 16 * (size_t)half, nf = (size_t)__builtin_popcount(mk);
+        __m512 s = _mm512_maskz_loadu_ps(mk, b->scale + dd);
+        __m256 lo[8], hi[8];
+        for (int k = 0; k < 8; k++) {
+            __m512 v = k < m ? (half ? e[k] : a[k]) : _mm512_setzero_ps();
+            if (k < m && b->accumulate) {
+                v = _mm512_add_ps(_mm512_maskz_loadu_ps(mk, dWt + (h + k) * b->ld + dd), v);
+            }
+            v = _mm512_mul_ps(v, s);
+            lo[k] = _mm512_castps512_ps256(v);
+            hi[k] = _mm512_extractf32x8_ps(v, 1);
+        }
+        lt_kernel_transpose8(lo);
+        lt_kernel_transpose8(hi);
+        __mmask8 mc = (__mmask8)((1u << m) - 1u);
+        float *g = b->grad + dd * b->C + h;
+        for (size_t i = 0; i < 8 && i < nf; i++) {
+            _mm256_mask_storeu_ps(g + i * b->C, mc, lo[i]);
+        }
+        for (size_t i = 8; i < nf; i++) {
+            _mm256_mask_storeu_ps(g + i * b->C, mc, hi[i - 8]);
+        }
+    }
+}
+
 /* dWt[h..h+m)[d..d+16·V) += Σ_r dS[r][h+j]·t_r[...]: V vectors of features by m
  * classes, through masks k0 and k1 when `masked` (the row's last features). */
 INLINE void backward_tile(const lt_kblock *b, const void *const *rows, const float *dS,
@@ -247,6 +281,16 @@ INLINE void backward_tile(const lt_kblock *b, const void *const *rows, const flo
                 e[k] = _mm512_fmadd_ps(u, v, e[k]);
             }
         }
+    }
+    if (b->grad) { /* copied: passing a and e themselves kept them in memory in the loop */
+        __m512 o[2 * BT];
+#pragma GCC unroll 16
+        for (int k = 0; k < m; k++) {
+            o[k] = a[k];
+            o[BT + k] = e[k];
+        }
+        backward_grad(b, dWt, o, o + BT, d, h, k0, k1, m, V);
+        return;
     }
 #pragma GCC unroll 16
     for (int k = 0; k < m; k++) {
@@ -335,7 +379,7 @@ TARGET static void avx512_pack(const float *W, const float *scale, size_t C, siz
 }
 
 const struct lt_kernel_impl lt_kernel_avx512_impl = {
-    "avx512", 64, LT_KERNEL_SHARES, BT, avx512_available, avx512_supports, avx512_scratch,
+    "avx512", 64, LT_KERNEL_SHARES, BT, 1, avx512_available, avx512_supports, avx512_scratch,
     avx512_wt_floats, avx512_forward, avx512_backward, avx512_pack, lt_kernel_unpack_avx2,
 };
 
@@ -347,7 +391,7 @@ static int avx512_available(void)
 }
 
 const struct lt_kernel_impl lt_kernel_avx512_impl = {
-    "avx512", 64, 1, 0, avx512_available, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    "avx512", 64, 1, 0, 0, avx512_available, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
 #endif
