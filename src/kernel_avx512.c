@@ -47,10 +47,12 @@ static int avx512_supports(size_t C, lt_dtype dtype)
     return C >= 1 && (dtype == LT_DTYPE_U8 || dtype == LT_DTYPE_F32);
 }
 
+/* The backward's centered features: 32 of each row of a round (by class ranges) or of a
+ * block. */
 static size_t avx512_scratch(size_t D, size_t C, size_t block_rows)
 {
-    (void)D, (void)C, (void)block_rows;
-    return 1;
+    (void)D, (void)C;
+    return 32 * LT_KERNEL_SHARES * block_rows;
 }
 
 /* The mask of the first n (<= 16) lanes. */
@@ -255,10 +257,10 @@ TARGET static void backward_grad(const lt_kblock *b, const float *dWt, const __m
 }
 
 /* dWt[h..h+m)[d..d+16·V) += Σ_r dS[r][h+j]·t_r[...]: V vectors of features by m
- * classes, through masks k0 and k1 when `masked` (the row's last features). */
-INLINE void backward_tile(const lt_kblock *b, const void *const *rows, const float *dS,
-                          float *dWt, size_t d, size_t h, __mmask16 k0, __mmask16 k1, const int m,
-                          const int V, const int masked, const int f32)
+ * classes, t_r the centered features backward_center left in the scratch; stored
+ * through masks k0 and k1 when `masked` (the row's last features). */
+INLINE void backward_tile(const lt_kblock *b, const float *dS, float *dWt, size_t d, size_t h,
+                          __mmask16 k0, __mmask16 k1, const int m, const int V, const int masked)
 {
     if (!masked) {
         k0 = k1 = (__mmask16)0xFFFF;
@@ -269,9 +271,10 @@ INLINE void backward_tile(const lt_kblock *b, const void *const *rows, const flo
         a[k] = _mm512_setzero_ps();
         e[k] = a[k];
     }
+    const float *T = b->scratch;
     for (size_t r = 0; r < b->nb; r++) {
-        __m512 t = centered16(rows[r], d, b->shift, k0, f32);
-        __m512 u = V == 2 ? centered16(rows[r], d + 16, b->shift, k1, f32) : t;
+        __m512 t = _mm512_loadu_ps(T + 32 * r);
+        __m512 u = V == 2 ? _mm512_loadu_ps(T + 32 * r + 16) : t;
         const float *g = dS + r * b->C + h;
 #pragma GCC unroll 16
         for (int k = 0; k < m; k++) {
@@ -304,42 +307,38 @@ INLINE void backward_tile(const lt_kblock *b, const void *const *rows, const flo
     }
 }
 
-#define BWD_CASE(m, V, mk, f32) \
-    case m: backward_tile(b, rows, dS, dWt, d, h, k0, k1, m, V, mk, f32); break
-#define BWD_TILES(V, mk, f32)                                                             \
-    BWD_CASE(1, V, mk, f32); BWD_CASE(2, V, mk, f32); BWD_CASE(3, V, mk, f32);            \
-    BWD_CASE(4, V, mk, f32); BWD_CASE(5, V, mk, f32); BWD_CASE(6, V, mk, f32);            \
-    BWD_CASE(7, V, mk, f32); BWD_CASE(8, V, mk, f32)
+#define BWD_CASE(m, V, mk) \
+    case m: backward_tile(b, dS, dWt, d, h, k0, k1, m, V, mk); break
+#define BWD_TILES(V, mk)                                                                  \
+    BWD_CASE(1, V, mk); BWD_CASE(2, V, mk); BWD_CASE(3, V, mk); BWD_CASE(4, V, mk);       \
+    BWD_CASE(5, V, mk); BWD_CASE(6, V, mk); BWD_CASE(7, V, mk); BWD_CASE(8, V, mk)
 
-/* The tiles of features [d, d + 16·V), all classes; k1 = 0 when V = 2 and all 32
- * features are there (no mask). */
-TARGET static void backward_u8(const lt_kblock *b, const void *const *rows, const float *dS,
-                               float *dWt, size_t d, __mmask16 k0, __mmask16 k1, int V)
+/* The tiles of features [d, d + 16·V) (masks k0, k1 when `masked`), the block's
+ * classes. */
+TARGET static void backward_tiles(const lt_kblock *b, const float *dS, float *dWt, size_t d,
+                                  __mmask16 k0, __mmask16 k1, int V, int masked)
 {
     for (size_t h = b->c0; h < b->c1; h += BT) {
         int m = b->c1 - h < BT ? (int)(b->c1 - h) : BT;
-        if (V == 2 && !k1) {
-            switch (m) { BWD_TILES(2, 0, 0); default: break; }
+        if (V == 2 && !masked) {
+            switch (m) { BWD_TILES(2, 0); default: break; }
         } else if (V == 2) {
-            switch (m) { BWD_TILES(2, 1, 0); default: break; }
+            switch (m) { BWD_TILES(2, 1); default: break; }
         } else {
-            switch (m) { BWD_TILES(1, 1, 0); default: break; }
+            switch (m) { BWD_TILES(1, 1); default: break; }
         }
     }
 }
 
-TARGET static void backward_f32(const lt_kblock *b, const void *const *rows, const float *dS,
-                                float *dWt, size_t d, __mmask16 k0, __mmask16 k1, int V)
+/* The scratch's row r = features [d, d + 32) of row r, centered (lanes outside masks
+ * k0, k1 zero): converted once for all the class tiles. */
+TARGET static void backward_center(const lt_kblock *b, size_t d, __mmask16 k0, __mmask16 k1,
+                                   int f32)
 {
-    for (size_t h = b->c0; h < b->c1; h += BT) {
-        int m = b->c1 - h < BT ? (int)(b->c1 - h) : BT;
-        if (V == 2 && !k1) {
-            switch (m) { BWD_TILES(2, 0, 1); default: break; }
-        } else if (V == 2) {
-            switch (m) { BWD_TILES(2, 1, 1); default: break; }
-        } else {
-            switch (m) { BWD_TILES(1, 1, 1); default: break; }
-        }
+    float *T = b->scratch;
+    for (size_t r = 0; r < b->nb; r++) {
+        _mm512_storeu_ps(T + 32 * r, centered16(b->rows[r], d, b->shift, k0, f32));
+        _mm512_storeu_ps(T + 32 * r + 16, centered16(b->rows[r], d + 16, b->shift, k1, f32));
     }
 }
 
@@ -355,20 +354,15 @@ static inline void backward_prefetch(const lt_kblock *b, size_t d, size_t esize)
 
 TARGET static void avx512_backward(const lt_kblock *b, const float *dS, float *dWt)
 {
-    const void *const *rows = b->rows;
     int f32 = b->dtype == LT_DTYPE_F32;
-    size_t d = 0;
-    for (; d + 32 <= b->D; d += 32) {
+    for (size_t d = 0; d < b->D; d += 32) {
+        size_t left = b->D - d < 32 ? b->D - d : 32;
         if (BWD_AHEAD && (f32 || d % 64 == 0)) {
             backward_prefetch(b, d + BWD_AHEAD, f32 ? 4 : 1);
         }
-        (f32 ? backward_f32 : backward_u8)(b, rows, dS, dWt, d, 0xFFFF, 0, 2);
-    }
-    if (d < b->D) {
-        size_t left = b->D - d;
-        int V = left > 16 ? 2 : 1;
-        __mmask16 k0 = lanes(left), k1 = V == 2 ? lanes(left - 16) : 0xFFFF;
-        (f32 ? backward_f32 : backward_u8)(b, rows, dS, dWt, d, k0, k1, V);
+        __mmask16 k0 = lanes(left), k1 = left > 16 ? lanes(left - 16) : 0;
+        backward_center(b, d, k0, k1, f32);
+        backward_tiles(b, dS, dWt, d, k0, k1, left > 16 ? 2 : 1, left < 32);
     }
 }
 
