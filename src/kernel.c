@@ -8,9 +8,16 @@
  *            loss and dL/ds (the loss table's sum_and_grad, mean scale 1/n), db,
  *            backward into the share's own dWt
  *   unpack   grad[d][c] = scale[d]·Σ_s dWt_s[c][d] in share order, by feature ranges
- * The loss is summed in double per block, then over shares in order. The shares, and
- * so every sum, depend on n alone: results are the same bits whatever the number of
- * threads and whichever thread runs which share. */
+ * Above LT_KERNEL_CLASS_SPLIT classes, with an implementation that has a class_tile,
+ * the rows go in rounds of n_shares · block_rows: the shares of a round write its row
+ * pointers and dL/ds to one buffer and do no backward; then one part per thread takes
+ * a range of class tiles and sums it over all the round's rows into the one dWt (the
+ * round after the first adds to it; the last writes grad itself where the
+ * implementation can, else unpack reads the one dWt). Calls without a gradient run the
+ * same rounds and shares, so the loss is summed the same way.
+ * The loss is summed in double per block, then over shares and rounds in order. The
+ * shares and rounds, and so every sum, depend on n alone: results are the same bits
+ * whatever the number of threads and whichever thread runs which share. */
 #include "lintrain/kernel.h"
 
 #include <cblas.h>

@@ -16,7 +16,9 @@
  * of a chunk 1 KB apart, see lt_kernel_wt_at): with rows a whole 12 KB feature row
  * apart the loop ran 25 % slower in a microbenchmark, and a whole epoch 9 %.
  * backward: for each 16 features and 5 classes, 10 accumulators summed over the
- * block's rows (dL/ds broadcast from memory); then added into dWt.
+ * block's rows (dL/ds broadcast from memory); then added into dWt. With more than two
+ * tiles of classes the 16 features of every row are centered once into the scratch
+ * for all of them (with two, C = 10, centering in each tile was faster).
  * Every sum runs in a fixed order, so the result depends only on the inputs; each
  * gradient element is one chain over the rows whatever the tiling, and for C = 10 the
  * scores are summed exactly as by the kernel written for 10 classes alone. */

@@ -3,11 +3,14 @@
  *
  * Compiled for AVX-512 (F, BW, VL, DQ) through function attributes and used only after
  * a runtime check, like kernel_avx2.c, whose design it follows with vectors of 16
- * floats and 32 registers: forward blocks of at most 16 classes (C = 10: one block;
- * 100: seven of 14 or 15), backward tiles of 32 features by 8 classes. The last
- * features of a row (D mod 16) are read through a mask, so no scalar path remains and
- * no load reads past a row. Sums run in a fixed order, but not kernel_avx2.c's: the
- * two give different last bits.
+ * floats and 32 registers: forward blocks of at most 12 classes (C = 10: one block;
+ * 100: nine of 11 or 12) scored for two rows at once (24 accumulators, each weight
+ * vector loaded once for both), backward tiles of 32 features by 8 classes over the
+ * rows' features centered once into the scratch for all the tiles. By class ranges
+ * (kernel.c) the last round's tiles go straight into the gradient, scaled and
+ * transposed, with no unpack pass. The last features of a row (D mod 16) are read
+ * through a mask, so no scalar path remains and no load reads past a row. Sums run in
+ * a fixed order, but not kernel_avx2.c's: the two give different last bits.
  *
  * Where it is faster than avx2 depends on the CPU: cores that execute a 512-bit FMA
  * as one operation (Zen 5, Intel server cores with two FMA units) run it about twice

@@ -8,7 +8,7 @@
  * db = Σ_rows dL/ds. How is chosen by name:
  *   avx512    a fused, blocked AVX-512 kernel: each block of rows is read (uint8
  *             widened to float) while it is hot in cache, scored a block of at most
- *             16 classes at a time, turned into dL/ds by the loss and accumulated into
+ *             12 classes at a time, turned into dL/ds by the loss and accumulated into
  *             the gradient, without a float copy of the batch (kernel_avx512.c; needs
  *             AVX-512 F, BW, VL and DQ)
  *   avx2      the same with AVX2+FMA and class blocks of at most 10 (kernel_avx2.c)
