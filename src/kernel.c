@@ -8,9 +8,16 @@
  *            loss and dL/ds (the loss table's sum_and_grad, mean scale 1/n), db,
  *            backward into the share's own dWt
  *   unpack   grad[d][c] = scale[d]·Σ_s dWt_s[c][d] in share order, by feature ranges
- * The loss is summed in double per block, then over shares in order. The shares, and
- * so every sum, depend on n alone: results are the same bits whatever the number of
- * threads and whichever thread runs which share. */
+ * Above LT_KERNEL_CLASS_SPLIT classes, with an implementation that has a class_tile,
+ * the rows go in rounds of n_shares · block_rows: the shares of a round write its row
+ * pointers and dL/ds to one buffer and do no backward; then one part per thread takes
+ * a range of class tiles and sums it over all the round's rows into the one dWt (the
+ * round after the first adds to it; the last writes grad itself where the
+ * implementation can, else unpack reads the one dWt). Calls without a gradient run the
+ * same rounds and shares, so the loss is summed the same way.
+ * The loss is summed in double per block, then over shares and rounds in order. The
+ * shares and rounds, and so every sum, depend on n alone: results are the same bits
+ * whatever the number of threads and whichever thread runs which share. */
 #include "lintrain/kernel.h"
 
 #include <cblas.h>
@@ -140,14 +147,14 @@ static void portable_backward(const lt_kblock *b, const float *dS, float *dWt)
 {
     size_t D = b->D, C = b->C;
     float *t = b->scratch;
-    for (size_t c = 0; !b->accumulate && c < C; c++) {
+    for (size_t c = b->c0; !b->accumulate && c < b->c1; c++) {
         memset(dWt + c * b->ld, 0, D * sizeof *dWt);
     }
     for (size_t r = 0; r < b->nb; r++) {
         for (size_t k0 = 0; k0 < D; k0 += PORTABLE_CHUNK) {
             size_t n = D - k0 < PORTABLE_CHUNK ? D - k0 : PORTABLE_CHUNK;
             center(b, r, k0, n, t);
-            for (size_t c = 0; c < C; c++) {
+            for (size_t c = b->c0; c < b->c1; c++) {
                 float g = dS[r * C + c];
                 float *w = dWt + c * b->ld + k0;
                 for (size_t d = 0; d < n; d++) {
@@ -179,9 +186,9 @@ static void sgemm_forward(const lt_kblock *b, float *S)
 /* Reuses the features forward left in scratch. */
 static void sgemm_backward(const lt_kblock *b, const float *dS, float *dWt)
 {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)b->C, (int)b->D, (int)b->nb, 1.0f,
-                dS, (int)b->C, b->scratch, (int)b->D, b->accumulate ? 1.0f : 0.0f, dWt,
-                (int)b->ld);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(b->c1 - b->c0), (int)b->D,
+                (int)b->nb, 1.0f, dS + b->c0, (int)b->C, b->scratch, (int)b->D,
+                b->accumulate ? 1.0f : 0.0f, dWt + b->c0 * b->ld, (int)b->ld);
 }
 
 /* Wt as (C, ld). */
@@ -192,13 +199,13 @@ static size_t rows_of_ld(size_t D, size_t C, size_t ld)
 }
 
 static const struct lt_kernel_impl portable_impl = {
-    "portable", 64, LT_KERNEL_SHARES, always, any_classes, portable_scratch, rows_of_ld,
+    "portable", 64, LT_KERNEL_SHARES, 0, 0, always, any_classes, portable_scratch, rows_of_ld,
     portable_forward, portable_backward, lt_kernel_pack_any, lt_kernel_unpack_any,
 };
 
 /* One share: OpenBLAS threads each product itself. */
 static const struct lt_kernel_impl sgemm_impl = {
-    "sgemm", 1024, 1, always, any_classes, sgemm_scratch, rows_of_ld, sgemm_forward,
+    "sgemm", 1024, 1, 0, 0, always, any_classes, sgemm_scratch, rows_of_ld, sgemm_forward,
     sgemm_backward, lt_kernel_pack_any, lt_kernel_unpack_any,
 };
 
@@ -318,11 +325,37 @@ static void thread_free(lt_kernel_thread *th)
     free(th->scratch);
 }
 
-static lt_status share_create(lt_kernel_share *sh, const lt_kernel *k, size_t nwt, lt_error *err)
+/* Share s's sums: a gradient of its own, unless the backward runs by class ranges (one
+ * gradient, share 0's). */
+static lt_status share_create(lt_kernel_share *sh, size_t s, const lt_kernel *k, size_t nwt,
+                              lt_error *err)
 {
-    sh->dWt = alloc_floats(nwt, "kernel gradient", err);
+    sh->dWt = s == 0 || !k->by_class ? alloc_floats(nwt, "kernel gradient", err) : NULL;
     sh->db = lt_calloc(k->C, sizeof *sh->db, "kernel gradient", err);
-    return sh->dWt && sh->db ? LT_OK : LT_ERR;
+    return (sh->dWt || s > 0) && sh->db ? LT_OK : LT_ERR;
+}
+
+/* The threads' workspaces, the shares' sums and, by class ranges, the round's rows. */
+static lt_status work_create(lt_kernel *k, size_t nwt, lt_error *err)
+{
+    k->th = lt_calloc(k->n_threads, sizeof *k->th, "kernel threads", err);
+    k->sh = lt_calloc(k->n_shares, sizeof *k->sh, "kernel shares", err);
+    if (!k->th || !k->sh) {
+        return LT_ERR;
+    }
+    lt_status st = LT_OK;
+    for (size_t t = 0; st == LT_OK && t < k->n_threads; t++) {
+        st = thread_create(&k->th[t], k, err);
+    }
+    for (size_t s = 0; st == LT_OK && s < k->n_shares; s++) {
+        st = share_create(&k->sh[s], s, k, nwt, err);
+    }
+    if (st != LT_OK || !k->by_class) {
+        return st;
+    }
+    k->rrows = lt_calloc(k->round_rows, sizeof *k->rrows, "kernel rows", err);
+    k->rS = lt_calloc(k->round_rows * k->C, sizeof *k->rS, "kernel scores", err);
+    return k->rrows && k->rS ? LT_OK : LT_ERR;
 }
 
 static void share_free(lt_kernel_share *sh)
@@ -373,23 +406,11 @@ lt_status lt_kernel_create(lt_kernel *k, const char *name, size_t D, size_t C, l
     }
     k->n_threads = k->pool.n;
     k->n_shares = impl->shares;
-    k->th = lt_calloc(k->n_threads, sizeof *k->th, "kernel threads", err);
-    k->sh = lt_calloc(k->n_shares, sizeof *k->sh, "kernel shares", err);
-    if (!k->th || !k->sh) {
+    k->by_class = impl->class_tile > 0 && C > LT_KERNEL_CLASS_SPLIT;
+    k->round_rows = k->by_class ? k->n_shares * k->block_rows : 0;
+    if ((st = work_create(k, nwt, err)) != LT_OK) {
         lt_kernel_free(k);
-        return LT_ERR;
-    }
-    for (size_t t = 0; t < k->n_threads; t++) {
-        if ((st = thread_create(&k->th[t], k, err)) != LT_OK) {
-            lt_kernel_free(k);
-            return st;
-        }
-    }
-    for (size_t s = 0; s < k->n_shares; s++) {
-        if ((st = share_create(&k->sh[s], k, nwt, err)) != LT_OK) {
-            lt_kernel_free(k);
-            return st;
-        }
+        return st;
     }
     k->Wt = alloc_floats(impl->wt_floats(D, C, k->ld), "kernel weights", err);
     k->shift = alloc_floats(D, "kernel preprocessing", err);
@@ -417,6 +438,8 @@ void lt_kernel_free(lt_kernel *k)
     }
     free(k->th);
     free(k->sh);
+    free(k->rrows);
+    free(k->rS);
     free(k->Wt);
     free(k->shift);
     free(k->scale);
@@ -433,9 +456,12 @@ typedef struct {
     const lt_rows *rows;
     float *grad;     /* NULL: no gradient */
     float *scores;   /* non-NULL: scores only, written here */
+    size_t r0, rn;   /* the current round: rows [r0, r0 + rn) */
+    double loss_sum; /* Σ L_i over the rounds so far */
+    size_t correct;
 } call;
 
-/* The shares of a call of n rows: at most the implementation's, none empty. (A
+/* The shares of a round of n rows: at most the implementation's, none empty. (A
  * batch of 256 rows makes 8 shares of 32: measured a little faster than 4 of 64, whose
  * rows do not stay in L2 as well between forward and backward.) */
 static size_t n_shares(const lt_kernel *k, size_t n)
@@ -444,57 +470,91 @@ static size_t n_shares(const lt_kernel *k, size_t n)
 }
 
 /* Gathers the row pointers and labels of rows [first, first + nb) of the call. */
-static void gather(const lt_rows *rows, size_t D, size_t first, size_t nb, lt_kernel_thread *th)
+static void gather(const lt_rows *rows, size_t D, size_t first, size_t nb, const void **ptr,
+                   uint16_t *y)
 {
     size_t bytes = D * lt_dtype_size(rows->dtype);
     for (size_t r = 0; r < nb; r++) {
         size_t rec = rows->idx ? rows->idx[first + r] : rows->start + first + r;
-        th->rows[r] = (const uint8_t *)rows->x + rec * bytes;
-        th->y[r] = rows->labels ? rows->labels[rec] : 0;
+        ptr[r] = (const uint8_t *)rows->x + rec * bytes;
+        y[r] = rows->labels ? rows->labels[rec] : 0;
     }
 }
 
-/* Share `task` of the call, on thread `thread`'s workspace. */
+/* S (nb, C) += b; db += Σ_r dS[r] (dS non-NULL). */
+static void add_bias(float *S, const float *b, size_t nb, size_t C)
+{
+    for (size_t r = 0; r < nb; r++) {
+        for (size_t j = 0; j < C; j++) {
+            S[r * C + j] += b[j];
+        }
+    }
+}
+
+static void sum_db(const float *dS, size_t nb, size_t C, float *db)
+{
+    for (size_t r = 0; r < nb; r++) {
+        for (size_t j = 0; j < C; j++) {
+            db[j] += dS[r * C + j];
+        }
+    }
+}
+
+/* Share `task` of the round, on thread `thread`'s workspace: by class ranges, the
+ * scores and dL/ds go to the round's buffer, for class_job. */
 static void share_job(void *ctx, size_t task, size_t thread)
 {
     const call *c = ctx;
     const lt_kernel *k = c->k;
-    const struct lt_kernel_impl *impl = k->impl;
     lt_kernel_thread *th = &k->th[thread];
     lt_kernel_share *sh = &k->sh[task];
-    size_t C = k->C, D = k->D, n = c->rows->n, S = n_shares(k, n);
-    size_t lo = n * task / S, hi = n * (task + 1) / S;
+    size_t C = k->C, S = n_shares(k, c->rn);
+    size_t lo = c->r0 + c->rn * task / S, hi = c->r0 + c->rn * (task + 1) / S;
     sh->loss = 0.0;
     sh->correct = 0;
     memset(sh->db, 0, C * sizeof *sh->db);
-    double scale = 1.0 / (double)n;
+    double scale = 1.0 / (double)c->rows->n;
     for (size_t first = lo; first < hi; first += k->block_rows) {
         size_t nb = hi - first < k->block_rows ? hi - first : k->block_rows;
-        gather(c->rows, D, first, nb, th);
-        lt_kblock b = {D,  C,       k->ld,      k->shift,   k->Wt,
-                       c->rows->dtype, th->rows, nb, first > lo, th->scratch};
-        impl->forward(&b, th->S);
-        for (size_t r = 0; r < nb; r++) {
-            for (size_t j = 0; j < C; j++) {
-                th->S[r * C + j] += c->m->b[j];
-            }
-        }
+        const void **ptr = k->by_class ? k->rrows + (first - c->r0) : th->rows;
+        float *Sb = k->by_class ? k->rS + (first - c->r0) * C : th->S;
+        gather(c->rows, k->D, first, nb, ptr, th->y);
+        lt_kblock b = {k->D, C,  k->ld,       k->shift,    k->Wt, c->rows->dtype,
+                       ptr,  nb, first > lo, th->scratch, 0,     C, NULL, NULL};
+        k->impl->forward(&b, Sb);
+        add_bias(Sb, c->m->b, nb, C);
         if (c->scores) {
-            memcpy(c->scores + first * C, th->S, nb * C * sizeof *th->S);
+            memcpy(c->scores + first * C, Sb, nb * C * sizeof *Sb);
             continue;
         }
-        sh->correct += lt_loss_count_correct(th->S, th->y, nb, C);
-        float *dS = c->grad ? th->S : NULL;
-        sh->loss += c->loss->sum_and_grad(th->S, th->y, nb, C, c->margin, scale, dS);
+        sh->correct += lt_loss_count_correct(Sb, th->y, nb, C);
+        float *dS = c->grad ? Sb : NULL;
+        sh->loss += c->loss->sum_and_grad(Sb, th->y, nb, C, c->margin, scale, dS);
         if (dS) {
-            for (size_t r = 0; r < nb; r++) {
-                for (size_t j = 0; j < C; j++) {
-                    sh->db[j] += dS[r * C + j];
-                }
+            sum_db(dS, nb, C, sh->db);
+            if (!k->by_class) {
+                k->impl->backward(&b, dS, sh->dWt);
             }
-            impl->backward(&b, dS, sh->dWt);
         }
     }
+}
+
+/* Part `task` of the round's weight gradient: a range of whole backward tiles of
+ * classes (one part per thread), over all the round's rows. Each gradient element is
+ * one chain over the rows whatever the cut: the same bits for any number of threads. */
+static void class_job(void *ctx, size_t task, size_t thread)
+{
+    const call *c = ctx;
+    const lt_kernel *k = c->k;
+    size_t C = k->C, bt = k->impl->class_tile, tiles = (C + bt - 1) / bt, T = k->pool.n;
+    size_t c0 = bt * (tiles * task / T), c1 = bt * (tiles * (task + 1) / T);
+    lt_kblock b = {k->D,    C,      k->ld,      k->shift,           k->Wt,
+                   c->rows->dtype, k->rrows, c->rn, c->r0 > 0, k->th[thread].scratch,
+                   c0 < C ? c0 : C, c1 < C ? c1 : C, NULL, k->scale};
+    if (k->impl->grad_in_backward && c->r0 + c->rn == c->rows->n) {
+        b.grad = c->grad;
+    }
+    k->impl->backward(&b, k->rS, k->sh[0].dWt);
 }
 
 /* Features [lo, hi) of part `task` of `parts`, cut at multiples of 8 (the vector width
@@ -522,7 +582,7 @@ static void unpack_job(void *ctx, size_t task, size_t thread)
     const call *c = ctx;
     const lt_kernel *k = c->k;
     const float *parts[LT_KERNEL_SHARES];
-    size_t lo, hi, S = n_shares(k, c->rows->n);
+    size_t lo, hi, S = k->by_class ? 1 : n_shares(k, c->rows->n);
     (void)thread;
     for (size_t s = 0; s < S; s++) {
         parts[s] = k->sh[s].dWt;
@@ -531,28 +591,51 @@ static void unpack_job(void *ctx, size_t task, size_t thread)
     k->impl->unpack(parts, S, k->scale, k->C, k->ld, lo, hi, c->grad);
 }
 
-/* Three runs of the pool: pack, shares, unpack (the first and last split by features,
- * one part per thread: a single call on one thread). */
+/* Adds the round's shares, in order, to the call's sums (the bias gradient: set by the
+ * first round). */
+static void add_round(call *c)
+{
+    const lt_kernel *k = c->k;
+    size_t S = n_shares(k, c->rn);
+    for (size_t s = 0; s < S; s++) {
+        c->loss_sum += k->sh[s].loss;
+        c->correct += k->sh[s].correct;
+    }
+    float *gb = c->grad ? c->grad + k->C * k->D : NULL;
+    for (size_t j = 0; gb && S > 0 && j < k->C; j++) {
+        float sum = k->sh[0].db[j];
+        for (size_t s = 1; s < S; s++) {
+            sum += k->sh[s].db[j];
+        }
+        gb[j] = c->r0 == 0 ? sum : gb[j] + sum;
+    }
+}
+
+/* pack; per round the shares (and by class ranges, the backward's parts); unpack. The
+ * pack and unpack split by features, one part per thread: a single call on one
+ * thread. Without class ranges the call is one round. */
 static void run(call *c)
 {
     lt_kernel *k = c->k;
-    size_t S = n_shares(k, c->rows->n);
+    size_t n = c->rows->n, R = k->by_class ? k->round_rows : n;
     lt_pool_run(&k->pool, k->pool.n, pack_job, c);
-    lt_pool_run(&k->pool, S, share_job, c);
+    c->r0 = 0;
+    do {
+        c->rn = n - c->r0 < R ? n - c->r0 : R;
+        lt_pool_run(&k->pool, n_shares(k, c->rn), share_job, c);
+        if (k->by_class && c->grad && !c->scores && c->rn > 0) {
+            lt_pool_run(&k->pool, k->pool.n, class_job, c);
+        }
+        add_round(c);
+        c->r0 += c->rn;
+    } while (c->r0 < n);
     if (c->grad) {
-        float *gb = c->grad + k->C * k->D;
-        memset(gb, 0, k->C * sizeof *gb);
-        if (S == 0) {
-            memset(c->grad, 0, k->C * k->D * sizeof *c->grad);
+        if (n == 0) {
+            memset(c->grad, 0, (k->C * k->D + k->C) * sizeof *c->grad);
             return;
         }
-        lt_pool_run(&k->pool, k->pool.n, unpack_job, c);
-        for (size_t j = 0; j < k->C; j++) {
-            float sum = k->sh[0].db[j];
-            for (size_t s = 1; s < S; s++) {
-                sum += k->sh[s].db[j];
-            }
-            gb[j] = sum;
+        if (!k->by_class || !k->impl->grad_in_backward) {
+            lt_pool_run(&k->pool, k->pool.n, unpack_job, c);
         }
     }
 }
@@ -560,22 +643,16 @@ static void run(call *c)
 double lt_kernel_loss_grad(lt_kernel *k, const lt_model *m, const lt_loss *loss,
                            double margin, const lt_rows *rows, float *grad, size_t *correct)
 {
-    call c = {k, m, loss, margin, rows, grad, NULL};
+    call c = {k, m, loss, margin, rows, grad, NULL, 0, 0, 0.0, 0};
     run(&c);
-    double sum = 0.0;
-    size_t right = 0;
-    for (size_t s = 0; s < n_shares(k, rows->n); s++) {
-        sum += k->sh[s].loss;
-        right += k->sh[s].correct;
-    }
     if (correct) {
-        *correct = right;
+        *correct = c.correct;
     }
-    return rows->n ? sum / (double)rows->n : 0.0;
+    return rows->n ? c.loss_sum / (double)rows->n : 0.0;
 }
 
 void lt_kernel_scores(lt_kernel *k, const lt_model *m, const lt_rows *rows, float *scores)
 {
-    call c = {k, m, NULL, 0.0, rows, NULL, scores};
+    call c = {k, m, NULL, 0.0, rows, NULL, scores, 0, 0, 0.0, 0};
     run(&c);
 }

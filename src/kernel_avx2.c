@@ -16,7 +16,9 @@
  * of a chunk 1 KB apart, see lt_kernel_wt_at): with rows a whole 12 KB feature row
  * apart the loop ran 25 % slower in a microbenchmark, and a whole epoch 9 %.
  * backward: for each 16 features and 5 classes, 10 accumulators summed over the
- * block's rows (dL/ds broadcast from memory); then added into dWt.
+ * block's rows (dL/ds broadcast from memory); then added into dWt. With more than two
+ * tiles of classes the 16 features of every row are centered once into the scratch
+ * for all of them (with two, C = 10, centering in each tile was faster).
  * Every sum runs in a fixed order, so the result depends only on the inputs; each
  * gradient element is one chain over the rows whatever the tiling, and for C = 10 the
  * scores are summed exactly as by the kernel written for 10 classes alone. */
@@ -53,11 +55,12 @@ static int avx2_supports(size_t C, lt_dtype dtype)
     return C >= 1 && (dtype == LT_DTYPE_U8 || dtype == LT_DTYPE_F32);
 }
 
-/* No workspace: dL/ds is broadcast straight from the block's scores. */
+/* The backward's centered features: 16 of each row of a round (by class ranges) or of a
+ * block. */
 static size_t avx2_scratch(size_t D, size_t C, size_t block_rows)
 {
-    (void)D, (void)C, (void)block_rows;
-    return 1;
+    (void)D, (void)C;
+    return 16 * LT_KERNEL_SHARES * block_rows;
 }
 
 /* Features d .. d+8 of row x, minus shift[d .. d+8), as 8 floats. */
@@ -213,8 +216,8 @@ INLINE void store_or_add(float *w, __m256 a, int accumulate)
 
 /* dWt[h..h+m)[d..d+8·V) += Σ_r dS[r][h+j]·t_r[d..d+8·V): a tile of V feature vectors
  * by m classes, the classes' dL/ds broadcast from memory. */
-INLINE void backward_tile(const lt_kblock *b, const void *const *rows, const float *dS,
-                          float *dWt, size_t d, size_t h, const int m, const int V, const int f32)
+INLINE void backward_tile(const lt_kblock *b, const float *dS, float *dWt, size_t d, size_t h,
+                          const int m, const int V, const int pre, const int f32)
 {
     __m256 a[BT], e[BT]; /* two 1-D arrays: GCC keeps a 2-D one in memory */
 #pragma GCC unroll 16
@@ -222,9 +225,12 @@ INLINE void backward_tile(const lt_kblock *b, const void *const *rows, const flo
         a[k] = _mm256_setzero_ps();
         e[k] = a[k];
     }
+    const float *T = b->scratch;
     for (size_t r = 0; r < b->nb; r++) {
-        __m256 t = centered8(rows[r], d, b->shift, f32);
-        __m256 u = V == 2 ? centered8(rows[r], d + 8, b->shift, f32) : t;
+        __m256 t = pre ? _mm256_loadu_ps(T + 16 * r) : centered8(b->rows[r], d, b->shift, f32);
+        __m256 u = V == 2 ? (pre ? _mm256_loadu_ps(T + 16 * r + 8)
+                                 : centered8(b->rows[r], d + 8, b->shift, f32))
+                          : t;
         const float *g = dS + r * b->C + h;
 #pragma GCC unroll 16
         for (int k = 0; k < m; k++) {
@@ -244,35 +250,41 @@ INLINE void backward_tile(const lt_kblock *b, const void *const *rows, const flo
     }
 }
 
-#define BWD_CASE(m, V, f32) \
-    case m: backward_tile(b, rows, dS, dWt, d, h, m, V, f32); break
-#define BWD_TILES(V, f32) \
-    BWD_CASE(1, V, f32); BWD_CASE(2, V, f32); BWD_CASE(3, V, f32); BWD_CASE(4, V, f32); \
-    BWD_CASE(5, V, f32)
+#define BWD_CASE(m, V, pre, f32) \
+    case m: backward_tile(b, dS, dWt, d, h, m, V, pre, f32); break
+#define BWD_TILES(V, pre, f32)                                                            \
+    BWD_CASE(1, V, pre, f32); BWD_CASE(2, V, pre, f32); BWD_CASE(3, V, pre, f32);         \
+    BWD_CASE(4, V, pre, f32); BWD_CASE(5, V, pre, f32)
+#define BWD_WIDTHS(V, pre, f32) \
+    switch (m) { BWD_TILES(V, pre, f32); default: break; }
 
-/* The tiles of features [d, d + 8·V), all classes, compiled for each tile width. */
-TARGET static void backward_u8(const lt_kblock *b, const void *const *rows, const float *dS,
-                               float *dWt, size_t d, int V)
+/* The tiles of features [d, d + 8·V), the block's classes, compiled for each tile
+ * width: over the features backward_center left in the scratch (pre), or centering
+ * them in each tile (as for C = 10: two tiles, where converting once was slower). */
+TARGET static void backward_tiles(const lt_kblock *b, const float *dS, float *dWt, size_t d,
+                                  int V, int pre, int f32)
 {
-    for (size_t h = 0; h < b->C; h += BT) {
-        int m = b->C - h < BT ? (int)(b->C - h) : BT;
-        if (V == 2) {
-            switch (m) { BWD_TILES(2, 0); default: break; }
+    for (size_t h = b->c0; h < b->c1; h += BT) {
+        int m = b->c1 - h < BT ? (int)(b->c1 - h) : BT;
+        if (pre) {
+            if (V == 2) BWD_WIDTHS(2, 1, 0) else BWD_WIDTHS(1, 1, 0)
+        } else if (f32) {
+            if (V == 2) BWD_WIDTHS(2, 0, 1) else BWD_WIDTHS(1, 0, 1)
         } else {
-            switch (m) { BWD_TILES(1, 0); default: break; }
+            if (V == 2) BWD_WIDTHS(2, 0, 0) else BWD_WIDTHS(1, 0, 0)
         }
     }
 }
 
-TARGET static void backward_f32(const lt_kblock *b, const void *const *rows, const float *dS,
-                                float *dWt, size_t d, int V)
+/* The scratch's row r = features [d, d + 8·V) of row r, centered: converted once for
+ * all the class tiles. */
+TARGET static void backward_center(const lt_kblock *b, size_t d, int V, int f32)
 {
-    for (size_t h = 0; h < b->C; h += BT) {
-        int m = b->C - h < BT ? (int)(b->C - h) : BT;
-        if (V == 2) {
-            switch (m) { BWD_TILES(2, 1); default: break; }
-        } else {
-            switch (m) { BWD_TILES(1, 1); default: break; }
+    float *T = b->scratch;
+    for (size_t r = 0; r < b->nb; r++) {
+        for (int half = 0; half < V; half++) {
+            _mm256_storeu_ps(T + 16 * r + 8 * half,
+                             centered8(b->rows[r], d + 8 * (size_t)half, b->shift, f32));
         }
     }
 }
@@ -282,14 +294,16 @@ TARGET static void avx2_backward(const lt_kblock *b, const float *dS, float *dWt
     const void *const *rows = b->rows;
     int f32 = b->dtype == LT_DTYPE_F32;
     size_t D = b->D, C = b->C, D16 = D & ~(size_t)15, D8 = D & ~(size_t)7;
-    for (size_t d = 0; d < D16; d += 16) {
-        (f32 ? backward_f32 : backward_u8)(b, rows, dS, dWt, d, 2);
-    }
-    if (D8 > D16) {
-        (f32 ? backward_f32 : backward_u8)(b, rows, dS, dWt, D16, 1);
+    int pre = b->c1 - b->c0 > 2 * BT;
+    for (size_t d = 0; d < D8; d += 16) {
+        int V = d < D16 ? 2 : 1;
+        if (pre) {
+            backward_center(b, d, V, f32);
+        }
+        backward_tiles(b, dS, dWt, d, V, pre, f32);
     }
     for (size_t d = D8; d < D; d++) {
-        for (size_t c = 0; c < C; c++) {
+        for (size_t c = b->c0; c < b->c1; c++) {
             float s = 0.0f;
             for (size_t r = 0; r < b->nb; r++) {
                 s += (feature(rows[r], d, f32) - b->shift[d]) * dS[r * C + c];
@@ -298,27 +312,6 @@ TARGET static void avx2_backward(const lt_kblock *b, const float *dS, float *dWt
             *w = b->accumulate ? *w + s : s;
         }
     }
-}
-
-/* Transposes the 8x8 block r[0..8) in place: afterwards r[j][i] is the old r[i][j]. */
-INLINE void transpose8(__m256 *r)
-{
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
 /* The 8 classes [j0, j0 + 8) of block Wb (w classes) for features d .. d+8: W's 8x8
@@ -330,7 +323,7 @@ INLINE void pack_tile8(const float *W, const float *scale, size_t C, size_t c0, 
     for (size_t i = 0; i < 8; i++) {
         r[i] = _mm256_loadu_ps(W + (d + i) * C + c0 + j0);
     }
-    transpose8(r);
+    lt_kernel_transpose8(r);
     for (size_t j = 0; j < 8; j++) {
         _mm256_storeu_ps(Wb + lt_kernel_wt_at(w, chunk, j0 + j, d), _mm256_mul_ps(r[j], s));
     }
@@ -387,7 +380,7 @@ TARGET void lt_kernel_unpack_avx2(const float *const *dWt, size_t nt, const floa
             }
             float *g = grad + d * C + c0;
             if (w == 8) {
-                transpose8(r);
+                lt_kernel_transpose8(r);
                 for (size_t i = 0; i < 8; i++) {
                     _mm256_storeu_ps(g + C * i, r[i]);
                 }
@@ -408,8 +401,8 @@ TARGET void lt_kernel_unpack_avx2(const float *const *dWt, size_t nt, const floa
 }
 
 const struct lt_kernel_impl lt_kernel_avx2_impl = {
-    "avx2", 64, LT_KERNEL_SHARES, avx2_available, avx2_supports, avx2_scratch, avx2_wt_floats,
-    avx2_forward, avx2_backward, avx2_pack, lt_kernel_unpack_avx2,
+    "avx2", 64, LT_KERNEL_SHARES, BT, 0, avx2_available, avx2_supports, avx2_scratch,
+    avx2_wt_floats, avx2_forward, avx2_backward, avx2_pack, lt_kernel_unpack_avx2,
 };
 
 #else /* not x86-64 with GCC or Clang: never available */
@@ -419,7 +412,7 @@ static int avx2_available(void)
     return 0;
 }
 
-const struct lt_kernel_impl lt_kernel_avx2_impl = {"avx2", 64, 1, avx2_available, NULL, NULL, NULL,
-                                                   NULL, NULL, NULL, NULL};
+const struct lt_kernel_impl lt_kernel_avx2_impl = {"avx2", 64, 1, 0, 0, avx2_available, NULL,
+                                                   NULL, NULL, NULL, NULL, NULL, NULL};
 
 #endif

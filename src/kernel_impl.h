@@ -26,6 +26,11 @@ typedef struct {
     size_t nb;                    /* rows in this block, 1..block_rows */
     int accumulate;               /* backward: add to dWt (else overwrite it) */
     float *scratch;               /* the implementation's per-thread workspace */
+    size_t c0, c1;                /* backward: the classes [c0, c1) of dWt (0, C: all) */
+    float *grad;                  /* backward, when non-NULL (an implementation with
+                                   * grad_in_backward): grad[d][c] = scale[d]·dWt[c][d]
+                                   * (D, C) is written instead of dWt, as unpack would */
+    const float *scale;           /* (D) with grad */
 } lt_kblock;
 
 struct lt_kernel_impl {
@@ -33,6 +38,11 @@ struct lt_kernel_impl {
     size_t block_rows;            /* most rows handed over at once (fewer for long rows:
                                    * kernel.c's L2 budget) */
     size_t shares;                /* a call's rows are cut into at most this many */
+    size_t class_tile;            /* classes of a backward tile, when the backward of more
+                                   * than LT_KERNEL_CLASS_SPLIT classes runs by class
+                                   * ranges (kernel.c); 0: always by shares of rows */
+    int grad_in_backward;         /* 1: by class ranges, the last round's backward writes
+                                   * the gradient itself (b->grad), no unpack */
     int (*available)(void);       /* 1 when this CPU can run it */
     int (*supports)(size_t C, lt_dtype dtype); /* 1 when it handles C classes of dtype rows */
     /* Floats of scratch a thread needs. */
@@ -41,7 +51,8 @@ struct lt_kernel_impl {
     size_t (*wt_floats)(size_t D, size_t C, size_t ld);
     /* S (nb, C) = Σ_d t_rd·Wt[c][d] (no bias). */
     void (*forward)(const lt_kblock *b, float *S);
-    /* dWt (C, ld) += Σ_r dS[r][c]·t_rd, or = when !b->accumulate. */
+    /* dWt (C, ld) += Σ_r dS[r][c]·t_rd for the classes c in [b->c0, b->c1), or = when
+     * !b->accumulate; each element one chain over the rows in order. */
     void (*backward)(const lt_kblock *b, const float *dS, float *dWt);
     /* Features [lo, hi) of Wt[c][d] = scale[d]·W[d][c], in the implementation's
      * packing (lo a multiple of 8). */
@@ -98,6 +109,32 @@ void lt_kernel_pack_blocks_avx2(const float *W, const float *scale, size_t C, si
                                 size_t chunk, size_t lo, size_t hi, float *Wt);
 void lt_kernel_unpack_avx2(const float *const *dWt, size_t nt, const float *scale, size_t C,
                            size_t ld, size_t lo, size_t hi, float *grad);
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* Transposes the 8x8 block r[0..8) in place: afterwards r[j][i] is the old r[i][j]. */
+__attribute__((target("avx2"), always_inline)) static inline void
+lt_kernel_transpose8(__m256 *r)
+{
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+#endif
 
 extern const struct lt_kernel_impl lt_kernel_avx2_impl;
 extern const struct lt_kernel_impl lt_kernel_avx512_impl;

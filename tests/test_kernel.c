@@ -308,8 +308,9 @@ static void sweep(const char *impl, size_t C, int small)
 }
 
 /* The class counts the SIMD kernels are swept over: below, at and between their class
- * blocks (10 for avx2, 16 for avx512) and many blocks. */
-static const size_t CS[] = {2, 3, 17, 20, 100};
+ * blocks (10 for avx2, 12 for avx512), on both sides of LT_KERNEL_CLASS_SPLIT, and many
+ * blocks. */
+static const size_t CS[] = {2, 3, 13, 17, 20, 100};
 
 static void test_avx2_against_oracle(void **state)
 {
@@ -431,6 +432,42 @@ static void test_block_rows_fit_the_l2_budget(void **state)
     free(scale);
 }
 
+/* Above LT_KERNEL_CLASS_SPLIT classes the SIMD kernels split the backward by class
+ * ranges, in rounds of 8 blocks of rows (one weight gradient, not one per share); at the
+ * split and below, and always with portable and sgemm, by shares of rows. Calls of several
+ * rounds (1,029 rows of 3,072 uint8: 512 + 512 + 5) agree with the oracle, the same bits
+ * for 1 to 4 threads. */
+static void test_large_c_splits_by_classes(void **state)
+{
+    (void)state;
+    float shift[8] = {0}, scale[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    const char *impls[] = {"avx2", "avx512", "portable", "sgemm"};
+    for (size_t i = 0; i < 4; i++) {
+        if (!lt_kernel_available(impls[i])) {
+            continue;
+        }
+        for (size_t C = 15; C <= 18; C++) {
+            lt_kernel k;
+            lt_error err;
+            assert_int_equal(lt_kernel_create(&k, impls[i], 8, C, LT_DTYPE_U8, 2, shift, scale,
+                                              &err), LT_OK);
+            int split = i < 2 && C > LT_KERNEL_CLASS_SPLIT;
+            assert_int_equal(k.by_class, split);
+            assert_int_equal(k.round_rows, split ? LT_KERNEL_SHARES * k.block_rows : 0);
+            assert_true((k.rrows != NULL) == split);
+            lt_kernel_free(&k);
+        }
+    }
+    for (size_t i = 0; i < 2; i++) {
+        if (!lt_kernel_available(impls[i])) {
+            continue;
+        }
+        variant v = {impls[i], 1, "softmax", 0, 0}, w = {impls[i], 2, "svm", 1, 1};
+        run_variant(1029, 3072, 17, &v, 41);
+        run_variant(1029, 100, 100, &w, 42);
+    }
+}
+
 static void test_unknown_and_unsupported(void **state)
 {
     (void)state;
@@ -530,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_many_classes),
         cmocka_unit_test(test_exact_mode_can_fail),
         cmocka_unit_test(test_block_rows_fit_the_l2_budget),
+        cmocka_unit_test(test_large_c_splits_by_classes),
         cmocka_unit_test(test_unknown_and_unsupported),
         cmocka_unit_test(test_pool_runs_every_task_once),
     };

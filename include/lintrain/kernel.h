@@ -8,7 +8,7 @@
  * db = Σ_rows dL/ds. How is chosen by name:
  *   avx512    a fused, blocked AVX-512 kernel: each block of rows is read (uint8
  *             widened to float) while it is hot in cache, scored a block of at most
- *             16 classes at a time, turned into dL/ds by the loss and accumulated into
+ *             12 classes at a time, turned into dL/ds by the loss and accumulated into
  *             the gradient, without a float copy of the batch (kernel_avx512.c; needs
  *             AVX-512 F, BW, VL and DQ)
  *   avx2      the same with AVX2+FMA and class blocks of at most 10 (kernel_avx2.c)
@@ -26,8 +26,12 @@
  *
  * A call's rows are cut into at most LT_KERNEL_SHARES shares, fixed by the number of
  * rows alone; the threads of one lt_pool take shares as they free up, each share sums
- * into its own gradient, and the shares are added in order. So results are the same
- * bits for any number of threads (up to LT_KERNEL_SHARES are kept busy). While the
+ * into its own gradient, and the shares are added in order. With more than
+ * LT_KERNEL_CLASS_SPLIT classes (avx2, avx512) the rows go in rounds of at most
+ * LT_KERNEL_SHARES blocks instead: the shares of a round compute its scores and dL/ds,
+ * then the threads split the round's weight gradient by ranges of classes, each
+ * summing over all the round's rows in order into the one gradient. Either way results
+ * are the same bits for any number of threads (up to LT_KERNEL_SHARES are kept busy). While the
  * pool has more than one thread OpenBLAS is held at one thread; with `sgemm` the
  * threads are OpenBLAS's instead, lintrain starts none, and its results may depend on
  * OpenBLAS's thread count. */
@@ -53,6 +57,7 @@ typedef struct {
 } lt_rows;
 
 #define LT_KERNEL_SHARES 8
+#define LT_KERNEL_CLASS_SPLIT 16
 
 typedef struct lt_kernel_impl lt_kernel_impl;
 typedef struct lt_kernel_thread lt_kernel_thread;
@@ -72,6 +77,10 @@ typedef struct {
     size_t n_threads;
     lt_kernel_share *sh;         /* owned: (n_shares) each share's sums */
     size_t n_shares;
+    int by_class;                /* the backward runs by class ranges, in rounds */
+    size_t round_rows;           /* rows of a round (the call's: all of them, if !by_class) */
+    const void **rrows;          /* owned: (round_rows) the round's row pointers, by_class */
+    float *rS;                   /* owned: (round_rows, C) the round's dL/ds, by_class */
 } lt_kernel;
 
 /* Names of the implementations, for the config schema ("auto" first). */
