@@ -35,6 +35,8 @@ static const struct {
      "redraw a finished run's pictures"},
     {"toy", lt_cli_toy, "toy --function NAME --optimizer NAME [--steps N] [--lr LR] ...",
      "an optimizer's path on a 2-D test function"},
+    {"cache", lt_cli_cache, "cache --list | --clear [KEY]",
+     "list or remove the feature cache's entries"},
     {"config", lt_cli_config, "config --reference [--man]",
      "print the config reference (Markdown, or the man page's key list) from the schema"},
 };

@@ -29,6 +29,9 @@ int lt_cli_plot(int argc, char **argv);
  *             [--noise S] [--cond K] [--seed S] [--out FILE] [--config FILE] [--set ...] */
 int lt_cli_toy(int argc, char **argv);
 
+/* lintrain cache --list | --clear [KEY] */
+int lt_cli_cache(int argc, char **argv);
+
 /* lintrain config --reference [--man] */
 int lt_cli_config(int argc, char **argv);
 
