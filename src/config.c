@@ -101,6 +101,10 @@ static const lt_jc_key SCHEMA[] = {
     {KEY("data.features", OBJLIST, data.features, "[{\"name\": \"pixels\"}]"),
      .flags = NONEMPTY, .check_item = lt_featpipe_check_stage,
      .only = {"data.format", "cifar10|cifar100", NULL}, .doc = LT_FEATPIPE_DOC},
+    {KEY("data.feature_cache", BOOL, data.feature_cache, "true"),
+     .only = {"data.format", "cifar10|cifar100", NULL},
+     .doc = "keep the features of data.features in the feature cache and reuse them "
+            "(${XDG_CACHE_HOME:-~/.cache}/lintrain/features; lintrain cache)"},
     {KEY("data.preprocess", STRING, data.preprocess, NULL),
      .make_default = per_features_default,
      .name_at = lt_preprocess_name_at,

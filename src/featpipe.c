@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lintrain/fsutil.h"
+#include "lintrain/interrupt.h"
 #include "lintrain/pool.h"
 #include <time.h>
 
@@ -25,8 +26,8 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static lt_status log_add(lt_featpipe *p, const char *stage, const char *what, double seconds,
-                         size_t rows, size_t cols, lt_error *err)
+lt_status lt_featpipe_log(lt_featpipe *p, const char *stage, const char *what, double seconds,
+                          size_t rows, size_t cols, lt_error *err)
 {
     lt_feature_report *log = realloc(p->log, (p->n_log + 1) * sizeof *log);
     if (!log) {
@@ -98,7 +99,7 @@ static lt_status fit_kmeans(lt_featpipe *p, lt_featpipe_stage *s, const lt_datas
     }
     if (st == LT_OK) {
         s->size = lt_kmeans_features(&s->model);
-        st = log_add(p, s->name, "fit", now() - t0, s->fit.patches, s->model.d, err);
+        st = lt_featpipe_log(p, s->name, "fit", now() - t0, s->fit.patches, s->model.d, err);
     }
     return st;
 }
@@ -200,13 +201,19 @@ static lt_status apply_chunks(const lt_featpipe *p, const lt_dataset *in, size_t
         if (obs && obs->on_progress) {
             obs->on_progress(obs->ctx, what, first + count, in->n, now() - t0);
         }
+        int sig = lt_interrupt_pending();
+        if (st == LT_OK && sig) {
+            st = lt_fail(err, LT_EINTERRUPTED, "stopped by %s while computing the %s "
+                         "features (before training: nothing to resume)",
+                         lt_interrupt_name(sig), what);
+        }
     }
     free(scratch);
     lt_pool_free(&pool);
     return st;
 }
 
-lt_status lt_featpipe_apply(const lt_featpipe *p, const lt_dataset *in, size_t side,
+lt_status lt_featpipe_apply(lt_featpipe *p, const lt_dataset *in, size_t side,
                             const char *what, const lt_featpipe_observer *obs,
                             lt_dataset *out, lt_error *err)
 {
@@ -223,8 +230,8 @@ lt_status lt_featpipe_apply(const lt_featpipe *p, const lt_dataset *in, size_t s
         st = apply_chunks(p, in, side, what, obs, out, seconds, err);
     }
     for (size_t i = 0; i < p->n && st == LT_OK; i++) {
-        st = log_add((lt_featpipe *)(uintptr_t)p, p->stages[i].name, what, seconds[i], in->n,
-                     p->stages[i].size, err);
+        st = lt_featpipe_log(p, p->stages[i].name, what, seconds[i], in->n, p->stages[i].size,
+                             err);
     }
     free(seconds);
     if (st != LT_OK) {
@@ -278,27 +285,40 @@ lt_status lt_featpipe_save(const lt_featpipe *p, const char *dir, lt_error *err)
     return LT_OK;
 }
 
-lt_status lt_featpipe_load(lt_featpipe *p, const char *dir, lt_error *err)
+lt_status lt_featpipe_ready(lt_featpipe *p, lt_error *err)
 {
     for (size_t i = 0; i < p->n; i++) {
         lt_featpipe_stage *s = &p->stages[i];
-        lt_status st = LT_OK;
         if (s->kind != LT_FEATPIPE_KMEANS) {
-            st = fixed_size(s, LT_FEATPIPE_SIDE, err);
-        } else if ((st = lt_kmeans_load(dir, &s->model, err)) == LT_OK) {
-            if (s->model.K != s->fit.centroids || s->model.patch != s->fit.patch) {
-                st = lt_fail(err, LT_ECONFIG, "%s: the k-means model has %zu centroids of "
-                             "%zux%zu, the config data.features[%zu] says %zu of %zux%zu", dir,
-                             s->model.K, s->model.patch, s->model.patch, i, s->fit.centroids,
-                             s->fit.patch, s->fit.patch);
+            lt_status st = fixed_size(s, LT_FEATPIPE_SIDE, err);
+            if (st != LT_OK) {
+                return st;
             }
+        } else if (s->model.K != s->fit.centroids || s->model.patch != s->fit.patch) {
+            return lt_fail(err, LT_ECONFIG, "the k-means model has %zu centroids of %zux%zu, "
+                           "the config's data.features[%zu] %zu of %zux%zu", s->model.K,
+                           s->model.patch, s->model.patch, i, s->fit.centroids, s->fit.patch,
+                           s->fit.patch);
+        } else {
             s->size = lt_kmeans_features(&s->model);
-        }
-        if (st != LT_OK) {
-            return st;
         }
     }
     return LT_OK;
+}
+
+lt_status lt_featpipe_load(lt_featpipe *p, const char *dir, lt_error *err)
+{
+    lt_status st = LT_OK;
+    for (size_t i = 0; i < p->n && st == LT_OK; i++) {
+        if (p->stages[i].kind == LT_FEATPIPE_KMEANS) {
+            st = lt_kmeans_load(dir, &p->stages[i].model, err);
+        }
+    }
+    st = st == LT_OK ? lt_featpipe_ready(p, err) : st;
+    if (st != LT_OK) {
+        lt_error_prefix(err, dir);
+    }
+    return st;
 }
 
 void lt_featpipe_free(lt_featpipe *p)

@@ -40,10 +40,8 @@ static lt_status check_memory(const lt_featpipe *p, const lt_splits *s, lt_error
     return LT_OK;
 }
 
-/* The features of one split, in place of its images. This is where a feature cache
- * looks up the matrix of (the stages' config, what they fitted, the data files, the
- * split) and stores the one computed; without one they are computed every time. */
-static lt_status split_features(const lt_featpipe *p, lt_dataset *ds, const char *what,
+/* The features of one split, in place of its images. */
+static lt_status split_features(lt_featpipe *p, lt_dataset *ds, const char *what,
                                 const lt_featpipe_observer *obs, lt_error *err)
 {
     lt_dataset out;
@@ -53,6 +51,25 @@ static lt_status split_features(const lt_featpipe *p, lt_dataset *ds, const char
         *ds = out;
     }
     return st;
+}
+
+static lt_status all_splits(lt_featpipe *p, lt_splits *s, const lt_featpipe_observer *obs,
+                            lt_error *err)
+{
+    lt_dataset *split[] = {&s->train, &s->val, &s->test};
+    const char *names[] = {"train", "val", "test"};
+    lt_status st = LT_OK;
+    for (size_t i = 0; i < 3 && st == LT_OK; i++) {
+        st = split_features(p, split[i], names[i], obs, err);
+    }
+    return st;
+}
+
+lt_status lt_featpipe_compute(lt_featpipe *p, lt_splits *s, const lt_featpipe_observer *obs,
+                              lt_error *err)
+{
+    lt_status st = lt_featpipe_fit(p, &s->train, LT_FEATPIPE_SIDE, obs, err);
+    return st == LT_OK ? all_splits(p, s, obs, err) : st;
 }
 
 /* The stage names "|"-joined into s->features. */
@@ -81,14 +98,12 @@ lt_status lt_featpipe_splits(const lt_config *cfg, const char *fitted_dir, lt_fe
     if (st == LT_OK) {
         st = check_memory(p, s, err);
     }
-    if (st == LT_OK) {
-        st = fitted_dir ? lt_featpipe_load(p, fitted_dir, err)
-                        : lt_featpipe_fit(p, &s->train, LT_FEATPIPE_SIDE, obs, err);
-    }
-    lt_dataset *split[] = {&s->train, &s->val, &s->test};
-    const char *names[] = {"train", "val", "test"};
-    for (size_t i = 0; i < 3 && st == LT_OK; i++) {
-        st = split_features(p, split[i], names[i], obs, err);
+    if (st == LT_OK && fitted_dir) {
+        st = lt_featpipe_load(p, fitted_dir, err);
+        st = st == LT_OK ? all_splits(p, s, obs, err) : st;
+    } else if (st == LT_OK) {
+        st = cfg->data.feature_cache ? lt_featpipe_cached(cfg, p, s, obs, err)
+                                     : lt_featpipe_compute(p, s, obs, err);
     }
     if (st == LT_OK) {
         s->is_image = 0;

@@ -242,6 +242,92 @@ static void test_refusals(void **state)
     lt_config_free(&cfg);
 }
 
+/* ---- the feature cache ---------------------------------------------------------------- */
+
+/* The sample's k-means + hog features with data.feature_cache set as cache says. */
+static void cached_features(const char *cache, lt_splits *s, lt_featpipe *p)
+{
+    char set[64];
+    snprintf(set, sizeof set, "data.feature_cache=%s", cache);
+    const char *sets[] = {SAMPLE, "data.val_size=200", set,
+                          "data.features=[{\"name\":\"kmeans\",\"centroids\":6,"
+                          "\"patches\":1000,\"iterations\":2},{\"name\":\"hog\"}]"};
+    lt_config cfg;
+    lt_error err;
+    assert_int_equal(load(&cfg, sets, 4, &err), LT_OK);
+    if (lt_featpipe_splits(&cfg, NULL, p, s, NULL, &err) != LT_OK) {
+        fail_msg("%s", err.msg);
+    }
+    lt_config_free(&cfg);
+}
+
+/* The cache's entries (folders not starting with '.'), and the path of the last one. */
+static int entries(char *last, size_t cap)
+{
+    char *root = tu_join(tu_tmp, "cache-test");
+    char *out = NULL;
+    tu_runf(&out, "ls '%s' 2>/dev/null | grep -v '\\.lock$' || true", root);
+    int n = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        snprintf(last, cap, "%s/%s", root, line);
+        n++;
+    }
+    free(out);
+    free(root);
+    return n;
+}
+
+static void expect_same(const lt_splits *a, const lt_splits *b)
+{
+    assert_int_equal(a->train.D, b->train.D);
+    assert_memory_equal(a->train.x, b->train.x, a->train.n * a->train.D * sizeof(float));
+    assert_memory_equal(a->val.x, b->val.x, a->val.n * a->val.D * sizeof(float));
+    assert_memory_equal(a->test.x, b->test.x, a->test.n * a->test.D * sizeof(float));
+    assert_memory_equal(a->test.labels, b->test.labels, a->test.n * sizeof(uint16_t));
+}
+
+static void test_cache_hit_miss_corrupt(void **state)
+{
+    (void)state;
+    char entry[1024];
+    lt_splits off, miss, hit, rebuilt;
+    lt_featpipe p;
+    char *root = tu_join(tu_tmp, "cache-test"), *shared = tu_join(tu_tmp, "cache");
+    assert_int_equal(setenv("LINTRAIN_CACHE_DIR", root, 1), 0);
+    cached_features("false", &off, &p);
+    assert_string_equal(p.log[0].what, "fit");
+    lt_featpipe_free(&p);
+    assert_int_equal(entries(entry, sizeof entry), 0);
+    /* A miss computes (the fit in the log) and stores one entry. */
+    cached_features("true", &miss, &p);
+    assert_string_equal(p.log[0].what, "fit");
+    lt_featpipe_free(&p);
+    assert_int_equal(entries(entry, sizeof entry), 1);
+    expect_same(&off, &miss);
+    /* A hit reads it: no fit, the same bytes, the model read back for the run folder. */
+    cached_features("true", &hit, &p);
+    assert_string_equal(p.log[0].stage, "cache");
+    assert_int_equal(p.stages[0].model.K, 6);
+    assert_int_equal(p.stages[0].size, 24);
+    lt_featpipe_free(&p);
+    expect_same(&off, &hit);
+    /* A byte changed in a blob: the entry is not trusted, the features are rebuilt. */
+    assert_int_equal(tu_runf(NULL, "printf 'X' | dd of='%s/test.f32' bs=1 seek=100 "
+                                   "conv=notrunc 2>/dev/null", entry), 0);
+    cached_features("true", &rebuilt, &p);
+    assert_string_equal(p.log[0].what, "fit");
+    lt_featpipe_free(&p);
+    expect_same(&off, &rebuilt);
+    assert_int_equal(entries(entry, sizeof entry), 1);
+    lt_splits *all[] = {&off, &miss, &hit, &rebuilt};
+    for (size_t i = 0; i < 4; i++) {
+        lt_splits_free(all[i]);
+    }
+    assert_int_equal(setenv("LINTRAIN_CACHE_DIR", shared, 1), 0);
+    free(root);
+    free(shared);
+}
+
 /* ---- a k-means run through the binary ------------------------------------------------ */
 
 #define RUN "km"
@@ -404,9 +490,10 @@ int main(void)
         cmocka_unit_test(test_features_are_the_extractors),
         cmocka_unit_test(test_kmeans_any_thread_count),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_cache_hit_miss_corrupt),
         cmocka_unit_test(test_kmeans_run_folder),
         cmocka_unit_test(test_eval_gives_the_summary),
         cmocka_unit_test(test_saved_pipeline_and_predict),
     };
-    return cmocka_run_group_tests(tests, tu_setup_tmp, tu_teardown_tmp);
+    return cmocka_run_group_tests(tests, tu_setup_tmp_cache, tu_teardown_tmp);
 }

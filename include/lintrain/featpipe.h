@@ -94,8 +94,8 @@ size_t lt_featpipe_size(const lt_featpipe *p);
 size_t lt_featpipe_bytes(const lt_featpipe *p, size_t n);
 
 /* *out = float32 (in->n, size) features of the images in (labels copied); what names
- * the split for the observer. */
-lt_status lt_featpipe_apply(const lt_featpipe *p, const lt_dataset *in, size_t side,
+ * the split for the observer and p->log. */
+lt_status lt_featpipe_apply(lt_featpipe *p, const lt_dataset *in, size_t side,
                             const char *what, const lt_featpipe_observer *obs,
                             lt_dataset *out, lt_error *err);
 
@@ -118,6 +118,24 @@ lt_status lt_featpipe_load(lt_featpipe *p, const char *dir, lt_error *err);
  * needs. *p is empty without data.features; the caller frees both (also on failure). */
 lt_status lt_featpipe_splits(const lt_config *cfg, const char *fitted_dir, lt_featpipe *p,
                              lt_splits *s, const lt_featpipe_observer *obs, lt_error *err);
+
+/* Fits the stages on s->train and replaces every split by its features. */
+lt_status lt_featpipe_compute(lt_featpipe *p, lt_splits *s, const lt_featpipe_observer *obs,
+                              lt_error *err);
+
+/* lt_featpipe_compute through the feature cache (featcache.h): a hit reads the fitted
+ * stages and the features; a miss computes and stores them (one process per key, the
+ * others wait and read). */
+lt_status lt_featpipe_cached(const lt_config *cfg, lt_featpipe *p, lt_splits *s,
+                             const lt_featpipe_observer *obs, lt_error *err);
+
+/* The stages' sizes once their models are in place (fitted, loaded or read from the
+ * cache); LT_ECONFIG when a k-means model's shape is not the config's. */
+lt_status lt_featpipe_ready(lt_featpipe *p, lt_error *err);
+
+/* Appends a line to p->log. */
+lt_status lt_featpipe_log(lt_featpipe *p, const char *stage, const char *what, double seconds,
+                          size_t rows, size_t cols, lt_error *err);
 
 /* Frees what p owns and empties it; accepts NULL. */
 void lt_featpipe_free(lt_featpipe *p);
