@@ -8,6 +8,7 @@
 #include "lintrain/cli.h"
 #include "lintrain/cli_args.h"
 #include "lintrain/evaluate.h"
+#include "lintrain/featpipe.h"
 #include "lintrain/metrics.h"
 #include "lintrain/penalty.h"
 #include "lintrain/run.h"
@@ -144,7 +145,10 @@ static lt_status evaluate_splits(lt_run *run, split_eval *s, size_t n, lt_error 
 static lt_status evaluate_run(lt_run *run, lt_error *err)
 {
     lt_splits data;
-    lt_status st = lt_splits_load(&run->cfg, &data, err);
+    lt_featpipe feat;
+    /* The features with the stages the run fitted (its folder's files), never refitted. */
+    lt_status st = lt_featpipe_splits(&run->cfg, run->dir, &feat, &data, NULL, err);
+    lt_featpipe_free(&feat);
     if (st != LT_OK) {
         return st;
     }

@@ -8,6 +8,7 @@
 
 #include "lintrain/cli.h"
 #include "lintrain/cli_args.h"
+#include "lintrain/featpipe.h"
 #include "lintrain/image.h"
 #include "lintrain/npy.h"
 #include "lintrain/run.h"
@@ -143,6 +144,7 @@ typedef struct {
     float *scores;   /* owned: (C) */
     double *probs;   /* owned: (C) softmax of the scores */
     size_t *order;   /* owned: (C) */
+    float *features; /* owned: data.features: one image's features; else NULL */
 } prediction;
 
 static lt_status prediction_alloc(prediction *p, size_t C, lt_error *err)
@@ -159,6 +161,7 @@ static void prediction_free(prediction *p)
     free(p->scores);
     free(p->probs);
     free(p->order);
+    free(p->features);
 }
 
 /* order gets the classes by decreasing score (the lower index first on ties). */
@@ -278,8 +281,8 @@ static void print_header(const predict_args *a, const lt_run *run)
 }
 
 /* One image through the run: read, resized, its record classified. */
-static lt_status predict_image(const lt_run *run, lt_kernel *k, item *it, prediction *p,
-                               lt_error *err)
+static lt_status predict_image(const lt_run *run, const lt_featpipe *feat, lt_kernel *k,
+                               item *it, prediction *p, lt_error *err)
 {
     lt_image im;
     lt_status st = load_image(it->file, &im, &it->w, &it->h, err);
@@ -288,7 +291,13 @@ static lt_status predict_image(const lt_run *run, lt_kernel *k, item *it, predic
         lt_image_to_record(&im, pixels);
         lt_image_free(&im);
         lt_rows one = {pixels, LT_DTYPE_U8, NULL, NULL, 0, 1};
-        st = classify(run, k, &one, p, err);
+        if (feat->n > 0) {
+            /* data.features: the image's features, with the stages the run fitted. */
+            one.x = p->features;
+            one.dtype = LT_DTYPE_F32;
+            st = lt_featpipe_image(feat, pixels, LT_FEATPIPE_SIDE, p->features, err);
+        }
+        st = st == LT_OK ? classify(run, k, &one, p, err) : st;
         if (st != LT_OK) {
             lt_error_prefix(err, it->file);
         }
@@ -300,8 +309,18 @@ static lt_status predict_image(const lt_run *run, lt_kernel *k, item *it, predic
 static int predict_images(const predict_args *a, const lt_run *run, prediction *p)
 {
     lt_kernel k;
+    lt_featpipe feat = {0};
     lt_error err = {{0}};
-    if (lt_run_kernel(run, 1, &k, &err) != LT_OK) {
+    lt_status st = LT_OK;
+    if (run->data.features[0] && (st = lt_featpipe_init(&feat, &run->cfg, &err)) == LT_OK) {
+        st = lt_featpipe_load(&feat, run->dir, &err);
+        p->features = st == LT_OK ? lt_calloc(lt_featpipe_size(&feat), sizeof *p->features,
+                                              "features", &err)
+                                  : NULL;
+        st = st == LT_OK && !p->features ? LT_ERR : st;
+    }
+    if (st != LT_OK || lt_run_kernel(run, 1, &k, &err) != LT_OK) {
+        lt_featpipe_free(&feat);
         fprintf(stderr, "lintrain: %s\n", err.msg);
         return 1;
     }
@@ -309,7 +328,7 @@ static int predict_images(const predict_args *a, const lt_run *run, prediction *
     print_header(a, run);
     for (size_t i = 0; i < a->n_images; i++) {
         item it = {a->images[i], 0, 0, 0};
-        if (predict_image(run, &k, &it, p, &err) != LT_OK) {
+        if (predict_image(run, &feat, &k, &it, p, &err) != LT_OK) {
             fflush(stdout);
             fprintf(stderr, "lintrain: %s\n", err.msg);
             failed = 1;
@@ -318,6 +337,7 @@ static int predict_images(const predict_args *a, const lt_run *run, prediction *
         print_item(a, run, &it, p);
     }
     lt_kernel_free(&k);
+    lt_featpipe_free(&feat);
     return failed;
 }
 
@@ -410,7 +430,8 @@ static lt_status predict_npy(const predict_args *a, const lt_run *run, predictio
 /* Images need a run trained on images. */
 static lt_status check_images(const predict_args *a, const lt_run *run, lt_error *err)
 {
-    if (a->n_images > 0 && !(run->data.is_image && run->data.D == LT_CIFAR_D)) {
+    int images = run->data.features[0] || (run->data.is_image && run->data.D == LT_CIFAR_D);
+    if (a->n_images > 0 && !images) {
         return lt_fail(err, LT_ECONFIG, "%s: the run was trained on %s data of D = %zu "
                        "features, not on 32x32 images: predict its rows with --npy X.npy",
                        a->images[0], run->data.format, run->data.D);

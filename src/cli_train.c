@@ -133,6 +133,23 @@ static void on_note(void *ctx, const char *note)
     fprintf(stderr, "lintrain: %s\n", note);
 }
 
+/* "WHAT [####------] done/total  R img/s  ETA Es" over the line on stderr. */
+static void draw_bar(console *c, const char *what, double fraction, long long done,
+                     long long total, double rate, double eta)
+{
+    enum { WIDTH = 30 };
+    int filled = (int)(WIDTH * fraction);
+    char bar[WIDTH + 1];
+    for (int i = 0; i < WIDTH; i++) {
+        bar[i] = i < filled ? '#' : '-';
+    }
+    bar[WIDTH] = '\0';
+    fprintf(stderr, "\r\033[K%s [%s] %lld/%lld  %.0f img/s  ETA %.0fs", what, bar, done, total,
+            rate, eta);
+    fflush(stderr);
+    c->bar_shown = true;
+}
+
 static void on_progress(void *ctx, long long done, long long total, double seconds)
 {
     console *c = ctx;
@@ -140,19 +157,30 @@ static void on_progress(void *ctx, long long done, long long total, double secon
         return;
     }
     c->last_draw = done < total ? seconds : 0.0;
-    enum { WIDTH = 30 };
-    int filled = (int)(WIDTH * done / total);
-    char bar[WIDTH + 1];
-    for (int i = 0; i < WIDTH; i++) {
-        bar[i] = i < filled ? '#' : '-';
-    }
-    bar[WIDTH] = '\0';
+    char what[64];
+    snprintf(what, sizeof what, "epoch %lld/%lld", c->epoch, c->epochs);
     double rate = seconds > 0 ? (double)done * (double)c->batch / seconds : 0.0;
-    double eta = done > 0 ? seconds * (double)(total - done) / (double)done : 0.0;
-    fprintf(stderr, "\r\033[Kepoch %lld/%lld [%s] %lld/%lld  %.0f img/s  ETA %.0fs", c->epoch,
-            c->epochs, bar, done, total, rate, eta);
-    fflush(stderr);
-    c->bar_shown = true;
+    draw_bar(c, what, (double)done / (double)total, done, total, rate,
+             done > 0 ? seconds * (double)(total - done) / (double)done : 0.0);
+}
+
+/* data.features: "features train [####------] 2048/49000  310 img/s  ETA 151s". */
+static void on_features(void *ctx, const char *split, size_t done, size_t total,
+                        double seconds)
+{
+    console *c = ctx;
+    if (!c->bar || done == 0) {
+        return;
+    }
+    if (done == total) {
+        clear_bar(c);
+        return;
+    }
+    char what[64];
+    snprintf(what, sizeof what, "features %s", split);
+    double rate = seconds > 0 ? (double)done / seconds : 0.0;
+    draw_bar(c, what, (double)done / (double)total, (long long)done, (long long)total, rate,
+             rate > 0 ? (double)(total - done) / rate : 0.0);
 }
 
 static void on_epoch(void *ctx, const lt_epoch_report *r)
@@ -338,8 +366,8 @@ int lt_cli_train(int argc, char **argv)
         console c = {0};
         c.quiet = a.quiet;
         c.bar = !a.quiet && isatty(STDERR_FILENO);
-        lt_train_observer obs = {&c, on_start, on_step, on_progress, on_epoch, on_trial,
-                                 on_note};
+        lt_train_observer obs = {&c,       on_start, on_step, on_progress, on_epoch,
+                                 on_trial, on_note,  on_features};
         lt_summary summary;
         if (lt_interrupt_install() != 0) {
             fprintf(stderr, "lintrain: warning: cannot catch SIGINT/SIGTERM; an interrupted run "

@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cJSON.h>
+
+#include "lintrain/featpipe.h"
 #include "lintrain/kernel.h"
 #include "lintrain/loss.h"
 #include "lintrain/penalty.h"
@@ -60,6 +63,7 @@ static bool optimizer_uses(const char *path, const char *name);
 static bool per_optimizer_default(const lt_jc_view *v, const char *path, lt_jc_default *out);
 static bool default_output_dir(const lt_jc_view *v, const char *path, lt_jc_default *out);
 static bool per_format_default(const lt_jc_view *v, const char *path, lt_jc_default *out);
+static bool per_features_default(const lt_jc_view *v, const char *path, lt_jc_default *out);
 
 /* One line per key, in the order of the resolved config.json; the doc strings are the
  * reference's (lintrain config --reference). */
@@ -94,10 +98,19 @@ static const lt_jc_key SCHEMA[] = {
      .doc = "records held out from the end of the training files for validation"},
     {KEY("data.limit_train", INTEGER, data.limit_train, "0"), .lo = GE(0),
      .doc = "use only the first N training records; 0 = all"},
-    {KEY("data.preprocess", STRING, data.preprocess, "\"mean_image\""),
+    {KEY("data.features", OBJLIST, data.features, "[{\"name\": \"pixels\"}]"),
+     .flags = NONEMPTY, .check_item = lt_featpipe_check_stage,
+     .only = {"data.format", "cifar10|cifar100", NULL}, .doc = LT_FEATPIPE_DOC},
+    {KEY("data.feature_cache", BOOL, data.feature_cache, "true"),
+     .only = {"data.format", "cifar10|cifar100", NULL},
+     .doc = "keep the features of data.features in the feature cache and reuse them "
+            "(${XDG_CACHE_HOME:-~/.cache}/lintrain/features; lintrain cache)"},
+    {KEY("data.preprocess", STRING, data.preprocess, NULL),
+     .make_default = per_features_default,
      .name_at = lt_preprocess_name_at,
      .doc = "feature preprocessing, fitted on the training split (standardize: per channel "
-            "for images, per feature otherwise; scale: uint8 data only)"},
+            "for images, per feature otherwise; scale: uint8 data only); default mean_image "
+            "on pixels, standardize on other data.features"},
 
     SECTION("model", "the linear classifier: its loss and its initial weights"),
     {KEY("model.loss", STRING, model.loss, "\"softmax\""), .name_at = lt_loss_name_at,
@@ -291,6 +304,21 @@ static bool per_format_default(const lt_jc_view *v, const char *path, lt_jc_defa
         return text && snprintf(out->string, sizeof out->string, "%s", text) > 0;
     }
     return false;
+}
+
+/* data.preprocess: mean_image for the pixels alone (or no data.features: npy), standardize
+ * per feature for computed features, whose scales differ from stage to stage. */
+static bool per_features_default(const lt_jc_view *v, const char *path, lt_jc_default *out)
+{
+    (void)path;
+    const cJSON *f = lt_jsonconf_value(v, "data.features");
+    const cJSON *first = cJSON_IsArray(f) ? f->child : NULL;
+    const cJSON *name = first ? cJSON_GetObjectItemCaseSensitive(first, "name") : NULL;
+    bool pixels = !first || (!first->next && cJSON_IsString(name) &&
+                             strcmp(name->valuestring, "pixels") == 0);
+    out->is_string = true;
+    snprintf(out->string, sizeof out->string, "%s", pixels ? "mean_image" : "standardize");
+    return true;
 }
 
 /* "runs/<file name without .json>", so that each config gets its own run folder. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lintrain/featpipe.h"
 #include "lintrain/model.h"
 #include "lintrain/preprocess.h"
 #include "lintrain/rng.h"
@@ -318,7 +319,9 @@ lt_status lt_gradcheck_run(const lt_config *cfg, const lt_gradcheck_opts *o,
     size_t *idx = NULL;
     float *X = NULL;
     uint16_t *y = NULL;
-    lt_status st = lt_splits_load(cfg, &data, err);
+    lt_featpipe feat;
+    lt_status st = lt_featpipe_splits(cfg, NULL, &feat, &data, NULL, err);
+    lt_featpipe_free(&feat);
     if (st != LT_OK) {
         return st;
     }

@@ -260,6 +260,11 @@ const char *lt_jsonconf_string(const lt_jc_view *v, const char *path)
     return cJSON_IsString(s) ? s->valuestring : NULL;
 }
 
+const void *lt_jsonconf_value(const lt_jc_view *v, const char *path)
+{
+    return jc_tree_get(v->tree, path, strlen(path));
+}
+
 /* The value key k takes: a new section (its keys follow one by one), the user's value
  * (detached from the user's tree), or the key's default. */
 static lt_status take_value(const load_ctx *c, cJSON *tree, const lt_jc_key *k, cJSON *from,
@@ -380,6 +385,18 @@ static lt_status extract_key(const lt_jc_key *k, const cJSON *v, void *base, lt_
         list->n = n;
         break;
     }
+    case LT_JC_OBJLIST: {
+        lt_objlist *list = (lt_objlist *)(void *)field;
+        list->items = lt_calloc(n, sizeof *list->items, k->path, err);
+        if (!list->items) {
+            return LT_ERR;
+        }
+        for (const cJSON *item = v->child; item; item = item->next) {
+            list->items[i++] = item;
+        }
+        list->n = n;
+        break;
+    }
     case LT_JC_NUMLIST: {
         lt_numlist *list = (lt_numlist *)(void *)field;
         list->items = lt_calloc(n, sizeof *list->items, k->path, err);
@@ -427,6 +444,11 @@ static void free_lists(const lt_jc_key *keys, size_t n_keys, void *base)
         } else if (keys[i].type == LT_JC_NUMLIST) {
             lt_numlist *list = (lt_numlist *)(void *)field;
             free(list->items);
+            list->items = NULL;
+            list->n = 0;
+        } else if (keys[i].type == LT_JC_OBJLIST) {
+            lt_objlist *list = (lt_objlist *)(void *)field;
+            free((void *)list->items);
             list->items = NULL;
             list->n = 0;
         }

@@ -386,6 +386,7 @@ const char *jc_expected_of(lt_jc_type t)
     case LT_JC_STRING_OR_NULL: return "a string or null";
     case LT_JC_STRLIST: return "a list of strings";
     case LT_JC_NUMLIST: return "a list of numbers";
+    case LT_JC_OBJLIST: return "a list of objects";
     }
     return "?";
 }

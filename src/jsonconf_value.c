@@ -129,6 +129,25 @@ static lt_status check_string(const load_ctx *c, const lt_jc_key *k, const char 
     return LT_OK;
 }
 
+/* An item of an object list: an object, then whatever the key's check_item says (the
+ * item is completed in place: it belongs to the resolved tree). */
+static lt_status check_object_item(const load_ctx *c, const lt_jc_key *k, const char *path,
+                                   const cJSON *item)
+{
+    if (!cJSON_IsObject(item)) {
+        return jc_type_error(c, path, "an object", item);
+    }
+    if (!k->check_item) {
+        return jc_schema_bug(c, k->path, "a list of objects without check_item");
+    }
+    lt_error mine = {{0}};
+    lt_status st = k->check_item((void *)(uintptr_t)item, path, &mine);
+    if (st == LT_ECONFIG) {
+        return jc_fail_at(c, k->path, "%s", mine.msg);
+    }
+    return st == LT_OK ? LT_OK : lt_fail(c->err, st, "%s", mine.msg);
+}
+
 static lt_status check_list(const load_ctx *c, const lt_jc_key *k, const cJSON *v)
 {
     if (!cJSON_IsArray(v)) {
@@ -141,6 +160,13 @@ static lt_status check_list(const load_ctx *c, const lt_jc_key *k, const cJSON *
     for (const cJSON *item = v->child; item; item = item->next, i++) {
         char path[PATH_MAX_LEN];
         snprintf(path, sizeof path, "%s[%zu]", k->path, i);
+        if (k->type == LT_JC_OBJLIST) {
+            lt_status st = check_object_item(c, k, path, item);
+            if (st != LT_OK) {
+                return st;
+            }
+            continue;
+        }
         lt_status st = k->type == LT_JC_STRLIST
                            ? check_string(c, k, path, item, "a string", LT_JC_NONEMPTY_ITEMS)
                            : check_number(c, k, path, item, false);
@@ -176,6 +202,7 @@ lt_status jc_check_value(const load_ctx *c, const lt_jc_key *k, const cJSON *v)
                                               LT_JC_NONEMPTY);
     case LT_JC_STRLIST:
     case LT_JC_NUMLIST:
+    case LT_JC_OBJLIST:
         return check_list(c, k, v);
     }
     return jc_schema_bug(c, k->path, "unknown type");
@@ -195,6 +222,7 @@ static const char *type_name(lt_jc_type t)
     case LT_JC_STRING_OR_NULL: return "string or null";
     case LT_JC_STRLIST: return "list of strings";
     case LT_JC_NUMLIST: return "list of numbers";
+    case LT_JC_OBJLIST: return "list of objects";
     }
     return "?";
 }

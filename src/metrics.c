@@ -62,6 +62,16 @@ lt_status lt_metrics_step(lt_metrics *m, const lt_step_report *r, lt_error *err)
     return finish_line(m, n, err);
 }
 
+lt_status lt_metrics_feature(lt_metrics *m, const lt_feature_report *r, lt_error *err)
+{
+    char a[32];
+    int n = fprintf(m->f,
+                    "{\"type\":\"features\",\"stage\":\"%s\",\"split\":\"%s\","
+                    "\"seconds\":%s,\"shape\":[%zu,%zu]}\n",
+                    r->stage, r->what, num(a, r->seconds), r->rows, r->cols);
+    return finish_line(m, n, err);
+}
+
 lt_status lt_metrics_epoch(lt_metrics *m, const lt_epoch_report *r, lt_error *err)
 {
     char a[32], b[32], c[32], d[32], e[32], f[32], g[32];

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lintrain/checkpoint.h"
+#include "lintrain/featpipe.h"
 #include "lintrain/npy.h"
 #include "lintrain/splits.h"
 #include "lintrain/templates.h"
@@ -39,6 +40,8 @@ static const char *const RUN_FILES[] = {
     LT_PREPROCESS_FILE, /* train */
     LT_TEMPLATES_FILE, LT_WEIGHTMAP_FILE, /* train, plot: the picture of W (one of them) */
     "curves.png",       /* train, plot (scripts/plot_curves) */
+    "kmeans_centroids.npy", "kmeans_mean.npy", "kmeans_whiten.npy", /* train: data.features */
+    "filters.png",      /* train: the k-means centroids */
     "eval.json",        /* eval */
     LT_LOCK_FILE,       /* every writer; never removed (see run.h) */
 };
@@ -420,7 +423,9 @@ lt_status lt_run_write_extras(const char *dir, const lt_model *m, const lt_prepr
 static lt_status refit(lt_run *run, lt_error *err)
 {
     lt_splits data;
-    lt_status st = lt_splits_load(&run->cfg, &data, err);
+    lt_featpipe feat;
+    lt_status st = lt_featpipe_splits(&run->cfg, run->dir, &feat, &data, NULL, err);
+    lt_featpipe_free(&feat);
     if (st != LT_OK) {
         lt_error_prefix(err, "no " LT_PREPROCESS_FILE " in the run folder, and refitting "
                              "the preprocessing failed");

@@ -38,6 +38,7 @@ lt_status lt_rundata_of_splits(lt_rundata *r, const char *format, const lt_split
     r->dtype = s->train.dtype;
     r->is_image = s->is_image;
     r->recorded = 1;
+    snprintf(r->features, sizeof r->features, "%s", s->features);
     lt_status st = alloc_names(r, s->C, err);
     if (st == LT_OK) {
         memcpy(r->class_names, s->class_names, s->C * sizeof *s->class_names);
@@ -56,6 +57,16 @@ lt_status lt_rundata_write(const char *dir, const lt_rundata *r, lt_error *err)
     cJSON *names = cJSON_AddArrayToObject(o, "class_names");
     for (size_t k = 0; k < r->C; k++) {
         cJSON_AddItemToArray(names, cJSON_CreateString(r->class_names[k]));
+    }
+    if (r->features[0]) {
+        cJSON *stages = cJSON_AddArrayToObject(o, "features");
+        for (const char *p = r->features; *p;) {
+            size_t len = strcspn(p, "|");
+            char name[LT_SPLITS_FEATURES_MAX];
+            snprintf(name, sizeof name, "%.*s", (int)len, p);
+            cJSON_AddItemToArray(stages, cJSON_CreateString(name));
+            p += len + (p[len] == '|');
+        }
     }
     return lt_metrics_write_json(dir, LT_RUNDATA_FILE, o, err);
 }
@@ -128,6 +139,31 @@ static int parse_fields(const cJSON *o, lt_rundata *r, const char **why)
     return 0;
 }
 
+/* The stage names of o's "features" (optional) into r, "|"-joined. */
+static lt_status parse_features(const cJSON *o, lt_rundata *r, const char *path, lt_error *err)
+{
+    const cJSON *stages = cJSON_GetObjectItemCaseSensitive(o, "features");
+    const cJSON *name;
+    size_t used = 0;
+    if (!stages) {
+        return LT_OK;
+    }
+    if (!cJSON_IsArray(stages) || !stages->child) {
+        return lt_fail(err, LT_ERR, "%s: \"features\" is not a list of stage names", path);
+    }
+    cJSON_ArrayForEach(name, stages)
+    {
+        size_t len = cJSON_IsString(name) ? strlen(name->valuestring) : 0;
+        if (len == 0 || strchr(name->valuestring, '|') ||
+            used + len + 2 > sizeof r->features) {
+            return lt_fail(err, LT_ERR, "%s: \"features\" is not a list of stage names", path);
+        }
+        used += (size_t)snprintf(r->features + used, sizeof r->features - used, "%s%s",
+                                 used ? "|" : "", name->valuestring);
+    }
+    return LT_OK;
+}
+
 /* The class names of o into r (C of them). */
 static lt_status parse_names(const cJSON *o, lt_rundata *r, const char *path, lt_error *err)
 {
@@ -187,7 +223,7 @@ lt_status lt_rundata_read(const char *dir, const char *data_dir, lt_rundata *r, 
         r->recorded = 1;
         if (!cJSON_IsObject(o) || !parse_fields(o, r, &why)) {
             st = lt_fail(err, LT_ERR, "%s: %s", path, why);
-        } else {
+        } else if ((st = parse_features(o, r, path, err)) == LT_OK) {
             st = parse_names(o, r, path, err);
         }
         cJSON_Delete(o);

@@ -95,7 +95,9 @@ static lt_status setup(trainer *t, lt_error *err)
     const lt_config *cfg = t->cfg;
     t->loss = lt_loss_find(cfg->model.loss);
     t->penalty = lt_penalty_find(cfg->regularization.type);
-    lt_status st = lt_splits_load(cfg, &t->data, err);
+    lt_featpipe_observer fobs = {t->obs->ctx, t->obs->on_features};
+    lt_status st = lt_featpipe_splits(cfg, t->resume ? cfg->output.dir : NULL, &t->feat,
+                                      &t->data, &fobs, err);
     if (st != LT_OK) {
         return st;
     }
@@ -177,7 +179,10 @@ static lt_status open_run_folder(trainer *t, lt_error *err)
     if (st == LT_OK) {
         st = lt_metrics_open(&t->metrics, dir, err);
     }
-    return st;
+    for (size_t i = 0; i < t->feat.n_log && st == LT_OK; i++) {
+        st = lt_metrics_feature(&t->metrics, &t->feat.log[i], err);
+    }
+    return st == LT_OK ? lt_featpipe_save(&t->feat, dir, err) : st;
 }
 
 /* A resumed run's data must have the D, C and dtype its folder recorded (data.json; a
@@ -561,6 +566,7 @@ static void trainer_free(trainer *t)
         t->driver->free(t);
     }
     lt_splits_free(&t->data);
+    lt_featpipe_free(&t->feat);
     lt_preprocess_free(&t->prep);
     lt_model_free(&t->model);
     free(t->order);

@@ -112,5 +112,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_config_same_weights),
     };
-    return cmocka_run_group_tests(tests, tu_setup_tmp, tu_teardown_tmp);
+    return cmocka_run_group_tests(tests, tu_setup_tmp_cache, tu_teardown_tmp);
 }

@@ -123,6 +123,15 @@ int tu_setup_tmp(void **state)
     return 0;
 }
 
+int tu_setup_tmp_cache(void **state)
+{
+    int rc = tu_setup_tmp(state);
+    char *cache = tu_join(tu_tmp, "cache");
+    rc = rc ? rc : setenv("LINTRAIN_CACHE_DIR", cache, 1);
+    free(cache);
+    return rc;
+}
+
 int tu_teardown_tmp(void **state)
 {
     (void)state;

@@ -62,6 +62,9 @@ void *tu_load_json(const char *path);
 extern char *tu_tmp;
 int tu_setup_tmp(void **state);
 int tu_teardown_tmp(void **state);
+/* tu_setup_tmp, and LINTRAIN_CACHE_DIR=tu_tmp/cache: runs with data.features keep their
+ * features in a cache of the test's own. */
+int tu_setup_tmp_cache(void **state);
 
 /* Whether the file at path begins with the PNG signature (curves.png is gnuplot's). */
 int tu_is_png(const char *path);

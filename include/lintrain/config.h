@@ -33,6 +33,8 @@ typedef struct {
         const char *class_names;  /* npy: names file in dir, "" for none; else NULL */
         long long val_size;       /* records held out from the end of the training files */
         long long limit_train;    /* 0 = all; else the first N training records */
+        lt_objlist features;      /* stage objects (featpipe.h); [{"name": "pixels"}] = none */
+        bool feature_cache;       /* data.features: keep and reuse the computed features */
         const char *preprocess;   /* none | scale | mean_image | standardize */
     } data;
     struct {

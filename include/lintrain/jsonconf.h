@@ -24,6 +24,12 @@ typedef struct {
     size_t n;
 } lt_numlist;
 
+/* A list of JSON objects, each checked and completed by its key's check_item. */
+typedef struct {
+    const void **items;   /* the objects (cJSON) in the resolved tree, which owns them */
+    size_t n;
+} lt_objlist;
+
 typedef enum {
     LT_JC_OBJECT,         /* a section: holds keys, fills no field */
     LT_JC_NUMBER,         /* double, finite */
@@ -32,7 +38,8 @@ typedef enum {
     LT_JC_STRING,         /* const char *, into the resolved tree */
     LT_JC_STRING_OR_NULL, /* const char *, into the resolved tree, or NULL */
     LT_JC_STRLIST,        /* lt_strlist; choices and LT_JC_NONEMPTY_ITEMS apply to each */
-    LT_JC_NUMLIST         /* lt_numlist; the bounds apply to each item */
+    LT_JC_NUMLIST,        /* lt_numlist; the bounds apply to each item */
+    LT_JC_OBJLIST         /* lt_objlist; each item an object that check_item accepts */
 } lt_jc_type;
 
 typedef enum { LT_JC_B_NONE, LT_JC_B_CLOSED, LT_JC_B_OPEN } lt_jc_bound_kind;
@@ -64,6 +71,8 @@ typedef struct lt_jc_view lt_jc_view;
 const char *lt_jsonconf_file(const lt_jc_view *v);
 /* The resolved string at path (a key listed earlier), or NULL. */
 const char *lt_jsonconf_string(const lt_jc_view *v, const char *path);
+/* The resolved value at path (a key listed earlier): a cJSON item, or NULL. */
+const void *lt_jsonconf_value(const lt_jc_view *v, const char *path);
 
 #define LT_JC_DEFAULT_MAX 4096
 
@@ -93,6 +102,11 @@ typedef struct {
         /* ...or for which this returns true (when values is NULL) */
         bool (*uses)(const char *path, const char *choice);
     } only;
+    /* LT_JC_OBJLIST: checks item (a cJSON object of the resolved tree, at path
+     * "key[i]") and adds its defaults; LT_ECONFIG with a message that starts with the
+     * path of the mistake ("data.features[1].bins: ..."), which the engine then blames on
+     * the file or the --set that gave the list. */
+    lt_status (*check_item)(void *item, const char *path, lt_error *err);
     const char *doc;    /* one line for the reference */
 } lt_jc_key;
 

@@ -18,6 +18,15 @@ typedef struct {
                           update (L-BFGS: the full-batch objective after the iteration) */
 } lt_step_report;
 
+/* A feature stage's work (data.features): fitting it, or computing a split's features. */
+typedef struct {
+    const char *stage;    /* "kmeans", "hog", ... */
+    const char *what;     /* "fit", or the split: "train", "val", "test" */
+    double seconds;
+    size_t rows, cols;    /* fit: the patches sampled and their values; else the split's
+                             images and the stage's features per image */
+} lt_feature_report;
+
 /* Random search: one per trial. */
 typedef struct {
     long long trial;      /* from 1 */
@@ -58,6 +67,7 @@ typedef struct {
 
 lt_status lt_metrics_open(lt_metrics *m, const char *dir, lt_error *err);
 lt_status lt_metrics_step(lt_metrics *m, const lt_step_report *r, lt_error *err);
+lt_status lt_metrics_feature(lt_metrics *m, const lt_feature_report *r, lt_error *err);
 lt_status lt_metrics_epoch(lt_metrics *m, const lt_epoch_report *r, lt_error *err);
 lt_status lt_metrics_trial(lt_metrics *m, const lt_trial_report *r, lt_error *err);
 lt_status lt_metrics_close(lt_metrics *m, lt_error *err);

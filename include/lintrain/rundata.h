@@ -6,6 +6,10 @@
  *   {"format": "cifar10", "D": 3072, "C": 10, "dtype": "uint8", "images": true,
  *    "class_names": ["airplane", ...]}
  *
+ * A run trained on data.features adds "features": ["hog", "hue_histogram"], the stages
+ * that computed its D float32 features from the data set's images ("images" is then
+ * false: the records trained on are not images, but its input is).
+ *
  * A folder written before data.json existed holds a CIFAR-10 run: reading it gives
  * D 3072, C 10, uint8, images, and the class names of data.dir's batches.meta.txt (or
  * the standard ones), as lintrain read them then. */
@@ -28,6 +32,9 @@ typedef struct {
     int is_image;                       /* records are 32x32x3 images (CIFAR layout) */
     char (*class_names)[LT_CLASS_NAME_MAX]; /* owned: (C) */
     int recorded;                       /* 0: no data.json, CIFAR-10 assumed */
+    char features[LT_SPLITS_FEATURES_MAX]; /* "": trained on the records; else the
+                                              data.features stages ("|"-joined) that
+                                              computed the D features from 32x32 images */
 } lt_rundata;
 
 /* The record of data s (its C names copied) in format. */

@@ -10,11 +10,16 @@
 #include "lintrain/common.h"
 #include "lintrain/config.h"
 
+#define LT_SPLITS_FEATURES_MAX 128
+
 typedef struct {
     lt_dataset train, val, test;          /* D and dtype: train's (the others agree) */
     size_t C;                             /* classes: labels are 0..C-1 */
     char (*class_names)[LT_CLASS_NAME_MAX]; /* owned: (C) */
     int is_image;                         /* records are 32x32x3 images (CIFAR layout) */
+    char features[LT_SPLITS_FEATURES_MAX]; /* "": the records are the data set's; else
+                                             the data.features stages that computed them
+                                             from its images, "|"-joined */
 } lt_splits;
 
 /* Loads the data of data.format. A missing data folder says how to get it; sizes that do not

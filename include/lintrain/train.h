@@ -39,6 +39,9 @@ typedef struct {
                                                                   log_every trials */
     void (*on_note)(void *ctx, const char *note);             /* one line for the user
                                                                   (no picture of W: why) */
+    void (*on_features)(void *ctx, const char *split, size_t done, size_t total,
+                        double seconds);                       /* data.features: images of
+                                                                  a split computed so far */
 } lt_train_observer;
 
 /* Trains as cfg says. Returns LT_OK, LT_ERR (data or I/O), LT_ECONFIG (a size that

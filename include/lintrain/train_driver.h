@@ -23,6 +23,7 @@
 #include "lintrain/model.h"
 #include "lintrain/optim.h"
 #include "lintrain/penalty.h"
+#include "lintrain/featpipe.h"
 #include "lintrain/preprocess.h"
 #include "lintrain/rng.h"
 #include "lintrain/metrics.h"
@@ -43,6 +44,7 @@ typedef struct {
     const lt_train_driver *driver;
     void *state;                /* owned by the driver: its setup makes it, its free frees it */
     lt_splits data;
+    lt_featpipe feat;           /* data.features: the fitted stages (empty without) */
     lt_preprocess prep;
     lt_model model;             /* (saved) params */
     lt_rng rng_shuffle;         /* (saved) */

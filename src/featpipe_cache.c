@@ -1,0 +1,224 @@
+/* featpipe_cache.c — data.features through the feature cache (featcache.h): the
+ * features of the three splits, and what the stages fitted, looked up under a key of
+ * everything they depend on, computed and stored on a miss.
+ *
+ * The key: the stages' resolved config (defaults included), the seed, the format and
+ * its label set, the split sizes (val_size, limit_train) and each data file's identity.
+ * The thread count is not in it: the features are the same bytes for any. Blobs:
+ * train.f32, val.f32, test.f32 (n x D float32, row-major) and, for a kmeans stage,
+ * kmeans_centroids.f32 (K x d), kmeans_mean.f32 (d), kmeans_whiten.f32 (d x d). */
+#include "lintrain/featpipe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "lintrain/featcache.h"
+
+static const char *const SPLITS[] = {"train", "val", "test"};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static lt_status add_file(lt_featcache_key *k, const lt_config *cfg, const char *name,
+                          lt_error *err)
+{
+    char path[LT_PATH_MAX];
+    lt_status st = name[0] == '/' ? (snprintf(path, sizeof path, "%s", name), LT_OK)
+                                  : lt_path_join(path, cfg->data.dir, name, err);
+    return st == LT_OK ? lt_featcache_key_add_file(k, "file", path, err) : st;
+}
+
+/* The stages as one line of JSON, and the config the splits depend on. */
+static lt_status build_key(lt_featcache_key *k, const lt_config *cfg, const lt_featpipe *p,
+                           lt_error *err)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (size_t i = 0; list && i < cfg->data.features.n; i++) {
+        cJSON_AddItemToArray(list, cJSON_Duplicate(cfg->data.features.items[i], 1));
+    }
+    char *stages = list ? cJSON_PrintUnformatted(list) : NULL;
+    cJSON_Delete(list);
+    if (!stages) {
+        return lt_fail(err, LT_ERR, "out of memory making the feature cache key");
+    }
+    char splits[256], summary[256] = "";
+    snprintf(splits, sizeof splits, "format=%s label=%s val_size=%lld limit_train=%lld "
+             "seed=%lld", cfg->data.format, cfg->data.label ? cfg->data.label : "",
+             cfg->data.val_size, cfg->data.limit_train, cfg->train.seed);
+    lt_status st = lt_featcache_key_add(k, "stages", stages, err);
+    cJSON_free(stages);
+    st = st == LT_OK ? lt_featcache_key_add(k, "splits", splits, err) : st;
+    for (size_t i = 0; i < cfg->data.train_files.n && st == LT_OK; i++) {
+        st = add_file(k, cfg, cfg->data.train_files.items[i], err);
+    }
+    if (st == LT_OK && cfg->data.test_file[0]) {
+        st = add_file(k, cfg, cfg->data.test_file, err);
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        size_t used = strlen(summary);
+        snprintf(summary + used, sizeof summary - used, "%s%s", i ? " + " : "",
+                 p->stages[i].name);
+    }
+    lt_featcache_key_summary(k, summary);
+    return st;
+}
+
+/* Blob name of e into dst, which must hold exactly n bytes. */
+static lt_status read_exact(const lt_featcache_entry *e, const char *name, void *dst, size_t n,
+                            lt_error *err)
+{
+    void *bytes = NULL;
+    size_t got = 0;
+    lt_status st = lt_featcache_read(e, name, &bytes, &got, err);
+    if (st == LT_OK && got != n) {
+        st = lt_fail(err, LT_ERR, "%s/%s: %zu bytes, expected %zu", e->dir, name, got, n);
+    }
+    if (st == LT_OK) {
+        memcpy(dst, bytes, n);
+    }
+    free(bytes);
+    return st;
+}
+
+/* The k-means model of stage s from e. */
+static lt_status read_model(const lt_featcache_entry *e, lt_featpipe_stage *s, lt_error *err)
+{
+    lt_kmeans_model *m = &s->model;
+    m->K = s->fit.centroids;
+    m->patch = s->fit.patch;
+    m->d = 3 * m->patch * m->patch;
+    m->centroids = lt_calloc2(m->K, m->d, sizeof(float), "k-means centroids", err);
+    m->mean = lt_calloc(m->d, sizeof(float), "k-means mean", err);
+    m->whiten = lt_calloc2(m->d, m->d, sizeof(float), "k-means whitening", err);
+    lt_status st = m->centroids && m->mean && m->whiten ? LT_OK : LT_ERR;
+    st = st == LT_OK ? read_exact(e, "kmeans_centroids.f32", m->centroids,
+                                  m->K * m->d * sizeof(float), err) : st;
+    st = st == LT_OK ? read_exact(e, "kmeans_mean.f32", m->mean, m->d * sizeof(float), err) : st;
+    return st == LT_OK ? read_exact(e, "kmeans_whiten.f32", m->whiten,
+                                    m->d * m->d * sizeof(float), err) : st;
+}
+
+/* A hit: the fitted stages and the three splits' features from e. */
+static lt_status read_entry(const lt_featcache_entry *e, lt_featpipe *p, lt_splits *s,
+                            lt_error *err)
+{
+    lt_status st = LT_OK;
+    for (size_t i = 0; i < p->n && st == LT_OK; i++) {
+        if (p->stages[i].kind == LT_FEATPIPE_KMEANS) {
+            st = read_model(e, &p->stages[i], err);
+        }
+    }
+    st = st == LT_OK ? lt_featpipe_ready(p, err) : st;
+    lt_dataset *split[] = {&s->train, &s->val, &s->test};
+    for (size_t i = 0; i < 3 && st == LT_OK; i++) {
+        double t0 = now();
+        lt_dataset out;
+        char name[32];
+        snprintf(name, sizeof name, "%s.f32", SPLITS[i]);
+        size_t D = lt_featpipe_size(p), n = split[i]->n;
+        if ((st = lt_dataset_create(&out, n, D, LT_DTYPE_F32, err)) != LT_OK) {
+            break;
+        }
+        memcpy(out.labels, split[i]->labels, n * sizeof *out.labels);
+        st = read_exact(e, name, out.x, n * D * sizeof(float), err);
+        lt_dataset_free(split[i]);
+        *split[i] = out;
+        st = st == LT_OK ? lt_featpipe_log(p, "cache", SPLITS[i], now() - t0, n, D, err) : st;
+    }
+    return st;
+}
+
+/* A miss: computed, then stored. */
+static lt_status fill_entry(const char *root, const lt_featcache_key *k, lt_featpipe *p,
+                            lt_splits *s, const lt_featpipe_observer *obs, lt_error *err)
+{
+    lt_status st = lt_featpipe_compute(p, s, obs, err);
+    lt_featcache_writer w;
+    if (st != LT_OK || (st = lt_featcache_writer_begin(&w, root, k, err)) != LT_OK) {
+        return st;
+    }
+    const lt_dataset *split[] = {&s->train, &s->val, &s->test};
+    for (size_t i = 0; i < 3 && st == LT_OK; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s.f32", SPLITS[i]);
+        st = lt_featcache_writer_add(&w, name, split[i]->x,
+                                     split[i]->n * split[i]->D * sizeof(float), err);
+    }
+    for (size_t i = 0; i < p->n && st == LT_OK; i++) {
+        const lt_kmeans_model *m = &p->stages[i].model;
+        if (p->stages[i].kind != LT_FEATPIPE_KMEANS) {
+            continue;
+        }
+        st = lt_featcache_writer_add(&w, "kmeans_centroids.f32", m->centroids,
+                                     m->K * m->d * sizeof(float), err);
+        st = st == LT_OK ? lt_featcache_writer_add(&w, "kmeans_mean.f32", m->mean,
+                                                   m->d * sizeof(float), err) : st;
+        st = st == LT_OK ? lt_featcache_writer_add(&w, "kmeans_whiten.f32", m->whiten,
+                                                   m->d * m->d * sizeof(float), err) : st;
+    }
+    if (st != LT_OK) {
+        lt_featcache_writer_abort(&w);
+        return st;
+    }
+    return lt_featcache_writer_commit(&w, k, err);
+}
+
+/* Looks up, else locks (waiting for another process filling the same key), looks up
+ * again, else computes and stores. */
+static lt_status through(const char *root, const lt_featcache_key *k, lt_featpipe *p,
+                         lt_splits *s, const lt_featpipe_observer *obs, lt_error *err)
+{
+    char hex[LT_SHA256_HEX], reason[256];
+    lt_featcache_key_hex(k, hex);
+    lt_featcache_entry e;
+    int found = 0;
+    lt_status st = lt_featcache_open(&e, root, k, &found, reason, sizeof reason, err);
+    if (st == LT_OK && found) {
+        st = read_entry(&e, p, s, err);
+        lt_featcache_entry_free(&e);
+        return st;
+    }
+    lt_featcache_guard g;
+    if (st != LT_OK || (st = lt_featcache_lock(&g, root, hex, NULL, NULL, err)) != LT_OK) {
+        return st;
+    }
+    st = lt_featcache_open(&e, root, k, &found, reason, sizeof reason, err);
+    if (st == LT_OK && found) {
+        st = read_entry(&e, p, s, err);
+        lt_featcache_entry_free(&e);
+    } else if (st == LT_OK) {
+        st = fill_entry(root, k, p, s, obs, err);
+    }
+    lt_featcache_unlock(&g);
+    return st;
+}
+
+lt_status lt_featpipe_cached(const lt_config *cfg, lt_featpipe *p, lt_splits *s,
+                             const lt_featpipe_observer *obs, lt_error *err)
+{
+    char root[LT_PATH_MAX];
+    lt_featcache_key k;
+    lt_status st = lt_featcache_root(root, err);
+    if (st != LT_OK) {
+        lt_error_prefix(err, "feature cache (data.feature_cache: false turns it off)");
+        return st;
+    }
+    lt_featcache_key_init(&k, LT_FEATCACHE_VERSION);
+    st = build_key(&k, cfg, p, err);
+    if (st == LT_OK) {
+        st = through(root, &k, p, s, obs, err);
+    }
+    lt_featcache_key_free(&k);
+    if (st != LT_OK) {
+        lt_error_prefix(err, "feature cache (data.feature_cache: false turns it off)");
+    }
+    return st;
+}
