@@ -181,21 +181,45 @@ static int worker_trial(long job, int k, char *buf, size_t cap)
     return found;
 }
 
-/* Waits for a running array task whose trial (found by trial_of) has checkpointed but
- * has at least half its epochs to go, and cancels it with scancel. The trial's folder
- * goes to trial; the task ("JOB_K") to task. Gives up after two minutes. */
+/* Whether a trial at epoch e is safely mid-training: at least half its epochs to go,
+ * and not within two epochs of one of ASHA's rungs (10, 30, 90), where a pruner may be
+ * stopping it at this very moment (a trial pruned there looks like one training until
+ * its worker records it). */
+static int mid_training(int e)
+{
+    return e >= 2 && e <= EPOCHS / 2 && (e < 8 || e > 12) && (e < 28 || e > 32);
+}
+
+/* Waits for a running array task whose trial (found by trial_of) has checkpointed, is
+ * mid-training (mid_training) and has run an epoch since the last look, and cancels it
+ * with scancel. The trial's folder goes to trial; the task ("JOB_K") to task. Gives
+ * up after two minutes. */
 static void cancel_a_training_task(trial_of_task trial_of, char *trial, size_t cap, char *task,
                                    size_t task_cap)
 {
+    static char seen[8][4096]; /* the trials looked at, and their epochs then */
+    int seen_epochs[8], n_seen = 0;
     for (int tries = 0; tries < 2400; tries++) {
         char *out = NULL;
         tu_runf(&out, "squeue -h -r -t RUNNING -o '%%F %%K' 2>/dev/null");
         long job = 0;
         int k = -1, used = 0;
         for (const char *p = out; p && sscanf(p, "%ld %d%n", &job, &k, &used) == 2; p += used) {
-            if (trial_of(job, k, trial, cap) && exists(trial, "checkpoint.bin")
-                && !exists(trial, "summary.json") && !exists(trial, "status.json")
-                && epochs_done(trial) <= EPOCHS / 2) {
+            if (!trial_of(job, k, trial, cap) || !exists(trial, "checkpoint.bin")
+                || exists(trial, "summary.json") || exists(trial, "status.json")) {
+                continue;
+            }
+            int e = epochs_done(trial), i = 0;
+            while (i < n_seen && strcmp(seen[i], trial) != 0) {
+                i++;
+            }
+            int moving = i < n_seen && e > seen_epochs[i];
+            if (i == n_seen) {
+                i = n_seen < 8 ? n_seen++ : 7;
+                snprintf(seen[i], sizeof seen[i], "%s", trial);
+            }
+            seen_epochs[i] = e;
+            if (moving && mid_training(e)) {
                 snprintf(task, task_cap, "%ld_%d", job, k);
                 free(out);
                 assert_int_equal(tu_runf(NULL, "scancel %s", task), 0);
