@@ -415,6 +415,13 @@ class Follower:
         self.partial = lines.pop()
         return lines
 
+    def grew(self):
+        """Whether metrics.jsonl holds bytes not read yet."""
+        try:
+            return os.stat(self.path).st_size != self.offset
+        except OSError:
+            return False
+
     def epoch_values(self):
         """(epoch, value) of the epoch lines not seen yet."""
         out = []
@@ -488,10 +495,18 @@ def run_lintrain(cmd, log, follower, stop):
     pruned = signalled = False
     while True:
         done = proc.poll() is not None
+        # lintrain is held (SIGSTOP) while the pruner looks at its new epochs, so that a
+        # fast run cannot finish before a decision to stop it lands; SIGTERM then waits
+        # for SIGCONT, and lintrain checkpoints in the epoch after the one reported.
+        held = not done and not pruned and follower.grew()
+        if held:
+            proc.send_signal(signal.SIGSTOP)
         if not pruned and follower.poll(prune=True):
             pruned = True
             if not done:
                 proc.send_signal(signal.SIGTERM)
+        if held:
+            proc.send_signal(signal.SIGCONT)
         if done:
             return proc.returncode, pruned
         if stop.to_forward() and not signalled and not pruned:
