@@ -1,4 +1,5 @@
-/* loss.c — softmax cross-entropy and the multiclass SVM hinge (CS231n lecture 3).
+/* loss.c — softmax cross-entropy and the multiclass SVM hinge (CS231n lecture 3), and the
+ * one-vs-rest squared hinge (the L2-SVM of Coates, Lee & Ng 2011, LIBLINEAR -s 2).
  *
  * Per-row work only: the products x·W and xᵀ·dS that dominate the cost are the
  * training kernel's (kernel.c), which hands each block of scores to sum_and_grad.
@@ -56,6 +57,25 @@ static double svm_row(const double *s, size_t y, size_t C, double margin, double
     return total;
 }
 
+/* C binary L2-SVMs, class j against the rest: t_j = +1 for j = y, −1 otherwise, and
+ * L_i = Σ_j max(0, Δ − t_j s_j)². Differentiable everywhere:
+ * dL_i/ds_j = −2 t_j max(0, Δ − t_j s_j). */
+static double ovr_squared_hinge_row(const double *s, size_t y, size_t C, double margin,
+                                    double *ds)
+{
+    double total = 0.0;
+    for (size_t j = 0; j < C; j++) {
+        double t = j == y ? 1.0 : -1.0;
+        double m = margin - t * s[j];
+        m = m > 0.0 ? m : 0.0;
+        total += m * m;
+        if (ds) {
+            ds[j] = -2.0 * t * m;
+        }
+    }
+    return total;
+}
+
 #define MAX_CLASSES LT_LOSS_MAX_CLASSES
 
 /* The float batch form of a row function: rows go through double, so that the float
@@ -92,9 +112,17 @@ static double svm_sum_and_grad(const float *scores, const uint16_t *y, size_t n,
     return batch_f32(svm_row, scores, y, n, C, margin, scale, dscores);
 }
 
+static double ovr_squared_hinge_sum_and_grad(const float *scores, const uint16_t *y,
+                                             size_t n, size_t C, double margin, double scale,
+                                             float *dscores)
+{
+    return batch_f32(ovr_squared_hinge_row, scores, y, n, C, margin, scale, dscores);
+}
+
 static const lt_loss LOSSES[] = {
     {"softmax", softmax_sum_and_grad, softmax_row},
     {"svm", svm_sum_and_grad, svm_row},
+    {"ovr_squared_hinge", ovr_squared_hinge_sum_and_grad, ovr_squared_hinge_row},
 };
 #define N_LOSSES (sizeof LOSSES / sizeof LOSSES[0])
 

@@ -68,6 +68,32 @@ static void test_svm_gradient_by_hand(void **state)
     assert_float_equal(dt[1], 0.0f, 0.0f);
 }
 
+static void test_ovr_squared_hinge_by_hand(void **state)
+{
+    (void)state;
+    const lt_loss *l2 = lt_loss_find("ovr_squared_hinge");
+    assert_non_null(l2);
+    /* Δ = 1, t = +1 for the label, −1 otherwise, L_i = Σ_j max(0, 1 − t_j s_j)².
+     * cat:  (1 + 5.1)² = 37.21 (3.2 and −1.7 are past their margins);
+     * car:  (1 + 1.3)² + (1 + 2.0)² = 5.29 + 9 = 14.29;
+     * frog: (1 + 2.2)² + (1 + 2.5)² + (1 + 3.1)² = 10.24 + 12.25 + 16.81 = 39.3. */
+    const double expect[3] = {37.21, 14.29, 39.3};
+    float d[9];
+    for (int i = 0; i < 3; i++) {
+        double li = l2->sum_and_grad(LECTURE_SCORES + 3 * i, LECTURE_LABELS + i, 1, 3, 1.0,
+                                     1.0, d + 3 * i);
+        assert_near(li, expect[i], 1e-5);
+    }
+    /* dL/ds_j = −2 t_j max(0, 1 − t_j s_j). */
+    const float grad[9] = {0, 12.2f, 0, 4.6f, 0, 6.0f, 6.4f, 7.0f, -8.2f};
+    for (int k = 0; k < 9; k++) {
+        assert_near(d[k], grad[k], 1e-5);
+    }
+    /* A wider margin Δ = 4 wakes the cat's own score: (4 − 3.2)² + 9.1² + 2.3². */
+    assert_near(l2->sum_and_grad(LECTURE_SCORES, LECTURE_LABELS, 1, 3, 4.0, 1.0, NULL),
+                0.64 + 82.81 + 5.29, 1e-4);
+}
+
 static void test_softmax_by_hand(void **state)
 {
     (void)state;
@@ -148,6 +174,7 @@ static void test_loss_gradients_wrt_scores(void **state)
     (void)state;
     check_loss_grad_scores("softmax");
     check_loss_grad_scores("svm");
+    check_loss_grad_scores("ovr_squared_hinge");
 }
 
 /* Objective of the model: mean data loss + lambda * R(W), evaluated in double on
@@ -210,9 +237,9 @@ static void check_model_grad(const char *loss_name, const char *pen_name)
 static void test_model_gradients(void **state)
 {
     (void)state;
-    const char *losses[] = {"softmax", "svm"};
+    const char *losses[] = {"softmax", "svm", "ovr_squared_hinge"};
     const char *pens[] = {"none", "l2", "l1", "elastic_net"};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         for (int j = 0; j < 4; j++) {
             check_model_grad(losses[i], pens[j]);
         }
@@ -225,7 +252,8 @@ static void test_unknown_names(void **state)
     assert_null(lt_loss_find("softmx"));
     assert_string_equal(lt_loss_name_at(0), "softmax");
     assert_string_equal(lt_loss_name_at(1), "svm");
-    assert_null(lt_loss_name_at(2));
+    assert_string_equal(lt_loss_name_at(2), "ovr_squared_hinge");
+    assert_null(lt_loss_name_at(3));
 }
 
 int main(void)
@@ -233,6 +261,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_svm_lecture_table),
         cmocka_unit_test(test_svm_gradient_by_hand),
+        cmocka_unit_test(test_ovr_squared_hinge_by_hand),
         cmocka_unit_test(test_softmax_by_hand),
         cmocka_unit_test(test_count_correct_ties),
         cmocka_unit_test(test_loss_gradients_wrt_scores),
