@@ -37,6 +37,7 @@ static const char USAGE[] =
 typedef struct {
     const char *name;
     const lt_dataset *ds;
+    size_t images;     /* the split's images before data.augment (ds->n without) */
     lt_eval e;
     size_t *confusion; /* owned: (C, C), rows the true class */
 } split_eval;
@@ -49,8 +50,14 @@ static void print_split(const split_eval *s, const lt_rundata *data)
         printf("\n%s: no records\n", s->name);
         return;
     }
-    printf("\n%s: %zu %s, accuracy %.4f (%zu right), data loss %.6g\n", s->name, s->e.n,
-           data->is_image ? "images" : "records", s->e.accuracy, s->e.correct, s->e.loss);
+    char mirrored[64] = "";
+    if (s->images < s->e.n) {
+        snprintf(mirrored, sizeof mirrored, " (%zu + %zu mirrored)", s->images,
+                 s->e.n - s->images);
+    }
+    printf("\n%s: %zu %s%s, accuracy %.4f (%zu right), data loss %.6g\n", s->name, s->e.n,
+           data->is_image ? "images" : "records", mirrored,
+           s->e.accuracy, s->e.correct, s->e.loss);
     if (C > MAX_PRINTED) {
         printf("per-class accuracy and the %zu x %zu confusion matrix: in eval.json\n", C,
                C);
@@ -152,8 +159,9 @@ static lt_status evaluate_run(lt_run *run, lt_error *err)
     if (st != LT_OK) {
         return st;
     }
-    split_eval s[3] = {{"train", &data.train, {0}, NULL}, {"val", &data.val, {0}, NULL},
-                       {"test", &data.test, {0}, NULL}};
+    split_eval s[3] = {{"train", &data.train, data.train_images, {0}, NULL},
+                       {"val", &data.val, data.val.n, {0}, NULL},
+                       {"test", &data.test, data.test.n, {0}, NULL}};
     st = lt_rundata_check(&run->data, run->dir, &data, "cannot evaluate", err);
     if (st == LT_OK) {
         st = evaluate_splits(run, s, 3, err);

@@ -82,8 +82,14 @@ static void on_start(void *ctx, const lt_run_info *info)
         printf("resuming %s after step %lld (%lld epochs done)\n", info->out_dir,
                info->resumed_step, info->resumed_epochs);
     }
-    printf("training on %zu images (%zu validation, %zu test): ", info->n_train, info->n_val,
-           info->n_test);
+    if (info->train_images != info->n_train) {
+        printf("training on %zu images (%zu + %zu mirrored; %zu validation, %zu test): ",
+               info->n_train, info->train_images, info->n_train - info->train_images,
+               info->n_val, info->n_test);
+    } else {
+        printf("training on %zu images (%zu validation, %zu test): ", info->n_train,
+               info->n_val, info->n_test);
+    }
     switch (info->family) {
     case LT_OPTIM_FIRST_ORDER:
         printf("%lld epochs of %lld steps, batch %zu", info->epochs, info->steps_per_epoch,

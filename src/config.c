@@ -105,6 +105,10 @@ static const lt_jc_key SCHEMA[] = {
      .only = {"data.format", "cifar10|cifar100", NULL},
      .doc = "keep the features of data.features in the feature cache and reuse them "
             "(${XDG_CACHE_HOME:-~/.cache}/lintrain/features; lintrain cache)"},
+    {KEY("data.augment", STRLIST, data.augment, "[]"), .choices = "hflip",
+     .flags = LT_JC_UNIQUE, .only = {"data.format", "cifar10|cifar100", NULL},
+     .doc = "copies added to the training split (never validation or test): hflip, each "
+            "training image mirrored left-right; see docs/features.md"},
     {KEY("data.preprocess", STRING, data.preprocess, NULL),
      .make_default = per_features_default,
      .name_at = lt_preprocess_name_at,

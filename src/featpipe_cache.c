@@ -3,7 +3,8 @@
  * everything they depend on, computed and stored on a miss.
  *
  * The key: the stages' resolved config (defaults included), the seed, the format and
- * its label set, the split sizes (val_size, limit_train) and each data file's identity.
+ * its label set, the split sizes (val_size, limit_train), data.augment when it is set
+ * (the training features then have twice the rows) and each data file's identity.
  * The thread count is not in it: the features are the same bytes for any. Blobs:
  * train.f32, val.f32, test.f32 (n x D float32, row-major) and, for a kmeans stage,
  * kmeans_centroids.f32 (K x d), kmeans_mean.f32 (d), kmeans_whiten.f32 (d x d). */
@@ -56,6 +57,10 @@ static lt_status build_key(lt_featcache_key *k, const lt_config *cfg, const lt_f
     lt_status st = lt_featcache_key_add(k, "stages", stages, err);
     cJSON_free(stages);
     st = st == LT_OK ? lt_featcache_key_add(k, "splits", splits, err) : st;
+    /* Only when set: the keys of runs without data.augment stay what they were. */
+    if (st == LT_OK && lt_splits_hflip_wanted(cfg)) {
+        st = lt_featcache_key_add(k, "augment", "hflip", err);
+    }
     for (size_t i = 0; i < cfg->data.train_files.n && st == LT_OK; i++) {
         st = add_file(k, cfg, cfg->data.train_files.items[i], err);
     }
@@ -66,6 +71,10 @@ static lt_status build_key(lt_featcache_key *k, const lt_config *cfg, const lt_f
         size_t used = strlen(summary);
         snprintf(summary + used, sizeof summary - used, "%s%s", i ? " + " : "",
                  p->stages[i].name);
+    }
+    if (lt_splits_hflip_wanted(cfg)) {
+        size_t used = strlen(summary);
+        snprintf(summary + used, sizeof summary - used, ", train + hflip");
     }
     lt_featcache_key_summary(k, summary);
     return st;

@@ -18,7 +18,8 @@ static size_t physical_memory(void)
 }
 
 /* Refuses, before any work, a pipeline whose matrices would not fit in memory: the
- * features of every split, the images, and the k-means fit's peak. */
+ * features of every split, the images, and the k-means fit's peak. The training split
+ * counts as many rows as it has: twice its images with data.augment "hflip". */
 static lt_status check_memory(const lt_featpipe *p, const lt_splits *s, lt_error *err)
 {
     size_t n = s->train.n + s->val.n + s->test.n;
@@ -68,7 +69,11 @@ static lt_status all_splits(lt_featpipe *p, lt_splits *s, const lt_featpipe_obse
 lt_status lt_featpipe_compute(lt_featpipe *p, lt_splits *s, const lt_featpipe_observer *obs,
                               lt_error *err)
 {
-    lt_status st = lt_featpipe_fit(p, &s->train, LT_FEATPIPE_SIDE, obs, err);
+    /* Fitted on the original training images only (not data.augment's copies): the
+     * same seed fits the same model with or without them. */
+    lt_dataset originals = s->train;
+    originals.n = s->train_images;
+    lt_status st = lt_featpipe_fit(p, &originals, LT_FEATPIPE_SIDE, obs, err);
     return st == LT_OK ? all_splits(p, s, obs, err) : st;
 }
 

@@ -173,6 +173,12 @@ static lt_status check_list(const load_ctx *c, const lt_jc_key *k, const cJSON *
         if (st != LT_OK) {
             return st;
         }
+        for (const cJSON *e = v->child; (k->flags & LT_JC_UNIQUE) && e != item; e = e->next) {
+            if (strcmp(e->valuestring, item->valuestring) == 0) {
+                return jc_fail_at(c, k->path, "%s: \"%s\" is listed twice", path,
+                                  item->valuestring);
+            }
+        }
         /* cJSON's first item's prev is the last item: only compare from the second. */
         if ((k->flags & LT_JC_INCREASING) && i > 0 &&
             !(item->valuedouble >= item->prev->valuedouble)) {

@@ -189,6 +189,9 @@ lt_status lt_metrics_summary(const char *dir, const lt_summary *s, lt_error *err
     add_number(o, "val_data_loss", s->val.loss, s->val.n > 0);
     add_number(o, "test_data_loss", s->test.loss, s->test.n > 0);
     cJSON_AddNumberToObject(o, "n_train", (double)s->train.n);
+    if (s->train_images != s->train.n) {
+        cJSON_AddNumberToObject(o, "n_train_images", (double)s->train_images);
+    }
     cJSON_AddNumberToObject(o, "n_val", (double)s->val.n);
     cJSON_AddNumberToObject(o, "n_test", (double)s->test.n);
     cJSON_AddNumberToObject(o, "steps", (double)s->steps);

@@ -39,6 +39,7 @@ lt_status lt_rundata_of_splits(lt_rundata *r, const char *format, const lt_split
     r->is_image = s->is_image;
     r->recorded = 1;
     snprintf(r->features, sizeof r->features, "%s", s->features);
+    r->hflip = s->train_images < s->train.n;
     lt_status st = alloc_names(r, s->C, err);
     if (st == LT_OK) {
         memcpy(r->class_names, s->class_names, s->C * sizeof *s->class_names);
@@ -67,6 +68,9 @@ lt_status lt_rundata_write(const char *dir, const lt_rundata *r, lt_error *err)
             cJSON_AddItemToArray(stages, cJSON_CreateString(name));
             p += len + (p[len] == '|');
         }
+    }
+    if (r->hflip) {
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "augment"), cJSON_CreateString("hflip"));
     }
     return lt_metrics_write_json(dir, LT_RUNDATA_FILE, o, err);
 }

@@ -262,6 +262,9 @@ lt_status lt_splits_load(const lt_config *cfg, lt_splits *s, lt_error *err)
     if (st == LT_OK) {
         st = cut(cfg, &all, s, err);
     }
+    if (st == LT_OK) {
+        st = lt_splits_augment(cfg, s, err);
+    }
     lt_dataset_free(&all);
     if (st != LT_OK) {
         lt_splits_free(s);
@@ -362,6 +365,7 @@ lt_status lt_splits_check(const lt_config *cfg, lt_split_sizes *out, lt_error *e
     if (st == LT_OK) {
         st = split_sizes(cfg, total, &avail, &out->train, err);
         out->val = (size_t)cfg->data.val_size;
+        out->train *= lt_splits_hflip_wanted(cfg) ? 2 : 1;
     }
     return st;
 }

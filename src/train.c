@@ -546,6 +546,7 @@ static void summarize(trainer *t, lt_summary *s, const char *status)
         lt_evaluate_kernel(&t->kernel, &t->model, t->loss, t->cfg->model.svm_margin,
                            &t->data.train, NULL, t->data.train.n, &s->train);
     }
+    s->train_images = t->data.train_images;
     s->val = t->last_epoch.val;
     s->steps = t->step;
     s->epochs = t->last_epoch.epoch;
@@ -629,8 +630,9 @@ static lt_status run(const lt_config *cfg, const lt_train_observer *obs, int res
         initial_loss(&t);
     }
     if (t.obs->on_start) {
-        lt_run_info info = {t.data.train.n, t.data.val.n, t.data.test.n, t.steps_per_epoch,
-                            t.epochs, t.batch, cfg->output.dir, t.kind->family, t.step, t.epoch0};
+        lt_run_info info = {t.data.train.n, t.data.val.n, t.data.test.n, t.data.train_images,
+                            t.steps_per_epoch, t.epochs, t.batch, cfg->output.dir,
+                            t.kind->family, t.step, t.epoch0};
         t.obs->on_start(t.obs->ctx, &info);
     }
     st = t.driver->run(&t, err);

@@ -35,6 +35,7 @@ typedef struct {
         long long limit_train;    /* 0 = all; else the first N training records */
         lt_objlist features;      /* stage objects (featpipe.h); [{"name": "pixels"}] = none */
         bool feature_cache;       /* data.features: keep and reuse the computed features */
+        lt_strlist augment;       /* cifar*: "hflip" or nothing (splits.h); npy: empty */
         const char *preprocess;   /* none | scale | mean_image | standardize */
     } data;
     struct {

@@ -119,7 +119,8 @@ lt_status lt_featpipe_load(lt_featpipe *p, const char *dir, lt_error *err);
 lt_status lt_featpipe_splits(const lt_config *cfg, const char *fitted_dir, lt_featpipe *p,
                              lt_splits *s, const lt_featpipe_observer *obs, lt_error *err);
 
-/* Fits the stages on s->train and replaces every split by its features. */
+/* Fits the stages on the original training images (the first s->train_images rows of
+ * s->train, without data.augment's copies) and replaces every split by its features. */
 lt_status lt_featpipe_compute(lt_featpipe *p, lt_splits *s, const lt_featpipe_observer *obs,
                               lt_error *err);
 

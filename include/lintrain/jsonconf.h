@@ -57,6 +57,7 @@ typedef struct {
 #define LT_JC_NONEMPTY 1u       /* the string, or the list, must not be empty */
 #define LT_JC_NONEMPTY_ITEMS 2u /* each string of a list must not be empty */
 #define LT_JC_INCREASING 4u     /* each number of a list >= the one before */
+#define LT_JC_UNIQUE 8u         /* no string of a list repeats an earlier one */
 
 /* Larger files are certainly not configs; the cap bounds the memory a typo can cost. */
 #define LT_JC_MAX_FILE_BYTES ((size_t)16 << 20)

@@ -47,6 +47,8 @@ typedef struct {
 typedef struct {
     const char *status;   /* "ok" or "diverged" */
     lt_eval train, val, test;
+    size_t train_images;  /* training images before data.augment: train.n without it, half
+                             of it with hflip (summary.json's n_train_images, then) */
     double train_penalty; /* lambda * R(W) at the end */
     double initial_train_loss; /* data + lambda * R on the eval sample before any update:
                                   the reference of train.divergence_factor */

@@ -8,7 +8,8 @@
  *
  * A run trained on data.features adds "features": ["hog", "hue_histogram"], the stages
  * that computed its D float32 features from the data set's images ("images" is then
- * false: the records trained on are not images, but its input is).
+ * false: the records trained on are not images, but its input is). A run trained with
+ * data.augment adds "augment": ["hflip"].
  *
  * A folder written before data.json existed holds a CIFAR-10 run: reading it gives
  * D 3072, C 10, uint8, images, and the class names of data.dir's batches.meta.txt (or
@@ -35,6 +36,9 @@ typedef struct {
     char features[LT_SPLITS_FEATURES_MAX]; /* "": trained on the records; else the
                                               data.features stages ("|"-joined) that
                                               computed the D features from 32x32 images */
+    int hflip;                          /* the training split was doubled by data.augment
+                                           "hflip": written as "augment": ["hflip"], not
+                                           read back (config.json says it) */
 } lt_rundata;
 
 /* The record of data s (its C names copied) in format. */

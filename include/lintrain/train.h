@@ -19,6 +19,7 @@
 
 typedef struct {
     size_t n_train, n_val, n_test;
+    size_t train_images;        /* training images before data.augment (n_train without) */
     long long steps_per_epoch;  /* L-BFGS: iterations at most; random search: trials */
     long long epochs;           /* random search: 1 */
     size_t batch_size;    /* rows per update (the last batch of an epoch may be smaller) */
