@@ -189,31 +189,37 @@ reproduce: deps
 	scripts/reproduce
 
 # Speed on the full CIFAR-10 (scripts/get_cifar10.sh first); minutes, not part of test.
-# BENCH_ARGS passes options, e.g. BENCH_ARGS="--threads 1 --only softmax/sgd/256".
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--threads 1 --only softmax/sgd/256";
+# BENCH_FEATURES_ARGS to the feature extractors' table (scripts/bench_features.c).
 bench: deps
-	$(MAKE) lintrain $(BUILD)/bench $(BUILD)/bench_load
+	$(MAKE) lintrain $(BUILD)/bench $(BUILD)/bench_load $(BUILD)/bench_features
 	$(BUILD)/bench --md docs/perf/bench.md --json docs/perf/bench.json $(BENCH_ARGS)
 	$(BUILD)/bench_load --md docs/perf/load.md
+	$(BUILD)/bench_features --md docs/perf/features.md --json docs/perf/features.json \
+	    $(BENCH_FEATURES_ARGS)
 
-BENCH_SRC = scripts/bench.c scripts/bench_report.c scripts/bench_kernel.c
+BENCH_SRC = scripts/bench.c scripts/bench_report.c scripts/bench_kernel.c scripts/featbench.c
 $(BUILD)/bench: $(BENCH_SRC) $(LIB) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $(BENCH_SRC) $(LIB) $(LDLIBS)
 
 $(BUILD)/bench_load: scripts/bench_load.c $(LIB) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
 
-# The feature extractors' images/s on the full CIFAR-10 (docs/features.md); seconds.
+# The feature extractors' table of make bench (docs/perf/features.md), printed only: hog,
+# hue_histogram, both, and the k-means encoding beside its sgemm floor; a few minutes.
 # BENCH_FEATURES_ARGS passes options, e.g. "--threads 2" or "--data data/cifar-10-sample".
 bench-features: deps
 	$(MAKE) $(BUILD)/bench_features
 	$(BUILD)/bench_features $(BENCH_FEATURES_ARGS)
 
-$(BUILD)/bench_features: scripts/bench_features.c $(LIB) | $(BUILD)/.dir
-	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+BENCH_FEATURES_SRC = scripts/bench_features.c scripts/featbench.c
+$(BUILD)/bench_features: $(BENCH_FEATURES_SRC) $(LIB) | $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $(BENCH_FEATURES_SRC) $(LIB) $(LDLIBS)
 
 # The k-means features on the full CIFAR-10, timed (docs/features.md); not part of test.
-$(BUILD)/kmeans_bench: scripts/kmeans_bench.c $(LIB) | $(BUILD)/.dir
-	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+KMEANS_BENCH_SRC = scripts/kmeans_bench.c scripts/featbench.c
+$(BUILD)/kmeans_bench: $(KMEANS_BENCH_SRC) $(LIB) | $(BUILD)/.dir
+	$(CC) $(CFLAGS) $(LDOPT) -MMD -MP -o $@ $(KMEANS_BENCH_SRC) $(LIB) $(LDLIBS)
 
 install: lintrain
 	install -d $(DESTDIR)$(BINDIR)

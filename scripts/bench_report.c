@@ -9,6 +9,7 @@
 #include "lintrain/pool.h"
 
 #include "bench.h"
+#include "featbench.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -139,25 +140,6 @@ static void json_doubles(FILE *f, const double *v, int n)
     fputc(']', f);
 }
 
-/* The first "model name" line of /proc/cpuinfo, or "unknown". */
-static void cpu_model(char *buf, size_t cap)
-{
-    snprintf(buf, cap, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) == 0 && colon) {
-            snprintf(buf, cap, "%s", colon + 2);
-            buf[strcspn(buf, "\n")] = '\0';
-            break;
-        }
-    }
-    if (f) {
-        fclose(f);
-    }
-}
-
 /* "key": v, or "key": null for NAN. */
 static void json_num(FILE *f, const char *key, double v)
 {
@@ -210,17 +192,11 @@ static void json_job(FILE *f, const job *j)
 int bench_report_json(const char *path, const job *jobs, int n, double load_s, const options *o,
                       const char *kernel_used, const peaks *pk)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = featbench_json_open(path, "bench", o->cmdline);
     if (!f) {
-        fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
         return 1;
     }
-    char cpu[256];
-    cpu_model(cpu, sizeof cpu);
-    fprintf(f, "{\n  \"command\": \"%s\",\n", o->cmdline);
-    fprintf(f, "  \"cpu\": \"%s\",\n  \"cpus\": %zu,\n", cpu, lt_pool_cpus());
-    fprintf(f, "  \"openblas\": \"%s\",\n  \"kernel\": \"%s\",\n  \"threads\": %d,\n",
-            openblas_get_config(), kernel_used, o->threads);
+    fprintf(f, "  \"kernel\": \"%s\",\n  \"threads\": %d,\n", kernel_used, o->threads);
     fprintf(f, "  \"timed_epochs\": %d,\n  \"train_images\": 49000,\n  \"epoch_gflop\": %.4f,"
                "\n  ", o->epochs, EPOCH_GFLOP);
     json_num(f, "fma_peak_gflops_per_core", pk->avx2);

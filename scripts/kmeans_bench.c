@@ -4,19 +4,18 @@
  * thread per image as the encoder makes them). Writes the fitted model and filters.png
  * to --out; with --features also the codes of --images training and --test test images
  * as train_features.npy and test_features.npy (and their labels as .npy of floats), for
- * a quick check of their accuracy. Build: make build/release/kmeans_bench. */
-#include <cblas.h>
+ * a quick check of their accuracy. Build: make build/release/kmeans_bench. The timing and
+ * the floor are featbench.c's, shared with bench_features.c (the table of make bench). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "lintrain/cifar.h"
 #include "lintrain/fsutil.h"
 #include "lintrain/kmeans.h"
 #include "lintrain/npy.h"
-#include "lintrain/pool.h"
+
+#include "featbench.h"
 
 typedef struct {
     const char *data, *out, *load;
@@ -25,28 +24,12 @@ typedef struct {
     lt_kmeans_fit_spec fit;
 } options;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* CPU seconds of this process, all threads: on a shared machine, what the work cost. */
-static double cpu(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
-           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
-}
-
 static void on_pass(void *ctx, size_t pass, double objective, size_t reseeded,
                     const float *centroids)
 {
     (void)centroids;
     fprintf(stderr, "  pass %zu: objective %.6g, re-seeded %zu, %.1f s\n", pass + 1,
-            objective, reseeded, now() - *(double *)ctx);
+            objective, reseeded, featbench_now() - *(double *)ctx);
 }
 
 static size_t number(const char *s)
@@ -96,45 +79,16 @@ static void parse(int argc, char **argv, options *o)
     o->fit.threads = o->threads;
 }
 
-/* One thread's share of the floor: the image-sized product, alone. */
-typedef struct {
-    const float *W, *C;
-    float *S;
-    size_t np, K, d;
-} floor_ctx;
-
-static void floor_task(void *arg, size_t task, size_t thread)
-{
-    (void)task;
-    floor_ctx *f = arg;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)f->np, (int)f->K, (int)f->d, 1.0f,
-                f->W, (int)f->d, f->C, (int)f->d, 0.0f, f->S + thread * f->np * f->K,
-                (int)f->K);
-}
-
 static void sgemm_floor(const lt_kmeans_model *m, size_t np, size_t images, size_t threads)
 {
-    lt_pool pool;
-    if (lt_pool_create(&pool, threads, NULL) != LT_OK) {
+    featbench_time t;
+    lt_error err = {{0}};
+    if (featbench_floor(m, np, images, threads, &t, &err) != 0) {
+        fprintf(stderr, "kmeans_bench: floor: %s\n", err.msg);
         return;
     }
-    floor_ctx f = {calloc(np * m->d, sizeof(float)), m->centroids,
-                   calloc(pool.n * np * m->K, sizeof(float)), np, m->K, m->d};
-    for (size_t i = 0; i < np * m->d; i++) {
-        f.S[i % (np * m->K)] = 0.0f;
-        ((float *)f.W)[i] = (float)(i % 7) - 3.0f;
-    }
-    int blas = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    double t0 = now(), c0 = cpu();
-    lt_pool_run(&pool, images, floor_task, &f);
-    double s = now() - t0, c = cpu() - c0;
-    printf("sgemm floor: %.1f images/s, %.1f per CPU second\n", (double)images / s,
-           (double)images / c);
-    openblas_set_num_threads(blas);
-    free((void *)f.W);
-    free(f.S);
-    lt_pool_free(&pool);
+    printf("sgemm floor: %.1f images/s, %.1f per CPU second\n", (double)images / t.wall,
+           (double)images / t.cpu);
 }
 
 static int save_features(const char *dir, const char *name, const float *X, size_t n,
@@ -164,20 +118,18 @@ static int encode(const options *o, const lt_kmeans_model *m, const lt_dataset *
                   size_t n, const char *name)
 {
     lt_kmeans_images im = {ds->x, n, 32};
-    lt_kmeans_encode_spec es = {o->stride, LT_KMEANS_TRIANGLE, o->threads};
     size_t D = lt_kmeans_features(m);
     float *X = calloc(n * D, sizeof *X);
     lt_error err = {{0}};
-    double t0 = now(), c0 = cpu();
-    if (!X || lt_kmeans_encode(m, &es, &im, X, NULL, NULL, &err) != LT_OK) {
+    featbench_time t;
+    if (!X || featbench_encode(m, o->stride, o->threads, &im, X, &t, &err) != 0) {
         fprintf(stderr, "kmeans_bench: encode: %s\n", X ? err.msg : "out of memory");
         free(X);
         return 1;
     }
-    double s = now() - t0, c = cpu() - c0;
     printf("encode %s: %zu images in %.2f s (%.2f CPU s): %.1f images/s, %.1f per CPU second "
-           "(60,000 images: %.0f s)\n", name, n, s, c, (double)n / s, (double)n / c,
-           60000.0 * s / (double)n);
+           "(60,000 images: %.0f s)\n", name, n, t.wall, t.cpu, (double)n / t.wall,
+           (double)n / t.cpu, 60000.0 * t.wall / (double)n);
     int bad = o->features ? save_features(o->out, name, X, n, D, ds) : 0;
     free(X);
     return bad;
@@ -194,14 +146,14 @@ static int fit_or_load(const options *o, const lt_dataset *train, lt_kmeans_mode
         return 0;
     }
     lt_kmeans_images im = {train->x, train->n, 32};
-    double t0 = now(), c0 = cpu();
+    double t0 = featbench_now(), c0 = featbench_cpu();
     if (lt_kmeans_fit(&o->fit, &im, on_pass, &t0, m, &err) != LT_OK) {
         fprintf(stderr, "kmeans_bench: fit: %s\n", err.msg);
         return 1;
     }
     printf("fit: %zu patches %zux%zu, %zu centroids, %zu passes: %.1f s (%.1f CPU s)\n",
            o->fit.patches, o->fit.patch, o->fit.patch, o->fit.centroids, o->fit.iterations,
-           now() - t0, cpu() - c0);
+           featbench_now() - t0, featbench_cpu() - c0);
     char path[LT_PATH_MAX];
     if (lt_mkdir_p(o->out, &err) != LT_OK || lt_kmeans_save(m, o->out, &err) != LT_OK ||
         lt_path_join(path, o->out, "filters.png", &err) != LT_OK ||
