@@ -240,7 +240,7 @@ lt_status lt_featpipe_cached(const lt_config *cfg, lt_featpipe *p, lt_splits *s,
         st = through(root, &k, p, s, obs, err);
     }
     lt_featcache_key_free(&k);
-    if (st != LT_OK) {
+    if (st != LT_OK && st != LT_EINTERRUPTED) {
         lt_error_prefix(err, "feature cache (data.feature_cache: false turns it off)");
     }
     return st;
