@@ -44,17 +44,11 @@ static void train_once(void)
     }
 }
 
-/* The one entry of the test's cache (tu_tmp/cache) into path; fails unless exactly one. */
+/* The entries of the test's cache (tu_tmp/cache), and the path of the last one. */
 static int entries(char *path, size_t cap)
 {
-    char *root = tu_join(tu_tmp, "cache"), *out = NULL;
-    tu_runf(&out, "ls '%s' 2>/dev/null | grep -v '\\.lock$' || true", root);
-    int n = 0;
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-        snprintf(path, cap, "%s/%s", root, line);
-        n++;
-    }
-    free(out);
+    char *root = tu_join(tu_tmp, "cache");
+    int n = tu_cache_entries(root, path, cap);
     free(root);
     return n;
 }
