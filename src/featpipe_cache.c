@@ -20,6 +20,10 @@
 
 static const char *const SPLITS[] = {"train", "val", "test"};
 
+/* A k-means stage's blobs: its model's centroids, patch mean and whitening. */
+static const char *const KMEANS_BLOBS[3] = {"kmeans_centroids.f32", "kmeans_mean.f32",
+                                            "kmeans_whiten.f32"};
+
 static double now(void)
 {
     struct timespec ts;
@@ -71,23 +75,6 @@ static lt_status build_key(lt_featcache_key *k, const lt_config *cfg, const lt_f
     return st;
 }
 
-/* Blob name of e into dst, which must hold exactly n bytes. */
-static lt_status read_exact(const lt_featcache_entry *e, const char *name, void *dst, size_t n,
-                            lt_error *err)
-{
-    void *bytes = NULL;
-    size_t got = 0;
-    lt_status st = lt_featcache_read(e, name, &bytes, &got, err);
-    if (st == LT_OK && got != n) {
-        st = lt_fail(err, LT_ERR, "%s/%s: %zu bytes, expected %zu", e->dir, name, got, n);
-    }
-    if (st == LT_OK) {
-        memcpy(dst, bytes, n);
-    }
-    free(bytes);
-    return st;
-}
-
 /* The k-means model of stage s from e. */
 static lt_status read_model(const lt_featcache_entry *e, lt_featpipe_stage *s, lt_error *err)
 {
@@ -99,11 +86,12 @@ static lt_status read_model(const lt_featcache_entry *e, lt_featpipe_stage *s, l
     m->mean = lt_calloc(m->d, sizeof(float), "k-means mean", err);
     m->whiten = lt_calloc2(m->d, m->d, sizeof(float), "k-means whitening", err);
     lt_status st = m->centroids && m->mean && m->whiten ? LT_OK : LT_ERR;
-    st = st == LT_OK ? read_exact(e, "kmeans_centroids.f32", m->centroids,
-                                  m->K * m->d * sizeof(float), err) : st;
-    st = st == LT_OK ? read_exact(e, "kmeans_mean.f32", m->mean, m->d * sizeof(float), err) : st;
-    return st == LT_OK ? read_exact(e, "kmeans_whiten.f32", m->whiten,
-                                    m->d * m->d * sizeof(float), err) : st;
+    float *dst[3] = {m->centroids, m->mean, m->whiten};
+    const size_t count[3] = {m->K * m->d, m->d, m->d * m->d};
+    for (int f = 0; f < 3 && st == LT_OK; f++) {
+        st = lt_featcache_read_into(e, KMEANS_BLOBS[f], dst[f], count[f] * sizeof(float), err);
+    }
+    return st;
 }
 
 /* The three splits' features from e in place of s's records, each split replaced only
@@ -124,7 +112,7 @@ static lt_status read_splits(const lt_featcache_entry *e, lt_featpipe *p, lt_spl
         size_t n = split[i]->n;
         if ((st = lt_dataset_create(&out[i], n, D, LT_DTYPE_F32, err)) == LT_OK) {
             memcpy(out[i].labels, split[i]->labels, n * sizeof *out[i].labels);
-            st = read_exact(e, name, out[i].x, n * D * sizeof(float), err);
+            st = lt_featcache_read_into(e, name, out[i].x, n * D * sizeof(float), err);
         }
         seconds[i] = now() - t0;
     }
@@ -177,12 +165,12 @@ static lt_status fill_entry(const char *root, const lt_featcache_key *k, lt_feat
         if (p->stages[i].kind != LT_FEATPIPE_KMEANS) {
             continue;
         }
-        st = lt_featcache_writer_add(&w, "kmeans_centroids.f32", m->centroids,
-                                     m->K * m->d * sizeof(float), err);
-        st = st == LT_OK ? lt_featcache_writer_add(&w, "kmeans_mean.f32", m->mean,
-                                                   m->d * sizeof(float), err) : st;
-        st = st == LT_OK ? lt_featcache_writer_add(&w, "kmeans_whiten.f32", m->whiten,
-                                                   m->d * m->d * sizeof(float), err) : st;
+        const float *src[3] = {m->centroids, m->mean, m->whiten};
+        const size_t count[3] = {m->K * m->d, m->d, m->d * m->d};
+        for (int f = 0; f < 3 && st == LT_OK; f++) {
+            st = lt_featcache_writer_add(&w, KMEANS_BLOBS[f], src[f], count[f] * sizeof(float),
+                                         err);
+        }
     }
     if (st != LT_OK) {
         lt_featcache_writer_abort(&w);
@@ -251,8 +239,6 @@ lt_status lt_featpipe_cached(const lt_config *cfg, lt_featpipe *p, lt_splits *s,
 static int same_models(const lt_featcache_entry *e, const lt_featpipe *p, char *why,
                        size_t cap)
 {
-    static const char *const BLOBS[3] = {"kmeans_centroids.f32", "kmeans_mean.f32",
-                                         "kmeans_whiten.f32"};
     static const char *const WHAT[3] = {"centroids", "patch mean", "whitening"};
     for (size_t i = 0; i < p->n; i++) {
         const lt_kmeans_model *m = &p->stages[i].model;
@@ -265,7 +251,7 @@ static int same_models(const lt_featcache_entry *e, const lt_featpipe *p, char *
             void *bytes = NULL;
             size_t got = 0;
             lt_error err;
-            if (lt_featcache_read(e, BLOBS[f], &bytes, &got, &err) != LT_OK) {
+            if (lt_featcache_read(e, KMEANS_BLOBS[f], &bytes, &got, &err) != LT_OK) {
                 snprintf(why, cap, "%.200s", err.msg);
                 return 0;
             }
