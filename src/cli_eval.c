@@ -26,6 +26,11 @@ static const char USAGE[] =
     "  --config FILE          use FILE instead of DIR/config.json\n"
     "  --set key.path=VALUE   override one key, e.g. --set data.dir=DIR; repeatable\n"
     "\n"
+    "With data.features, the features come from the feature cache entry training used\n"
+    "when it holds the run folder's very stages (\"features: from the cache\"), else they\n"
+    "are recomputed with them (\"features: recomputed ...\", and why); eval writes no\n"
+    "cache entry.\n"
+    "\n"
     "It writes into DIR, so it holds DIR's lock while it runs: with a run or another\n"
     "eval or plot at work in DIR it exits at once (\"DIR is in use by process PID\").\n"
     "\n"
@@ -155,6 +160,9 @@ static lt_status evaluate_run(lt_run *run, lt_error *err)
     lt_featpipe feat;
     /* The features with the stages the run fitted (its folder's files), never refitted. */
     lt_status st = lt_featpipe_splits(&run->cfg, run->dir, &feat, &data, NULL, err);
+    if (st == LT_OK && feat.n > 0) {
+        printf("features: %s\n", feat.source);
+    }
     lt_featpipe_free(&feat);
     if (st != LT_OK) {
         return st;

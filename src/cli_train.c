@@ -82,13 +82,16 @@ static void on_start(void *ctx, const lt_run_info *info)
         printf("resuming %s after step %lld (%lld epochs done)\n", info->out_dir,
                info->resumed_step, info->resumed_epochs);
     }
-    if (info->train_images != info->n_train) {
-        printf("training on %zu images (%zu + %zu mirrored; %zu validation, %zu test): ",
-               info->n_train, info->train_images, info->n_train - info->train_images,
-               info->n_val, info->n_test);
+    if (info->is_image) {
+        printf("training on %zu images", info->n_train);
     } else {
-        printf("training on %zu images (%zu validation, %zu test): ", info->n_train,
-               info->n_val, info->n_test);
+        printf("training on %zu rows of %zu features", info->n_train, info->D);
+    }
+    if (info->train_images != info->n_train) {
+        printf(" (%zu + %zu mirrored; %zu validation, %zu test): ", info->train_images,
+               info->n_train - info->train_images, info->n_val, info->n_test);
+    } else {
+        printf(" (%zu validation, %zu test): ", info->n_val, info->n_test);
     }
     switch (info->family) {
     case LT_OPTIM_FIRST_ORDER:
@@ -230,6 +233,13 @@ static void print_summary(const lt_summary *s, const char *dir)
 static void draw_curves(const char *dir)
 {
     lt_error note;
+    char metrics[LT_PATH_MAX];
+    struct stat sb;
+    /* Stopped before the folder was written (a signal while the features were made). */
+    if (lt_path_join(metrics, dir, "metrics.jsonl", &note) != LT_OK ||
+        stat(metrics, &sb) != 0) {
+        return;
+    }
     if (lt_curves_draw(dir, &note) != LT_CURVES_WRITTEN && note.msg[0]) {
         fprintf(stderr, "lintrain: warning: %s\n", note.msg);
     }

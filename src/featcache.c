@@ -310,37 +310,59 @@ lt_status lt_featcache_open(lt_featcache_entry *e, const char *root, const lt_fe
     return LT_OK;
 }
 
-lt_status lt_featcache_read(const lt_featcache_entry *e, const char *name, void **bytes,
-                            size_t *n, lt_error *err)
+/* The index of blob name in e, or e->n_blobs when it has none (err says so). */
+static size_t blob_index(const lt_featcache_entry *e, const char *name, lt_error *err)
 {
     size_t i = 0;
     while (i < e->n_blobs && strcmp(e->names[i], name) != 0) {
         i++;
     }
     if (i == e->n_blobs) {
-        return lt_fail(err, LT_ERR, "%s: the entry has no blob %s", e->dir, name);
+        lt_fail(err, LT_ERR, "%s: the entry has no blob %s", e->dir, name);
     }
+    return i;
+}
+
+lt_status lt_featcache_read_into(const lt_featcache_entry *e, const char *name, void *dst,
+                                 size_t n, lt_error *err)
+{
+    size_t i = blob_index(e, name, err);
     char path[LT_PATH_MAX];
-    if (lt_path_join(path, e->dir, name, err) != LT_OK) {
+    if (i == e->n_blobs || lt_path_join(path, e->dir, name, err) != LT_OK) {
         return LT_ERR;
     }
-    *n = (size_t)e->sizes[i];
-    *bytes = lt_calloc(*n ? *n : 1, 1, name, err);
-    if (!*bytes) {
-        return LT_ERR;
+    if (e->sizes[i] != (uint64_t)n) {
+        return lt_fail(err, LT_ERR, "%s/%s: %llu bytes, expected %zu", e->dir, name,
+                       (unsigned long long)e->sizes[i], n);
     }
     FILE *f = fopen(path, "rb");
-    size_t got = f ? fread(*bytes, 1, *n, f) : 0;
+    size_t got = f ? fread(dst, 1, n, f) : 0;
     int extra = f ? fgetc(f) : EOF;
     if (f) {
         fclose(f);
     }
-    if (!f || got != *n || extra != EOF) {
-        free(*bytes);
-        *bytes = NULL;
+    if (!f || got != n || extra != EOF) {
         return lt_fail(err, LT_ERR, "%s: %s changed since the entry was checked", e->dir, name);
     }
     return LT_OK;
+}
+
+lt_status lt_featcache_read(const lt_featcache_entry *e, const char *name, void **bytes,
+                            size_t *n, lt_error *err)
+{
+    size_t i = blob_index(e, name, err);
+    *bytes = NULL;
+    if (i == e->n_blobs) {
+        return LT_ERR;
+    }
+    *n = (size_t)e->sizes[i];
+    *bytes = lt_calloc(*n ? *n : 1, 1, name, err);
+    lt_status st = *bytes ? lt_featcache_read_into(e, name, *bytes, *n, err) : LT_ERR;
+    if (st != LT_OK) {
+        free(*bytes);
+        *bytes = NULL;
+    }
+    return st;
 }
 
 void lt_featcache_entry_free(lt_featcache_entry *e)

@@ -97,6 +97,11 @@ static lt_status fit_kmeans(lt_featpipe *p, lt_featpipe_stage *s, const lt_datas
     if (st == LT_OK) {
         st = lt_kmeans_fit(&s->fit, &im, NULL, NULL, &s->model, err);
     }
+    int sig = lt_interrupt_pending();
+    if (st == LT_EINTERRUPTED && sig) { /* as apply_chunks says it */
+        st = lt_fail(err, LT_EINTERRUPTED, "stopped by %s while fitting the k-means features "
+                     "(before training: nothing to resume)", lt_interrupt_name(sig));
+    }
     if (st == LT_OK) {
         s->size = lt_kmeans_features(&s->model);
         st = lt_featpipe_log(p, s->name, "fit", now() - t0, s->fit.patches, s->model.d, err);
@@ -112,6 +117,9 @@ lt_status lt_featpipe_fit(lt_featpipe *p, const lt_dataset *train, size_t side,
         lt_featpipe_stage *s = &p->stages[i];
         lt_status st = s->kind == LT_FEATPIPE_KMEANS ? fit_kmeans(p, s, train, side, err)
                                                      : fixed_size(s, side, err);
+        if (st == LT_EINTERRUPTED) {
+            return st;
+        }
         if (st != LT_OK) {
             char where[64];
             snprintf(where, sizeof where, "data.features[%zu] (%s)", i, s->name);

@@ -21,6 +21,10 @@
 
 static const char *const SPLITS[] = {"train", "val", "test"};
 
+/* A k-means stage's blobs: its model's centroids, patch mean and whitening. */
+static const char *const KMEANS_BLOBS[3] = {"kmeans_centroids.f32", "kmeans_mean.f32",
+                                            "kmeans_whiten.f32"};
+
 static double now(void)
 {
     struct timespec ts;
@@ -80,23 +84,6 @@ static lt_status build_key(lt_featcache_key *k, const lt_config *cfg, const lt_f
     return st;
 }
 
-/* Blob name of e into dst, which must hold exactly n bytes. */
-static lt_status read_exact(const lt_featcache_entry *e, const char *name, void *dst, size_t n,
-                            lt_error *err)
-{
-    void *bytes = NULL;
-    size_t got = 0;
-    lt_status st = lt_featcache_read(e, name, &bytes, &got, err);
-    if (st == LT_OK && got != n) {
-        st = lt_fail(err, LT_ERR, "%s/%s: %zu bytes, expected %zu", e->dir, name, got, n);
-    }
-    if (st == LT_OK) {
-        memcpy(dst, bytes, n);
-    }
-    free(bytes);
-    return st;
-}
-
 /* The k-means model of stage s from e. */
 static lt_status read_model(const lt_featcache_entry *e, lt_featpipe_stage *s, lt_error *err)
 {
@@ -108,11 +95,48 @@ static lt_status read_model(const lt_featcache_entry *e, lt_featpipe_stage *s, l
     m->mean = lt_calloc(m->d, sizeof(float), "k-means mean", err);
     m->whiten = lt_calloc2(m->d, m->d, sizeof(float), "k-means whitening", err);
     lt_status st = m->centroids && m->mean && m->whiten ? LT_OK : LT_ERR;
-    st = st == LT_OK ? read_exact(e, "kmeans_centroids.f32", m->centroids,
-                                  m->K * m->d * sizeof(float), err) : st;
-    st = st == LT_OK ? read_exact(e, "kmeans_mean.f32", m->mean, m->d * sizeof(float), err) : st;
-    return st == LT_OK ? read_exact(e, "kmeans_whiten.f32", m->whiten,
-                                    m->d * m->d * sizeof(float), err) : st;
+    float *dst[3] = {m->centroids, m->mean, m->whiten};
+    const size_t count[3] = {m->K * m->d, m->d, m->d * m->d};
+    for (int f = 0; f < 3 && st == LT_OK; f++) {
+        st = lt_featcache_read_into(e, KMEANS_BLOBS[f], dst[f], count[f] * sizeof(float), err);
+    }
+    return st;
+}
+
+/* The three splits' features from e in place of s's records, each split replaced only
+ * once all three are read. */
+static lt_status read_splits(const lt_featcache_entry *e, lt_featpipe *p, lt_splits *s,
+                             lt_error *err)
+{
+    lt_dataset *split[] = {&s->train, &s->val, &s->test};
+    lt_dataset out[3];
+    double seconds[3] = {0};
+    size_t D = lt_featpipe_size(p);
+    lt_status st = LT_OK;
+    memset(out, 0, sizeof out);
+    for (size_t i = 0; i < 3 && st == LT_OK; i++) {
+        double t0 = now();
+        char name[32];
+        snprintf(name, sizeof name, "%s.f32", SPLITS[i]);
+        size_t n = split[i]->n;
+        if ((st = lt_dataset_create(&out[i], n, D, LT_DTYPE_F32, err)) == LT_OK) {
+            memcpy(out[i].labels, split[i]->labels, n * sizeof *out[i].labels);
+            st = lt_featcache_read_into(e, name, out[i].x, n * D * sizeof(float), err);
+        }
+        seconds[i] = now() - t0;
+    }
+    for (size_t i = 0; i < 3 && st == LT_OK; i++) {
+        st = lt_featpipe_log(p, "cache", SPLITS[i], seconds[i], split[i]->n, D, err);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        if (st == LT_OK) {
+            lt_dataset_free(split[i]);
+            *split[i] = out[i];
+        } else {
+            lt_dataset_free(&out[i]);
+        }
+    }
+    return st;
 }
 
 /* A hit: the fitted stages and the three splits' features from e. */
@@ -126,23 +150,7 @@ static lt_status read_entry(const lt_featcache_entry *e, lt_featpipe *p, lt_spli
         }
     }
     st = st == LT_OK ? lt_featpipe_ready(p, err) : st;
-    lt_dataset *split[] = {&s->train, &s->val, &s->test};
-    for (size_t i = 0; i < 3 && st == LT_OK; i++) {
-        double t0 = now();
-        lt_dataset out;
-        char name[32];
-        snprintf(name, sizeof name, "%s.f32", SPLITS[i]);
-        size_t D = lt_featpipe_size(p), n = split[i]->n;
-        if ((st = lt_dataset_create(&out, n, D, LT_DTYPE_F32, err)) != LT_OK) {
-            break;
-        }
-        memcpy(out.labels, split[i]->labels, n * sizeof *out.labels);
-        st = read_exact(e, name, out.x, n * D * sizeof(float), err);
-        lt_dataset_free(split[i]);
-        *split[i] = out;
-        st = st == LT_OK ? lt_featpipe_log(p, "cache", SPLITS[i], now() - t0, n, D, err) : st;
-    }
-    return st;
+    return st == LT_OK ? read_splits(e, p, s, err) : st;
 }
 
 /* A miss: computed, then stored. */
@@ -166,12 +174,12 @@ static lt_status fill_entry(const char *root, const lt_featcache_key *k, lt_feat
         if (p->stages[i].kind != LT_FEATPIPE_KMEANS) {
             continue;
         }
-        st = lt_featcache_writer_add(&w, "kmeans_centroids.f32", m->centroids,
-                                     m->K * m->d * sizeof(float), err);
-        st = st == LT_OK ? lt_featcache_writer_add(&w, "kmeans_mean.f32", m->mean,
-                                                   m->d * sizeof(float), err) : st;
-        st = st == LT_OK ? lt_featcache_writer_add(&w, "kmeans_whiten.f32", m->whiten,
-                                                   m->d * m->d * sizeof(float), err) : st;
+        const float *src[3] = {m->centroids, m->mean, m->whiten};
+        const size_t count[3] = {m->K * m->d, m->d, m->d * m->d};
+        for (int f = 0; f < 3 && st == LT_OK; f++) {
+            st = lt_featcache_writer_add(&w, KMEANS_BLOBS[f], src[f], count[f] * sizeof(float),
+                                         err);
+        }
     }
     if (st != LT_OK) {
         lt_featcache_writer_abort(&w);
@@ -189,6 +197,7 @@ static lt_status through(const char *root, const lt_featcache_key *k, lt_featpip
     lt_featcache_key_hex(k, hex);
     lt_featcache_entry e;
     int found = 0;
+    snprintf(p->source, sizeof p->source, "from the cache (key %.16s)", hex);
     lt_status st = lt_featcache_open(&e, root, k, &found, reason, sizeof reason, err);
     if (st == LT_OK && found) {
         st = read_entry(&e, p, s, err);
@@ -204,6 +213,8 @@ static lt_status through(const char *root, const lt_featcache_key *k, lt_featpip
         st = read_entry(&e, p, s, err);
         lt_featcache_entry_free(&e);
     } else if (st == LT_OK) {
+        snprintf(p->source, sizeof p->source, "computed and stored in the cache (key %.16s)",
+                 hex);
         st = fill_entry(root, k, p, s, obs, err);
     }
     lt_featcache_unlock(&g);
@@ -226,8 +237,75 @@ lt_status lt_featpipe_cached(const lt_config *cfg, lt_featpipe *p, lt_splits *s,
         st = through(root, &k, p, s, obs, err);
     }
     lt_featcache_key_free(&k);
-    if (st != LT_OK) {
+    if (st != LT_OK && st != LT_EINTERRUPTED) {
         lt_error_prefix(err, "feature cache (data.feature_cache: false turns it off)");
     }
     return st;
+}
+
+/* Whether the k-means blobs of e hold the bytes of p's models; else why names the
+ * first that does not. */
+static int same_models(const lt_featcache_entry *e, const lt_featpipe *p, char *why,
+                       size_t cap)
+{
+    static const char *const WHAT[3] = {"centroids", "patch mean", "whitening"};
+    for (size_t i = 0; i < p->n; i++) {
+        const lt_kmeans_model *m = &p->stages[i].model;
+        if (p->stages[i].kind != LT_FEATPIPE_KMEANS) {
+            continue;
+        }
+        const float *mine[3] = {m->centroids, m->mean, m->whiten};
+        const size_t want[3] = {m->K * m->d, m->d, m->d * m->d};
+        for (int f = 0; f < 3; f++) {
+            void *bytes = NULL;
+            size_t got = 0;
+            lt_error err;
+            if (lt_featcache_read(e, KMEANS_BLOBS[f], &bytes, &got, &err) != LT_OK) {
+                snprintf(why, cap, "%.200s", err.msg);
+                return 0;
+            }
+            int same = got == want[f] * sizeof(float) && memcmp(bytes, mine[f], got) == 0;
+            free(bytes);
+            if (!same) {
+                snprintf(why, cap, "its k-means %s differ from the run folder's", WHAT[f]);
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+int lt_featpipe_cache_lookup(const lt_config *cfg, lt_featpipe *p, lt_splits *s)
+{
+    char root[LT_PATH_MAX], hex[LT_SHA256_HEX] = "", why[256] = "";
+    lt_featcache_key k;
+    lt_featcache_entry e;
+    lt_error err = {{0}};
+    int found = 0, hit = 0;
+    lt_featcache_key_init(&k, LT_FEATCACHE_VERSION);
+    lt_status st = lt_featcache_root(root, &err);
+    st = st == LT_OK ? build_key(&k, cfg, p, &err) : st;
+    if (st == LT_OK) {
+        lt_featcache_key_hex(&k, hex);
+        st = lt_featcache_open(&e, root, &k, &found, why, sizeof why, &err);
+    }
+    if (st != LT_OK) {
+        snprintf(why, sizeof why, "%.200s", err.msg);
+    } else if (found) {
+        if (same_models(&e, p, why, sizeof why)) {
+            hit = read_splits(&e, p, s, &err) == LT_OK;
+            if (!hit) {
+                snprintf(why, sizeof why, "%.200s", err.msg);
+            }
+        }
+        lt_featcache_entry_free(&e);
+    }
+    lt_featcache_key_free(&k);
+    if (hit) {
+        snprintf(p->source, sizeof p->source, "from the cache (key %.16s)", hex);
+    } else {
+        snprintf(p->source, sizeof p->source, "recomputed with the run folder's stages "
+                 "(feature cache%s%.16s: %s)", hex[0] ? ", key " : "", hex, why);
+    }
+    return hit;
 }

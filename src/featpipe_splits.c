@@ -77,6 +77,23 @@ lt_status lt_featpipe_compute(lt_featpipe *p, lt_splits *s, const lt_featpipe_ob
     return st == LT_OK ? all_splits(p, s, obs, err) : st;
 }
 
+/* The features with the stages loaded from a run folder: the cache entry training
+ * used when it holds those very stages, else computed. Nothing is written to the cache:
+ * an entry holds what fitting its key's stages gives, and the folder's stages cannot
+ * be vouched for as that (another feature code version, an edited file). */
+static lt_status from_folder(const lt_config *cfg, lt_featpipe *p, lt_splits *s,
+                             const lt_featpipe_observer *obs, lt_error *err)
+{
+    if (cfg->data.feature_cache && lt_featpipe_cache_lookup(cfg, p, s)) {
+        return LT_OK;
+    }
+    if (!cfg->data.feature_cache) {
+        snprintf(p->source, sizeof p->source, "recomputed with the run folder's stages "
+                 "(data.feature_cache is false)");
+    }
+    return all_splits(p, s, obs, err);
+}
+
 /* The stage names "|"-joined into s->features. */
 static void name_stages(const lt_featpipe *p, lt_splits *s)
 {
@@ -105,8 +122,9 @@ lt_status lt_featpipe_splits(const lt_config *cfg, const char *fitted_dir, lt_fe
     }
     if (st == LT_OK && fitted_dir) {
         st = lt_featpipe_load(p, fitted_dir, err);
-        st = st == LT_OK ? all_splits(p, s, obs, err) : st;
+        st = st == LT_OK ? from_folder(cfg, p, s, obs, err) : st;
     } else if (st == LT_OK) {
+        snprintf(p->source, sizeof p->source, "computed (data.feature_cache is false)");
         st = cfg->data.feature_cache ? lt_featpipe_cached(cfg, p, s, obs, err)
                                      : lt_featpipe_compute(p, s, obs, err);
     }

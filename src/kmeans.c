@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lintrain/fsutil.h"
+#include "lintrain/interrupt.h"
 #include "lintrain/npy.h"
 #include "lintrain/pool.h"
 
@@ -69,6 +70,16 @@ size_t lt_kmeans_fit_bytes(const lt_kmeans_fit_spec *spec, size_t threads)
            K * d * (sizeof(double) + sizeof(float)) + threads * 256 * K * sizeof(float);
 }
 
+lt_status lt_kmeans_poll(const char *step, lt_error *err)
+{
+    int sig = lt_interrupt_pending();
+    if (sig) {
+        return lt_fail(err, LT_EINTERRUPTED, "k-means %s: stopped by %s", step,
+                       lt_interrupt_name(sig));
+    }
+    return LT_OK;
+}
+
 static lt_status model_alloc(lt_kmeans_model *m, size_t K, size_t patch, lt_error *err)
 {
     memset(m, 0, sizeof *m);
@@ -102,12 +113,13 @@ lt_status lt_kmeans_fit(const lt_kmeans_fit_spec *spec, const lt_kmeans_images *
     lt_rng rng;
     lt_rng_seed(&rng, spec->seed, LT_STREAM_KMEANS);
     lt_kmeans_patch_sample(im, spec->patch, n, &rng, X);
-    if (spec->whiten) {
+    st = lt_kmeans_poll("patch sampling", err);
+    if (st == LT_OK && spec->whiten) {
         st = lt_kmeans_zca_fit(X, n, d, LT_KMEANS_EPS_ZCA, out->mean, out->whiten, err);
         if (st == LT_OK) {
             st = lt_kmeans_zca_apply(X, n, d, out->mean, out->whiten, err);
         }
-    } else {
+    } else if (st == LT_OK) {
         for (size_t j = 0; j < d; j++) {
             out->whiten[j * d + j] = 1.0f;
         }

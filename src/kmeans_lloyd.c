@@ -16,20 +16,23 @@
 #include "lintrain/pool.h"
 
 #define BLOCK 256 /* rows per task: BLOCK x K floats of products per thread */
+#define GROUP 32  /* blocks per run of the pool; the interrupt is polled between runs */
 
 typedef struct {
     const float *X, *C;
     size_t n, d, K;
+    size_t first;    /* the block of the pool run's task 0 */
     float *half_cc;  /* (K) |c_k|^2 / 2 */
     float *scratch;  /* (threads, BLOCK, K) */
     uint32_t *label; /* (n) */
     double *obj;     /* (blocks) the objective of each block's rows */
 } lloyd_ctx;
 
-/* Task b: nearest centroid of rows [b BLOCK, ...) and their squared distances' sum. */
-static void assign_block(void *arg, size_t b, size_t thread)
+/* Block first + task: nearest centroid of rows [b BLOCK, ...) and their squared distances' sum. */
+static void assign_block(void *arg, size_t task, size_t thread)
 {
     lloyd_ctx *c = arg;
+    size_t b = c->first + task;
     size_t r0 = b * BLOCK, rows = c->n - r0 < BLOCK ? c->n - r0 : BLOCK, K = c->K;
     const float *Xb = c->X + r0 * c->d;
     float *S = c->scratch + thread * BLOCK * K;
@@ -133,7 +136,7 @@ lt_status lt_kmeans_lloyd(const float *X, size_t n, size_t d, size_t K, size_t i
         return st;
     }
     size_t blocks = (n + BLOCK - 1) / BLOCK;
-    lloyd_ctx c = {X, C, n, d, K, NULL, NULL, NULL, NULL};
+    lloyd_ctx c = {X, C, n, d, K, 0, NULL, NULL, NULL, NULL};
     c.half_cc = lt_calloc(K, sizeof *c.half_cc, "k-means norms", err);
     c.scratch = lt_calloc2(pool.n * BLOCK, K, sizeof *c.scratch, "k-means products", err);
     c.label = lt_calloc(n, sizeof *c.label, "k-means labels", err);
@@ -149,9 +152,16 @@ lt_status lt_kmeans_lloyd(const float *X, size_t n, size_t d, size_t K, size_t i
     }
     int blas_threads = openblas_get_num_threads();
     openblas_set_num_threads(1);
-    for (size_t pass = 0; pass < iterations; pass++) {
+    for (size_t pass = 0; pass < iterations && st == LT_OK; pass++) {
         half_norms(C, K, d, c.half_cc);
-        lt_pool_run(&pool, blocks, assign_block, &c);
+        for (c.first = 0; c.first < blocks && st == LT_OK; c.first += GROUP) {
+            lt_pool_run(&pool, blocks - c.first < GROUP ? blocks - c.first : GROUP,
+                        assign_block, &c);
+            st = lt_kmeans_poll("clustering", err);
+        }
+        if (st != LT_OK) {
+            break;
+        }
         double obj = 0.0;
         for (size_t b = 0; b < blocks; b++) {
             obj += c.obj[b];

@@ -75,11 +75,15 @@ static void jacobi_eigen(double *A, double *V, size_t d)
 }
 
 /* The covariance of X (n, d) about mean (d), dividing by n - 1, into C (d, d). */
-static void covariance(const float *X, size_t n, size_t d, const double *mean, double *C,
-                       double *block)
+static lt_status covariance(const float *X, size_t n, size_t d, const double *mean, double *C,
+                            double *block, lt_error *err)
 {
     memset(C, 0, d * d * sizeof *C);
     for (size_t r0 = 0; r0 < n; r0 += BLOCK) {
+        lt_status st = lt_kmeans_poll("whitening", err);
+        if (st != LT_OK) {
+            return st;
+        }
         size_t rows = n - r0 < BLOCK ? n - r0 : BLOCK;
         for (size_t r = 0; r < rows; r++) {
             for (size_t j = 0; j < d; j++) {
@@ -95,6 +99,7 @@ static void covariance(const float *X, size_t n, size_t d, const double *mean, d
             C[j * d + i] = C[i * d + j];
         }
     }
+    return LT_OK;
 }
 
 /* P = V diag(1 / sqrt(lambda + eps)) V^T, lambda the diagonal of A. */
@@ -142,9 +147,10 @@ lt_status lt_kmeans_zca_fit(const float *X, size_t n, size_t d, double eps, floa
         m[j] /= (double)n;
         mean[j] = (float)m[j];
     }
-    covariance(X, n, d, m, C, block);
-    jacobi_eigen(C, V, d);
-    st = zca_matrix(C, V, d, eps, P, err);
+    if ((st = covariance(X, n, d, m, C, block, err)) == LT_OK) {
+        jacobi_eigen(C, V, d);
+        st = zca_matrix(C, V, d, eps, P, err);
+    }
 cleanup:
     free(m);
     free(C);
@@ -160,7 +166,9 @@ lt_status lt_kmeans_zca_apply(float *X, size_t n, size_t d, const float *mean, c
     if (!block) {
         return LT_ERR;
     }
-    for (size_t r0 = 0; r0 < n; r0 += BLOCK) {
+    lt_status st = LT_OK;
+    for (size_t r0 = 0; r0 < n && (st = lt_kmeans_poll("whitening", err)) == LT_OK;
+         r0 += BLOCK) {
         size_t rows = n - r0 < BLOCK ? n - r0 : BLOCK;
         float *Xb = X + r0 * d;
         for (size_t i = 0; i < rows * d; i++) {
@@ -170,5 +178,5 @@ lt_status lt_kmeans_zca_apply(float *X, size_t n, size_t d, const float *mean, c
                     block, (int)d, P, (int)d, 0.0f, Xb, (int)d);
     }
     free(block);
-    return LT_OK;
+    return st;
 }

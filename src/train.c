@@ -632,7 +632,8 @@ static lt_status run(const lt_config *cfg, const lt_train_observer *obs, int res
     if (t.obs->on_start) {
         lt_run_info info = {t.data.train.n, t.data.val.n, t.data.test.n, t.data.train_images,
                             t.steps_per_epoch, t.epochs, t.batch, cfg->output.dir,
-                            t.kind->family, t.step, t.epoch0};
+                            t.kind->family, t.step, t.epoch0, t.data.train.D,
+                            t.data.is_image};
         t.obs->on_start(t.obs->ctx, &info);
     }
     st = t.driver->run(&t, err);

@@ -261,18 +261,11 @@ static void cached_features(const char *cache, lt_splits *s, lt_featpipe *p)
     lt_config_free(&cfg);
 }
 
-/* The cache's entries (folders not starting with '.'), and the path of the last one. */
+/* The test cache's entries, and the path of the last one. */
 static int entries(char *last, size_t cap)
 {
     char *root = tu_join(tu_tmp, "cache-test");
-    char *out = NULL;
-    tu_runf(&out, "ls '%s' 2>/dev/null | grep -v '\\.lock$' || true", root);
-    int n = 0;
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-        snprintf(last, cap, "%s/%s", root, line);
-        n++;
-    }
-    free(out);
+    int n = tu_cache_entries(root, last, cap);
     free(root);
     return n;
 }

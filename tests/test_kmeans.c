@@ -4,9 +4,10 @@
  * hand-made clusters, its objective (recomputed here in double) never rising, empty
  * clusters re-seeded; the fused encoder against a plain one written here in double;
  * the same bytes for 1, 2 and 3 threads; the model's files round trip; the refusals;
- * the filters picture's scaling. */
+ * the filters picture's scaling; a pending SIGINT stopping the fit's steps. */
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lintrain/interrupt.h"
 #include "lintrain/kmeans.h"
 #include "testutil.h"
 
@@ -597,6 +599,62 @@ static void test_filters_scaling(void **state)
     lt_image_free(&im);
 }
 
+/* ---- interrupts ------------------------------------------------------------------ */
+
+/* log_pass, then SIGINT raised after pass 1 (under lt_interrupt_install's handler). */
+static void log_and_stop(void *ctx, size_t pass, double objective, size_t reseeded,
+                         const float *centroids)
+{
+    log_pass(ctx, pass, objective, reseeded, centroids);
+    if (pass == 1) {
+        raise(SIGINT);
+    }
+}
+
+/* A signal pending stops Lloyd within its first pass (no pass reported), the whitening
+ * and the whole fit (the model emptied), each LT_EINTERRUPTED naming it; one raised
+ * after pass 1 stops Lloyd before pass 2 ends; with none, the fit under the handler
+ * gives the bytes it gives without one (the polls change nothing). */
+static void test_interrupt_stops_fit(void **state)
+{
+    (void)state;
+    random_case rc;
+    random_model(&rc, 30, 10, 3, 4);
+    lt_kmeans_images im = {rc.x, rc.n, rc.side};
+    lt_kmeans_fit_spec fs = {5, 3, 300, 3, 1, 42, 2};
+    lt_kmeans_model ref, m;
+    lt_error err = {{0}};
+    assert_int_equal(lt_kmeans_fit(&fs, &im, NULL, NULL, &ref, &err), LT_OK);
+    assert_int_equal(lt_interrupt_install(), 0);
+    assert_int_equal(raise(SIGINT), 0);
+    assert_int_equal(lt_kmeans_fit(&fs, &im, NULL, NULL, &m, &err), LT_EINTERRUPTED);
+    assert_non_null(strstr(err.msg, "stopped by SIGINT"));
+    assert_null(m.centroids);
+    size_t n = 500, d = 4, K = 12;
+    float *X = correlated(n, d, 3), C[12 * 4], mean[4], P[16];
+    pass_log log = {X, n, d, K, 0, 0, {0}, {0}, 0};
+    lt_rng r;
+    lt_rng_seed(&r, 5, LT_STREAM_KMEANS);
+    assert_int_equal(lt_kmeans_lloyd(X, n, d, K, 15, &r, 1, C, log_pass, &log, &err),
+                     LT_EINTERRUPTED);
+    assert_int_equal(log.passes, 0);
+    assert_int_equal(lt_kmeans_zca_fit(X, n, d, 0.1, mean, P, &err), LT_EINTERRUPTED);
+    assert_non_null(strstr(err.msg, "whitening: stopped by SIGINT"));
+    assert_int_equal(lt_interrupt_install(), 0); /* cleared */
+    assert_int_equal(lt_kmeans_lloyd(X, n, d, K, 15, &r, 2, C, log_and_stop, &log, &err),
+                     LT_EINTERRUPTED);
+    assert_int_equal(log.passes, 2);
+    assert_int_equal(lt_interrupt_install(), 0);
+    assert_int_equal(lt_kmeans_fit(&fs, &im, NULL, NULL, &m, &err), LT_OK);
+    lt_interrupt_uninstall();
+    assert_memory_equal(m.centroids, ref.centroids, m.K * m.d * sizeof(float));
+    assert_memory_equal(m.whiten, ref.whiten, m.d * m.d * sizeof(float));
+    lt_kmeans_free(&m);
+    lt_kmeans_free(&ref);
+    free(X);
+    free_case(&rc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_save_load_round_trip),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_filters_scaling),
+        cmocka_unit_test(test_interrupt_stops_fit),
     };
     return cmocka_run_group_tests(tests, tu_setup_tmp, tu_teardown_tmp);
 }

@@ -132,6 +132,19 @@ int tu_setup_tmp_cache(void **state)
     return rc;
 }
 
+int tu_cache_entries(const char *root, char *last, size_t cap)
+{
+    char *out = NULL;
+    tu_runf(&out, "ls '%s' 2>/dev/null | grep -v '\\.lock$' || true", root);
+    int n = 0;
+    for (char *line = out ? strtok(out, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        snprintf(last, cap, "%s/%s", root, line);
+        n++;
+    }
+    free(out);
+    return n;
+}
+
 int tu_teardown_tmp(void **state)
 {
     (void)state;

@@ -66,6 +66,10 @@ int tu_teardown_tmp(void **state);
  * features in a cache of the test's own. */
 int tu_setup_tmp_cache(void **state);
 
+/* The entries of the feature cache folder root (its names but lock files), and the
+ * path of the last one listed into last (cap bytes). */
+int tu_cache_entries(const char *root, char *last, size_t cap);
+
 /* Whether the file at path begins with the PNG signature (curves.png is gnuplot's). */
 int tu_is_png(const char *path);
 

@@ -98,6 +98,11 @@ lt_status lt_featcache_open(lt_featcache_entry *e, const char *root, const lt_fe
 lt_status lt_featcache_read(const lt_featcache_entry *e, const char *name, void **bytes,
                             size_t *n, lt_error *err);
 
+/* The blob called name into dst, which holds n bytes: an error when the blob has
+ * another size, or e has no such blob, or its size changed since open. */
+lt_status lt_featcache_read_into(const lt_featcache_entry *e, const char *name, void *dst,
+                                 size_t n, lt_error *err);
+
 void lt_featcache_entry_free(lt_featcache_entry *e);
 
 /* ---- the lock ----------------------------------------------------------------------- */

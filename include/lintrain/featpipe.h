@@ -50,6 +50,9 @@ typedef struct {
     size_t threads;                  /* 0: one per online CPU */
     lt_feature_report *log;          /* owned: (n_log) what fit and apply did, in order */
     size_t n_log;
+    char source[512];                /* where the splits' features came from, one line for
+                                        the user: "from the cache (key ...)", "recomputed
+                                        with the run folder's stages (why)", ... */
 } lt_featpipe;
 
 /* Reports the features of a split being computed: stage names and done of total images. */
@@ -113,7 +116,11 @@ lt_status lt_featpipe_load(lt_featpipe *p, const char *dir, lt_error *err);
 
 /* lt_splits_load, then, when cfg has data.features, the pipeline *p: fitted on the
  * training split (fitted_dir NULL) or read from the run folder fitted_dir, and every
- * split replaced by its features (is_image 0, features naming the stages). Refuses
+ * split replaced by its features (is_image 0, features naming the stages). With a
+ * run folder and data.feature_cache, the features come from the cache entry training
+ * used when lt_featpipe_cache_lookup finds it holding the folder's stages, else they
+ * are recomputed with the folder's stages; nothing is written to the cache either way.
+ * p->source says which, and why. Refuses
  * (LT_ECONFIG) a pipeline whose matrices would not fit in memory, with the size it
  * needs. *p is empty without data.features; the caller frees both (also on failure). */
 lt_status lt_featpipe_splits(const lt_config *cfg, const char *fitted_dir, lt_featpipe *p,
@@ -129,6 +136,15 @@ lt_status lt_featpipe_compute(lt_featpipe *p, lt_splits *s, const lt_featpipe_ob
  * others wait and read). */
 lt_status lt_featpipe_cached(const lt_config *cfg, lt_featpipe *p, lt_splits *s,
                              const lt_featpipe_observer *obs, lt_error *err);
+
+/* The features of the three splits from the feature cache entry of cfg's key, without
+ * computing or writing anything: read when the entry exists, passes the cache's checks
+ * and holds the very stages p holds (loaded from a run folder: k-means centroids, patch
+ * mean and whitening equal byte for byte), so that they are the features p computes.
+ * Returns 1 when s holds them (p->source "from the cache (key ...)"); else 0 with s
+ * untouched and why (one line) in p->source: no cache folder, no entry, a failed check,
+ * stages that differ, an unreadable blob. */
+int lt_featpipe_cache_lookup(const lt_config *cfg, lt_featpipe *p, lt_splits *s);
 
 /* The stages' sizes once their models are in place (fitted, loaded or read from the
  * cache); LT_ECONFIG when a k-means model's shape is not the config's. */

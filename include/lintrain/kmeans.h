@@ -91,7 +91,11 @@ lt_status lt_kmeans_fit_check(const lt_kmeans_fit_spec *spec, const lt_kmeans_im
 /* Bytes the fit holds at its peak (patches, labels, sums, per-thread products). */
 size_t lt_kmeans_fit_bytes(const lt_kmeans_fit_spec *spec, size_t threads);
 
-/* Fits *out (freed with lt_kmeans_free) on im. on_pass may be NULL. */
+/* Fits *out (freed with lt_kmeans_free) on im. on_pass may be NULL. The fit polls
+ * lt_interrupt_pending (interrupt.h) between its steps, between blocks of rows of the
+ * whitening and within every Lloyd pass (a fraction of a second apart on CIFAR-10's
+ * 400,000 patches), and returns LT_EINTERRUPTED with *out empty once a signal asked
+ * to stop; the polls change no result. */
 lt_status lt_kmeans_fit(const lt_kmeans_fit_spec *spec, const lt_kmeans_images *im,
                         lt_kmeans_pass_fn on_pass, void *ctx, lt_kmeans_model *out,
                         lt_error *err);
@@ -129,6 +133,10 @@ lt_status lt_kmeans_filters_write(const lt_kmeans_model *m, const char *path, lt
 
 /* ---- the steps, for the tests and for callers that compose their own ------------- */
 
+/* LT_EINTERRUPTED ("k-means STEP: stopped by SIGINT") when a signal asked to stop
+ * (lt_interrupt_pending), else LT_OK. */
+lt_status lt_kmeans_poll(const char *step, lt_error *err);
+
 /* Copies the raw patch of record rec at (x, y) into out (d floats, 0..255). */
 void lt_kmeans_patch_extract(const uint8_t *rec, size_t side, size_t p, size_t x, size_t y,
                              float *out);
@@ -142,11 +150,13 @@ void lt_kmeans_patch_sample(const lt_kmeans_images *im, size_t p, size_t count, 
                             float *out);
 
 /* ZCA of X (n, d), n >= 2: mean (d) and P (d, d) = V diag(1/sqrt(lambda + eps)) V^T of
- * the covariance (n - 1), eigenpairs by cyclic Jacobi in double. */
+ * the covariance (n - 1), eigenpairs by cyclic Jacobi in double. Polls lt_kmeans_poll
+ * between blocks of rows (LT_EINTERRUPTED). */
 lt_status lt_kmeans_zca_fit(const float *X, size_t n, size_t d, double eps, float *mean,
                             float *P, lt_error *err);
 
-/* In place: X = (X - mean) P, a block of rows at a time. */
+/* In place: X = (X - mean) P, a block of rows at a time; polls lt_kmeans_poll between
+ * blocks (LT_EINTERRUPTED, X then partly whitened). */
 lt_status lt_kmeans_zca_apply(float *X, size_t n, size_t d, const float *mean, const float *P,
                               lt_error *err);
 
@@ -154,7 +164,8 @@ lt_status lt_kmeans_zca_apply(float *X, size_t n, size_t d, const float *mean, c
  * from rng; each pass assigns every row to its nearest centroid (|x|^2 - 2 x.c + |c|^2,
  * products by sgemm, the lowest index on a tie) and moves each centroid to its rows'
  * mean (summed in double, in row order); a cluster left empty is re-seeded with a
- * row drawn from rng. threads: 0 = one per CPU. */
+ * row drawn from rng. threads: 0 = one per CPU. Polls lt_kmeans_poll between groups
+ * of blocks of rows (LT_EINTERRUPTED, C then unfinished). */
 lt_status lt_kmeans_lloyd(const float *X, size_t n, size_t d, size_t K, size_t iterations,
                           lt_rng *rng, size_t threads, float *C, lt_kmeans_pass_fn on_pass,
                           void *ctx, lt_error *err);

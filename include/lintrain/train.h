@@ -26,6 +26,8 @@ typedef struct {
     const char *out_dir;
     lt_optim_family family;
     long long resumed_step, resumed_epochs; /* updates and whole epochs done before a resume */
+    size_t D;                   /* values per record (features with data.features) */
+    int is_image;               /* records are 32x32x3 images as loaded (no data.features) */
 } lt_run_info;
 
 /* Every callback may be NULL. */
