@@ -237,7 +237,8 @@ lt_status lt_featpipe_cached(const lt_config *cfg, lt_featpipe *p, lt_splits *s,
         st = through(root, &k, p, s, obs, err);
     }
     lt_featcache_key_free(&k);
-    if (st != LT_OK && st != LT_EINTERRUPTED) {
+    /* A config the stages refuse, or a stop, is not the cache's failure. */
+    if (st != LT_OK && st != LT_EINTERRUPTED && st != LT_ECONFIG) {
         lt_error_prefix(err, "feature cache (data.feature_cache: false turns it off)");
     }
     return st;

@@ -162,7 +162,7 @@ static void make_c100(void)
     for (int k = 0; k < 100; k++) {
         snprintf(names[k], LT_CLASS_NAME_MAX, "class%d", k);
     }
-    lt_rundata d = {"cifar100", 3072, 100, LT_DTYPE_U8, 1, names, 1, ""};
+    lt_rundata d = {"cifar100", 3072, 100, LT_DTYPE_U8, 1, names, 1, "", 0};
     assert_int_equal(lt_rundata_write(dir, &d, &err), LT_OK);
     float *W = calloc(3072 * 100, sizeof *W), b[100] = {0};
     assert_non_null(W);
@@ -502,7 +502,7 @@ static void test_picture_of_w(void **state)
 {
     (void)state;
     char names[3][LT_CLASS_NAME_MAX] = {"setosa", "versicolor", "virginica"};
-    lt_rundata d = {"npy", 4, 3, LT_DTYPE_F32, 0, names, 1, ""};
+    lt_rundata d = {"npy", 4, 3, LT_DTYPE_F32, 0, names, 1, "", 0};
     lt_model m;
     lt_error err = {{0}};
     assert_int_equal(lt_model_create(&m, 4, 3, &err), LT_OK);
