@@ -98,7 +98,7 @@ lt_status lt_featcache_list(const char *root, lt_featcache_info **items, size_t 
             *items = more;
         }
         lt_featcache_info *it = &(*items)[(*n)++];
-        snprintf(it->key, sizeof it->key, "%s", de->d_name);
+        snprintf(it->key, sizeof it->key, "%.64s", de->d_name); /* is_key: 64 hex digits */
         it->bytes = folder_bytes(dir);
         describe(it, dir);
     }
