@@ -17,7 +17,7 @@
 #include "lintrain/config.h"
 #include "lintrain/featpipe.h"
 #include "lintrain/splits.h"
-#include "testutil.h"
+#include "feature_testutil.h"
 
 #define SAMPLE "data.dir=data/cifar-10-sample"
 #define HFLIP "data.augment=[\"hflip\"]"
@@ -114,13 +114,7 @@ static void kmeans_run(const char *augment, lt_featpipe *p, lt_splits *s)
 {
     const char *sets[] = {SAMPLE, "data.val_size=200", "data.limit_train=400",
                           "data.feature_cache=false", SMALL_KMEANS, augment};
-    lt_config cfg;
-    lt_error err;
-    assert_int_equal(load(&cfg, sets, 6, &err), LT_OK);
-    if (lt_featpipe_splits(&cfg, NULL, p, s, NULL, &err) != LT_OK) {
-        fail_msg("%s", err.msg);
-    }
-    lt_config_free(&cfg);
+    tu_feature_splits(sets, 6, p, s);
 }
 
 static void test_kmeans_fits_on_originals(void **state)

@@ -21,7 +21,7 @@
 #include "lintrain/features.h"
 #include "lintrain/image.h"
 #include "lintrain/splits.h"
-#include "testutil.h"
+#include "feature_testutil.h"
 
 #define SAMPLE "data.dir=data/cifar-10-sample"
 
@@ -191,14 +191,10 @@ static void kmeans_features(const char *threads, lt_splits *s)
     const char *sets[] = {SAMPLE, "data.val_size=200", t,
                           "data.features=[{\"name\":\"kmeans\",\"centroids\":5,"
                           "\"patches\":1000,\"iterations\":2,\"patch\":5,\"stride\":3}]"};
-    lt_config cfg;
-    lt_error err;
     lt_featpipe p;
-    assert_int_equal(load(&cfg, sets, 4, &err), LT_OK);
-    assert_int_equal(lt_featpipe_splits(&cfg, NULL, &p, s, NULL, &err), LT_OK);
+    tu_feature_splits(sets, 4, &p, s);
     assert_int_equal(s->train.D, 20);
     lt_featpipe_free(&p);
-    lt_config_free(&cfg);
 }
 
 static void test_kmeans_any_thread_count(void **state)
@@ -253,13 +249,7 @@ static void cached_features(const char *cache, lt_splits *s, lt_featpipe *p)
     const char *sets[] = {SAMPLE, "data.val_size=200", set,
                           "data.features=[{\"name\":\"kmeans\",\"centroids\":6,"
                           "\"patches\":1000,\"iterations\":2},{\"name\":\"hog\"}]"};
-    lt_config cfg;
-    lt_error err;
-    assert_int_equal(load(&cfg, sets, 4, &err), LT_OK);
-    if (lt_featpipe_splits(&cfg, NULL, p, s, NULL, &err) != LT_OK) {
-        fail_msg("%s", err.msg);
-    }
-    lt_config_free(&cfg);
+    tu_feature_splits(sets, 4, p, s);
 }
 
 /* The test cache's entries, and the path of the last one. */
@@ -325,11 +315,6 @@ static void test_cache_hit_miss_corrupt(void **state)
 /* ---- a k-means run through the binary ------------------------------------------------ */
 
 #define RUN "km"
-#define KM_ARGS                                                                           \
-    "--config configs/quickstart.json --set train.epochs=3 --set optimizer.lr=1e-3 "        \
-    "--set regularization.lambda=1e-3 --set data.preprocess=standardize "                  \
-    "--set 'data.features=[{\"name\":\"kmeans\",\"centroids\":8,\"patches\":3000,"        \
-    "\"iterations\":3},{\"name\":\"hue_histogram\",\"bins\":4}]'"
 
 static int run_trained;
 
@@ -339,7 +324,7 @@ static void train_once(void)
         return;
     }
     char *out = NULL;
-    int rc = tu_lintrain(RUN, KM_ARGS, &out);
+    int rc = tu_lintrain(RUN, TU_KMEANS_RUN_ARGS, &out);
     if (rc != 0) {
         fail_msg("training failed (%d): %s", rc, out ? out : "");
     }

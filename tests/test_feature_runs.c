@@ -22,14 +22,9 @@
 #include <cJSON.h>
 
 #include "lintrain/featcache.h"
-#include "testutil.h"
+#include "feature_testutil.h"
 
 #define RUN "km"
-#define KM_ARGS                                                                           \
-    "--config configs/quickstart.json --set train.epochs=3 --set optimizer.lr=1e-3 "        \
-    "--set regularization.lambda=1e-3 --set data.preprocess=standardize "                  \
-    "--set 'data.features=[{\"name\":\"kmeans\",\"centroids\":8,\"patches\":3000,"        \
-    "\"iterations\":3},{\"name\":\"hue_histogram\",\"bins\":4}]'"
 
 static char *train_output;
 
@@ -38,7 +33,7 @@ static void train_once(void)
     if (train_output) {
         return;
     }
-    int rc = tu_lintrain(RUN, KM_ARGS, &train_output);
+    int rc = tu_lintrain(RUN, TU_KMEANS_RUN_ARGS, &train_output);
     if (rc != 0) {
         fail_msg("training failed (%d): %s", rc, train_output ? train_output : "");
     }
